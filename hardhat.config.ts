@@ -1,0 +1,48 @@
+import { createRequire } from "node:module";
+
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import "dotenv/config";
+import { configVariable, defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * solc 0.8.30 comes from the npm package `solc` (its soljson.js), so compiling never downloads
+ * a compiler. The EIP-2537 precompiles need evmVersion prague or later; the simulated network
+ * runs EDR's default hardfork (osaka).
+ */
+const solc = {
+  version: "0.8.30",
+  path: require.resolve("solc/soljson.js"),
+  settings: {
+    evmVersion: "prague",
+    optimizer: { enabled: true, runs: 10_000 },
+    viaIR: false,
+  },
+} as const;
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      default: solc,
+      production: solc,
+    },
+  },
+  paths: {
+    tests: { mocha: "test" },
+  },
+  test: {
+    mocha: { timeout: 120_000 },
+  },
+  networks: {
+    hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    remote: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("CG_RPC_URL"),
+      accounts: [configVariable("CG_DEPLOYER_KEY")],
+    },
+  },
+});

@@ -1,0 +1,52 @@
+/**
+ * Constants of the scheme CG-BLS12381G1-v1 (PROTOCOL.md §2–§4, §9), defined once.
+ * The Solidity side spells the DST identically (contracts/libraries/BLS12381.sol); a test checks both agree.
+ */
+
+export const SCHEME = "CG-BLS12381G1-v1";
+
+/** RFC 9380 suite of the hash to G1. */
+export const HASH_TO_G1_SUITE = "BLS12381G1_XMD:SHA-256_SSWU_RO_";
+
+/** Domain separation tag for every BLS message of the protocol (PROTOCOL.md §2). */
+export const DST = "CGUARD-V01-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_";
+
+/** Domain tags: keccak256 of these ASCII strings head the abi-encoded messages (PROTOCOL.md §9). */
+export const TAG = {
+  reset: "CGUARD-V01/reset",
+  shareCommit: "CGUARD-V01/share-commit",
+  ack: "CGUARD-V01/ack",
+  channel: "CGUARD-V01/channel",
+} as const;
+
+/** HPKE `info` prefixes and the channel-table HKDF info (PROTOCOL.md §3.4, §3.5, §4.4). */
+export const INFO = {
+  share: "CGUARD-V01/share",
+  fragment: "CGUARD-V01/fragment",
+  channelKey: "CGUARD-V01/channel-key",
+} as const;
+
+/** RFC 9180 suite: base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305. */
+export const HPKE_SUITE = {
+  mode: "base",
+  kem: "DHKEM(X25519, HKDF-SHA256)",
+  kdf: "HKDF-SHA256",
+  aead: "ChaCha20-Poly1305",
+} as const;
+
+/** Text form of a fragment: `cg1.<requestId>.<i>.<base64url(enc ‖ ciphertext)>`. */
+export const FRAGMENT_PREFIX = "cg1";
+
+export const G1_COMPRESSED_LENGTH = 48;
+export const G2_COMPRESSED_LENGTH = 96;
+export const G1_EIP2537_LENGTH = 128;
+export const G2_EIP2537_LENGTH = 256;
+export const FP_EIP2537_LENGTH = 64;
+export const SCALAR_LENGTH = 32;
+export const X25519_KEY_LENGTH = 32;
+/** HPKE encapsulated key (32) + ChaCha20-Poly1305 over a 48-byte compressed partial (48 + 16 tag). */
+export const FRAGMENT_PAYLOAD_LENGTH = 32 + 48 + 16;
+
+/** Committee bounds: 2 ≤ t ≤ n ≤ 16 (PROTOCOL.md §3.1). */
+export const MAX_COMMITTEE_SIZE = 16;
+export const MIN_THRESHOLD = 2;

@@ -1,0 +1,9 @@
+/** Credential Guardians protocol library: cryptography, encodings and (later) contract bindings and client flows. */
+export * from "./errors.ts";
+export * from "./crypto/constants.ts";
+export * from "./crypto/bls.ts";
+export * from "./crypto/threshold.ts";
+export * from "./crypto/hpke.ts";
+export * from "./crypto/channelTable.ts";
+export * from "./encoding/messages.ts";
+export * from "./encoding/fragment.ts";
