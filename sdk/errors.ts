@@ -29,6 +29,7 @@ export function describe(value: unknown): string {
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (typeof value === "string") return value.length > 24 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (value === null) return "null";
   return typeof value;
 }

@@ -19,15 +19,17 @@ import { eip2537Vectors, expandVectors, fpHex, g1Hex, hashToG1Vectors } from "..
 
 const { ethers } = await network.create();
 
-enum BLSError {
-  None,
-  InvalidLength,
-  InvalidFieldElement,
-  PointNotOnCurve,
-  PointNotInSubgroup,
-  PointAtInfinity,
-  SignatureInvalid,
-}
+/** BLS12381.BLSError, in declaration order. */
+const BLSError = {
+  None: 0,
+  InvalidLength: 1,
+  InvalidFieldElement: 2,
+  PointNotOnCurve: 3,
+  PointNotInSubgroup: 4,
+  PointAtInfinity: 5,
+  SignatureInvalid: 6,
+} as const;
+const errorName = (v: number) => Object.keys(BLSError).find((k) => BLSError[k as keyof typeof BLSError] === v);
 
 async function deployHarness() {
   return ethers.deployContract("BLS12381Harness");
@@ -212,7 +214,7 @@ describe("BLS12381 library", function () {
     it("returns the refusal from tryVerifyToken without burning the caller's gas", async function () {
       const harness = await deployHarness();
       const f = tokenFixture(message(10));
-      const cases: [Hex, Hex, BLSError][] = [
+      const cases: [Hex, Hex, number][] = [
         [g1OffSubgroup(), f.groupKeyHex, BLSError.PointNotInSubgroup],
         [(fpHex("1") + fpHex("1").slice(2)) as Hex, f.groupKeyHex, BLSError.PointNotOnCurve],
         [f.tokenHex, g2OffSubgroup(), BLSError.PointNotInSubgroup],
@@ -221,7 +223,7 @@ describe("BLS12381 library", function () {
       for (const [sigma, key, expected] of cases) {
         expect(await harness.tryVerifyToken(sigma, key, f.message)).to.equal(expected);
         const gas = await harness.tryVerifyToken.estimateGas(sigma, key, f.message);
-        expect(gas < 300_000n, `refusal ${BLSError[expected]} used ${gas} gas`).to.equal(true);
+        expect(gas < 300_000n, `refusal ${errorName(expected)} used ${gas} gas`).to.equal(true);
       }
     });
   });

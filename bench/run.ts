@@ -1,0 +1,60 @@
+/**
+ * `npm run bench`: measures every figure the project tracks, prints a table and rewrites bench/results.json.
+ * Gas is for EDR's simulated network at its default hardfork (osaka). Add a section by writing a function
+ * that returns `Figure[]` in bench/sections/ and listing it below.
+ */
+import { writeFileSync } from "node:fs";
+
+import { network } from "hardhat";
+
+import { cryptoSection } from "./sections/crypto.ts";
+
+export type Connection = Awaited<ReturnType<typeof network.create>>;
+
+export interface Figure {
+  key: string;
+  value: number;
+  unit: "gas" | "ms" | "per-second";
+  /** Upper bound the project aims for, if any. */
+  target?: number;
+  note?: string;
+}
+
+const sections = [{ name: "cryptography", run: cryptoSection }];
+
+const connection = await network.create();
+const figures: Figure[] = [];
+for (const section of sections) {
+  process.stderr.write(`bench: ${section.name}…\n`);
+  figures.push(...(await section.run(connection)));
+}
+
+const rows = figures.map((f) => [
+  f.key,
+  f.unit === "gas" ? f.value.toLocaleString("en-US") : String(f.value),
+  f.unit,
+  f.target === undefined ? "" : f.target.toLocaleString("en-US"),
+  f.target === undefined ? "" : f.value <= f.target ? "met" : "MISSED",
+  f.note ?? "",
+]);
+const header = ["figure", "value", "unit", "target", "", "note"];
+const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+const line = (r: string[]) => r.map((cell, c) => (c === 1 || c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd();
+console.log(line(header));
+console.log(widths.map((w) => "-".repeat(w)).join("  "));
+for (const r of rows) console.log(line(r));
+
+const results = {
+  generated: new Date().toISOString(),
+  environment: {
+    evm: "EDR simulated network, hardfork osaka (Hardhat default)",
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    gasMethod: {
+      library: "gas.hashToG1, gas.verifyToken, gas.derivePublicShareT3: gasleft() around the library call in BLS12381Harness (no 21,000 base, no calldata cost)",
+    },
+  },
+  figures: Object.fromEntries(figures.map((f) => [f.key, f.value])),
+};
+writeFileSync(new URL("./results.json", import.meta.url), JSON.stringify(results, null, 2) + "\n");
+console.log("\nwrote bench/results.json");
