@@ -16,8 +16,8 @@ const solc = {
   path: require.resolve("solc/soljson.js"),
   settings: {
     evmVersion: "prague",
-    optimizer: { enabled: true, runs: 10_000 },
-    viaIR: false,
+    optimizer: { enabled: true, runs: 200 },
+    viaIR: true,
   },
 } as const;
 

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IAuditLog} from "./interfaces/IAuditLog.sol";
+import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
+
+/// @title GuardianRegistry
+/// @notice Staked, attested Credential Guardians (PROTOCOL.md §6).
+/// @dev Concepts:
+///  - Registration: operator address (msg.sender), X25519 HPKE key, metadata URI, region/provider tags, channel kinds.
+///  - Stake: native ETH. `startUnbonding` moves stake into one unbonding bucket that `withdraw` releases after
+///    `unbondingDelay`; unbonding funds stay slashable until withdrawn. The delay is bounded below by the
+///    coordinator's longest request lifetime plus its longest security period (checked when either changes), so no
+///    guardian leaves before its faults become provable.
+///  - Attestation: EIP-712 `GuardianAttestation` signed by an `ATTESTER_ROLE` holder, bound to the registered key,
+///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester.
+///  - Eligible = registered, stake ≥ `minStake`, attestation unexpired, not jailed.
+///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs); the prover's reward and the treasury's part
+///    become claimable (pull payments).
+///  - Every state change emits its event and is folded into the coordinator's audit log.
+contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, ReentrancyGuardTransient {
+    /// @dev keccak256("ATTESTER_ROLE")
+    bytes32 public constant ATTESTER_ROLE = keccak256("ATTESTER_ROLE");
+    /// @dev keccak256("SLASHER_ROLE")
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    /// @dev keccak256("GuardianAttestation(address operator,bytes32 encryptionKey,bytes32 measurement,uint64 expiresAt,uint64 nonce)")
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "GuardianAttestation(address operator,bytes32 encryptionKey,bytes32 measurement,uint64 expiresAt,uint64 nonce)"
+    );
+
+    uint8 internal constant CHANNEL_KINDS_MASK = 0x07; // email | SMS | app
+    uint256 public constant MAX_MIN_STAKE = 1_000 ether;
+    uint64 public constant MAX_UNBONDING_DELAY = 365 days;
+
+    struct Guardian {
+        // slot 0
+        uint128 stake;
+        uint64 attestationExpiresAt;
+        uint64 attestationNonce; // next nonce to accept
+        // slot 1
+        bytes32 encryptionKey;
+        // slot 2
+        uint128 unbonding;
+        uint64 unbondingReadyAt;
+        bool registered;
+        bool jailed;
+        uint8 channelKinds;
+        // slot 3
+        bytes32 measurement;
+        // slot 4
+        uint64 served;
+        uint64 missed;
+    }
+
+    address private immutable _treasuryAddress;
+    IAuditLog private _audit;
+    uint256 private _minStake;
+    uint64 private _unbondingDelay;
+    uint64 private _minUnbondingDelay;
+    mapping(address operator => Guardian) private _guardians;
+    mapping(address account => uint256) private _claimable;
+
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (governance) and the treasury's claimable funds.
+    constructor(address admin, uint256 minStake_, uint64 unbondingDelay_) EIP712("CredentialGuardians", "1") {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _treasuryAddress = admin;
+        if (minStake_ == 0 || minStake_ > MAX_MIN_STAKE) revert GuardianParameterOutOfRange("minStake", minStake_);
+        if (unbondingDelay_ == 0 || unbondingDelay_ > MAX_UNBONDING_DELAY) {
+            revert GuardianParameterOutOfRange("unbondingDelay", unbondingDelay_);
+        }
+        _minStake = minStake_;
+        _unbondingDelay = unbondingDelay_;
+    }
+
+    // ───────────────────────────── wiring and governance ─────────────────────────────
+
+    /// @notice Sets the audit log (the coordinator) once; also grants it SLASHER_ROLE.
+    function setCoordinator(address coordinator_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_audit) != address(0) || coordinator_ == address(0)) {
+            revert GuardianParameterOutOfRange("coordinator", uint160(coordinator_));
+        }
+        _audit = IAuditLog(coordinator_);
+        _grantRole(SLASHER_ROLE, coordinator_);
+    }
+
+    function setMinStake(uint256 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (value == 0 || value > MAX_MIN_STAKE) revert GuardianParameterOutOfRange("minStake", value);
+        _minStake = value;
+        _emitParameter("minStake", value);
+    }
+
+    function setUnbondingDelay(uint64 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (value <= _minUnbondingDelay || value > MAX_UNBONDING_DELAY) {
+            revert GuardianParameterOutOfRange("unbondingDelay", value);
+        }
+        _unbondingDelay = value;
+        _emitParameter("unbondingDelay", value);
+    }
+
+    /// @notice The coordinator states its longest request lifetime plus longest security period; the unbonding
+    ///         delay must stay above it.
+    function setMinUnbondingDelay(uint64 value) external onlyRole(SLASHER_ROLE) {
+        if (value >= _unbondingDelay) revert GuardianParameterOutOfRange("minUnbondingDelay", value);
+        _minUnbondingDelay = value;
+        _emitParameter("minUnbondingDelay", value);
+    }
+
+    // ───────────────────────────── operators ─────────────────────────────
+
+    /// @inheritdoc IGuardianRegistry
+    function register(
+        bytes32 encryptionKey,
+        string calldata metadataURI,
+        bytes32 region,
+        bytes32 provider,
+        uint8 channelKinds
+    ) external payable {
+        Guardian storage g = _guardians[msg.sender];
+        if (g.registered) revert GuardianAlreadyRegistered(msg.sender);
+        if (encryptionKey == bytes32(0)) revert GuardianInvalidEncryptionKey();
+        if (channelKinds == 0 || channelKinds & ~CHANNEL_KINDS_MASK != 0) revert GuardianInvalidChannelKinds(channelKinds);
+        g.registered = true;
+        g.encryptionKey = encryptionKey;
+        g.channelKinds = channelKinds;
+        emit GuardianRegistered(msg.sender, encryptionKey, metadataURI, region, provider, channelKinds);
+        _record(
+            IAuditLog.AuditKind.GuardianRegistered,
+            abi.encode(msg.sender, encryptionKey, metadataURI, region, provider, channelKinds)
+        );
+        if (msg.value > 0) _addStake(g, msg.value);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function stake() external payable {
+        Guardian storage g = _registered(msg.sender);
+        if (msg.value == 0) revert GuardianZeroAmount();
+        _addStake(g, msg.value);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function startUnbonding(uint256 amount) external {
+        Guardian storage g = _registered(msg.sender);
+        if (amount == 0) revert GuardianZeroAmount();
+        if (amount > g.stake) revert GuardianInsufficientStake(msg.sender, g.stake, amount);
+        g.stake -= uint128(amount);
+        g.unbonding += uint128(amount);
+        uint64 readyAt = uint64(block.timestamp) + _unbondingDelay;
+        g.unbondingReadyAt = readyAt;
+        emit GuardianUnbondingStarted(msg.sender, amount, readyAt);
+        _record(IAuditLog.AuditKind.GuardianUnbondingStarted, abi.encode(msg.sender, amount, readyAt));
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function withdraw() external nonReentrant {
+        Guardian storage g = _registered(msg.sender);
+        uint256 amount = g.unbonding;
+        if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
+        if (block.timestamp < g.unbondingReadyAt) revert GuardianUnbondingNotReady(msg.sender, g.unbondingReadyAt);
+        g.unbonding = 0;
+        emit GuardianWithdrawn(msg.sender, amount);
+        _record(IAuditLog.AuditKind.GuardianWithdrawn, abi.encode(msg.sender, amount));
+        _send(msg.sender, amount);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function attest(GuardianAttestation calldata a, bytes calldata signature) external {
+        Guardian storage g = _registered(a.operator);
+        if (a.expiresAt <= block.timestamp) revert GuardianAttestationExpired(a.expiresAt);
+        if (a.nonce != g.attestationNonce) revert GuardianAttestationBadNonce(a.operator, g.attestationNonce, a.nonce);
+        if (a.encryptionKey != g.encryptionKey) revert GuardianAttestationKeyMismatch(a.operator);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, a.operator, a.encryptionKey, a.measurement, a.expiresAt, a.nonce))
+        );
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        if (err != ECDSA.RecoverError.NoError || !hasRole(ATTESTER_ROLE, signer)) {
+            revert GuardianAttestationUnauthorized(signer);
+        }
+        g.attestationNonce = a.nonce + 1;
+        g.attestationExpiresAt = a.expiresAt;
+        g.measurement = a.measurement;
+        emit GuardianAttested(a.operator, a.measurement, a.expiresAt, a.nonce, signer);
+        _record(IAuditLog.AuditKind.GuardianAttested, abi.encode(a.operator, a.measurement, a.expiresAt, a.nonce, signer));
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function revokeAttestation(address operator) external onlyRole(ATTESTER_ROLE) {
+        Guardian storage g = _registered(operator);
+        g.attestationExpiresAt = 0;
+        emit GuardianAttestationRevoked(operator, msg.sender);
+        _record(IAuditLog.AuditKind.GuardianAttestationRevoked, abi.encode(operator, msg.sender));
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function setJailed(address operator, bool jailed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setJailed(_registered(operator), operator, jailed);
+    }
+
+    // ───────────────────────────── coordinator ─────────────────────────────
+
+    /// @inheritdoc IGuardianRegistry
+    function slash(address operator, uint256 amount, address prover, uint256 rewardBps)
+        external
+        onlyRole(SLASHER_ROLE)
+        returns (uint256 slashed)
+    {
+        Guardian storage g = _registered(operator);
+        // Take from active stake first, then from unbonding funds.
+        uint256 fromStake = amount < g.stake ? amount : g.stake;
+        uint256 rest = amount - fromStake;
+        uint256 fromUnbonding = rest < g.unbonding ? rest : g.unbonding;
+        g.stake -= uint128(fromStake);
+        g.unbonding -= uint128(fromUnbonding);
+        slashed = fromStake + fromUnbonding;
+        uint256 reward = slashed * rewardBps / 10_000;
+        _claimable[prover] += reward;
+        _claimable[_treasury()] += slashed - reward;
+        emit GuardianSlashed(operator, slashed, prover, reward);
+        _record(IAuditLog.AuditKind.GuardianSlashed, abi.encode(operator, slashed, prover, reward));
+        if (!g.jailed) _setJailed(g, operator, true);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function recordService(address operator, uint256 requestId, bool served) external onlyRole(SLASHER_ROLE) {
+        Guardian storage g = _guardians[operator];
+        if (served) ++g.served;
+        else ++g.missed;
+        emit GuardianServiceRecorded(operator, requestId, served);
+        _record(IAuditLog.AuditKind.GuardianServiceRecorded, abi.encode(operator, requestId, served));
+    }
+
+    // ───────────────────────────── claims ─────────────────────────────
+
+    /// @inheritdoc IGuardianRegistry
+    function claim() external nonReentrant {
+        uint256 amount = _claimable[msg.sender];
+        if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
+        _claimable[msg.sender] = 0;
+        _send(msg.sender, amount);
+    }
+
+    // ───────────────────────────── views ─────────────────────────────
+
+    /// @inheritdoc IGuardianRegistry
+    function requireEligibleCommittee(address[] calldata committee) external view {
+        uint256 n = committee.length;
+        for (uint256 i = 0; i < n; ++i) {
+            address member = committee[i];
+            if (!_isEligible(_guardians[member])) revert GuardianNotEligible(member);
+            for (uint256 j = 0; j < i; ++j) {
+                if (committee[j] == member) revert GuardianDuplicateMember(member);
+            }
+        }
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function isEligible(address operator) external view returns (bool) {
+        return _isEligible(_guardians[operator]);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function guardian(address operator) external view returns (GuardianView memory v) {
+        Guardian storage g = _guardians[operator];
+        v = GuardianView({
+            registered: g.registered,
+            jailed: g.jailed,
+            channelKinds: g.channelKinds,
+            encryptionKey: g.encryptionKey,
+            stake: g.stake,
+            unbonding: g.unbonding,
+            unbondingReadyAt: g.unbondingReadyAt,
+            attestationExpiresAt: g.attestationExpiresAt,
+            measurement: g.measurement,
+            attestationNonce: g.attestationNonce,
+            served: g.served,
+            missed: g.missed,
+            eligible: _isEligible(g)
+        });
+    }
+
+    function minStake() external view returns (uint256) {
+        return _minStake;
+    }
+
+    function unbondingDelay() external view returns (uint64) {
+        return _unbondingDelay;
+    }
+
+    function claimable(address account) external view returns (uint256) {
+        return _claimable[account];
+    }
+
+    /// @notice The EIP-712 digest an attester signs for `a`.
+    function attestationDigest(GuardianAttestation calldata a) external view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, a.operator, a.encryptionKey, a.measurement, a.expiresAt, a.nonce))
+        );
+    }
+
+    function coordinator() external view returns (address) {
+        return address(_audit);
+    }
+
+    // ───────────────────────────── internals ─────────────────────────────
+
+    function _isEligible(Guardian storage g) private view returns (bool) {
+        return g.registered && !g.jailed && g.stake >= _minStake && g.attestationExpiresAt > block.timestamp;
+    }
+
+    function _registered(address operator) private view returns (Guardian storage g) {
+        g = _guardians[operator];
+        if (!g.registered) revert GuardianNotRegistered(operator);
+    }
+
+    function _addStake(Guardian storage g, uint256 amount) private {
+        g.stake += uint128(amount);
+        emit GuardianStaked(msg.sender, amount, g.stake);
+        _record(IAuditLog.AuditKind.GuardianStaked, abi.encode(msg.sender, amount, uint256(g.stake)));
+    }
+
+    function _setJailed(Guardian storage g, address operator, bool jailed) private {
+        g.jailed = jailed;
+        if (jailed) {
+            emit GuardianJailed(operator, msg.sender);
+            _record(IAuditLog.AuditKind.GuardianJailed, abi.encode(operator, msg.sender));
+        } else {
+            emit GuardianUnjailed(operator, msg.sender);
+            _record(IAuditLog.AuditKind.GuardianUnjailed, abi.encode(operator, msg.sender));
+        }
+    }
+
+    function _emitParameter(bytes32 name, uint256 value) private {
+        emit RegistryParameterChanged(name, value);
+        _record(IAuditLog.AuditKind.RegistryParameterChanged, abi.encode(name, value));
+    }
+
+    /// @dev Folds an event into the coordinator's audit log. Nothing changes state before the coordinator is wired.
+    function _record(IAuditLog.AuditKind kind, bytes memory payload) private {
+        if (address(_audit) == address(0)) revert GuardianCoordinatorNotSet();
+        _audit.recordRegistryEvent(kind, keccak256(payload));
+    }
+
+    /// @dev The treasury (the admin given at construction) receives the slashed stake that is not a reward.
+    function _treasury() private view returns (address) {
+        return _treasuryAddress;
+    }
+
+    function _send(address to, uint256 amount) private {
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert GuardianTransferFailed(to, amount);
+    }
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+/// @title IAuditLog
+/// @notice The tamper-evident log of PROTOCOL.md §7: every state change folds into
+///         auditHead_n = keccak256(abi.encode(auditHead_{n−1}, n, kind, keccak256(payload))), with auditHead_0 = 0.
+///         The payload of an entry is `abi.encode` of the arguments of the event emitted with it, in declaration
+///         order, indexed ones included; `kind` is the position of that event's name in `AuditKind`. An auditor who
+///         replays the events in log order therefore arrives at `auditHead()` and `auditLength()`.
+interface IAuditLog {
+    /// @notice One kind per audited event, named as the event.
+    enum AuditKind {
+        GuardianRegistered,
+        GuardianStaked,
+        GuardianUnbondingStarted,
+        GuardianWithdrawn,
+        GuardianAttested,
+        GuardianAttestationRevoked,
+        GuardianJailed,
+        GuardianUnjailed,
+        GuardianSlashed,
+        GuardianServiceRecorded,
+        RegistryParameterChanged,
+        ShardMapLinked,
+        ShardMapAcknowledged,
+        ShardMapActivated,
+        ShardMapRetired,
+        ResetRequested,
+        ShareCommitted,
+        ResetApproved,
+        ResetCancelled,
+        ResetFinalized,
+        ResetLapsed,
+        InvalidShareProven,
+        CoordinatorParameterChanged
+    }
+
+    /// @notice Only the guardian registry may append its own events.
+    error AuditUnauthorizedWriter(address caller);
+
+    /// @notice Head of the hash chain after `auditLength()` entries.
+    function auditHead() external view returns (bytes32);
+
+    /// @notice Number of entries folded so far.
+    function auditLength() external view returns (uint256);
+
+    /// @notice Appends an entry for an event the guardian registry emitted.
+    /// @param kind An `AuditKind` of a registry event.
+    /// @param payloadHash keccak256 of `abi.encode` of that event's arguments.
+    function recordRegistryEvent(AuditKind kind, bytes32 payloadHash) external;
+}

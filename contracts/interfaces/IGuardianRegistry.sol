@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+/// @title IGuardianRegistry
+/// @notice Credential Guardians: registration, native-ETH stake with an unbonding delay, EIP-712 attestations,
+///         jailing, slashing by the coordinator's fraud proofs, and per-guardian service counters (PROTOCOL.md §6).
+interface IGuardianRegistry {
+    /// @notice What a guardian looks like to the rest of the system.
+    struct GuardianView {
+        bool registered;
+        bool jailed;
+        uint8 channelKinds;
+        bytes32 encryptionKey;
+        uint256 stake;
+        uint256 unbonding;
+        uint64 unbondingReadyAt;
+        uint64 attestationExpiresAt;
+        bytes32 measurement;
+        uint64 attestationNonce;
+        uint64 served;
+        uint64 missed;
+        bool eligible;
+    }
+
+    /// @notice EIP-712 `GuardianAttestation(address operator,bytes32 encryptionKey,bytes32 measurement,uint64 expiresAt,uint64 nonce)`.
+    struct GuardianAttestation {
+        address operator;
+        bytes32 encryptionKey;
+        bytes32 measurement;
+        uint64 expiresAt;
+        uint64 nonce;
+    }
+
+    error GuardianAlreadyRegistered(address operator);
+    error GuardianNotRegistered(address operator);
+    error GuardianInvalidEncryptionKey();
+    error GuardianInvalidChannelKinds(uint8 channelKinds);
+    error GuardianZeroAmount();
+    error GuardianInsufficientStake(address operator, uint256 available, uint256 requested);
+    error GuardianUnbondingNotReady(address operator, uint64 readyAt);
+    error GuardianNothingToWithdraw(address operator);
+    error GuardianAttestationExpired(uint64 expiresAt);
+    error GuardianAttestationBadNonce(address operator, uint64 expected, uint64 given);
+    error GuardianAttestationKeyMismatch(address operator);
+    error GuardianAttestationUnauthorized(address signer);
+    error GuardianNotEligible(address operator);
+    error GuardianDuplicateMember(address operator);
+    error GuardianParameterOutOfRange(bytes32 name, uint256 value);
+    error GuardianTransferFailed(address to, uint256 amount);
+    error GuardianCoordinatorNotSet();
+
+    event GuardianRegistered(
+        address indexed operator,
+        bytes32 encryptionKey,
+        string metadataURI,
+        bytes32 region,
+        bytes32 provider,
+        uint8 channelKinds
+    );
+    event GuardianStaked(address indexed operator, uint256 amount, uint256 totalStake);
+    event GuardianUnbondingStarted(address indexed operator, uint256 amount, uint64 readyAt);
+    event GuardianWithdrawn(address indexed operator, uint256 amount);
+    event GuardianAttested(
+        address indexed operator, bytes32 measurement, uint64 expiresAt, uint64 nonce, address attester
+    );
+    event GuardianAttestationRevoked(address indexed operator, address by);
+    event GuardianJailed(address indexed operator, address by);
+    event GuardianUnjailed(address indexed operator, address by);
+    event GuardianSlashed(address indexed operator, uint256 amount, address prover, uint256 reward);
+    event GuardianServiceRecorded(address indexed operator, uint256 indexed requestId, bool served);
+    event RegistryParameterChanged(bytes32 indexed name, uint256 value);
+
+    /// @notice Registers msg.sender as a guardian operator; any ETH sent is staked.
+    /// @param encryptionKey The guardian's X25519 HPKE public key.
+    /// @param metadataURI Where the operator describes itself.
+    /// @param region A region tag (e.g. "eu-west") for committee spread.
+    /// @param provider A hosting-provider tag for committee spread.
+    /// @param channelKinds Bitmask of deliverable channels: 1 email, 2 SMS, 4 app.
+    function register(
+        bytes32 encryptionKey,
+        string calldata metadataURI,
+        bytes32 region,
+        bytes32 provider,
+        uint8 channelKinds
+    ) external payable;
+
+    /// @notice Adds msg.value to msg.sender's stake.
+    function stake() external payable;
+
+    /// @notice Moves `amount` of stake into unbonding; it can be withdrawn after `unbondingDelay`.
+    function startUnbonding(uint256 amount) external;
+
+    /// @notice Withdraws stake whose unbonding delay has passed.
+    function withdraw() external;
+
+    /// @notice Records an attestation signed by an `ATTESTER_ROLE` holder; anyone may submit it.
+    function attest(GuardianAttestation calldata attestation, bytes calldata signature) external;
+
+    /// @notice Revokes a guardian's current attestation (attesters only).
+    function revokeAttestation(address operator) external;
+
+    /// @notice Jails or unjails a guardian (governance); a jailed guardian is not eligible.
+    function setJailed(address operator, bool jailed) external;
+
+    /// @notice Takes up to `amount` from the operator's stake and unbonding funds; `rewardBps` of it becomes
+    ///         claimable by `prover`, the rest goes to the treasury. Coordinator only (`SLASHER_ROLE`).
+    function slash(address operator, uint256 amount, address prover, uint256 rewardBps)
+        external
+        returns (uint256 slashed);
+
+    /// @notice The coordinator's longest request lifetime plus longest security period; the unbonding delay must
+    ///         stay above it. Coordinator only.
+    function setMinUnbondingDelay(uint64 value) external;
+
+    /// @notice Adds one served or missed request to the operator's counters. Coordinator only.
+    function recordService(address operator, uint256 requestId, bool served) external;
+
+    /// @notice Reverts with `GuardianNotEligible` or `GuardianDuplicateMember` unless every member is eligible and
+    ///         they are distinct.
+    function requireEligibleCommittee(address[] calldata committee) external view;
+
+    /// @notice Stake ≥ minStake, attestation unexpired, not jailed.
+    function isEligible(address operator) external view returns (bool);
+
+    function guardian(address operator) external view returns (GuardianView memory);
+
+    function minStake() external view returns (uint256);
+
+    function unbondingDelay() external view returns (uint64);
+
+    /// @notice ETH a prover (or the treasury) can claim.
+    function claimable(address account) external view returns (uint256);
+
+    /// @notice Sends msg.sender its claimable ETH.
+    function claim() external;
+}
