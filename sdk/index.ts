@@ -7,3 +7,6 @@ export * from "./crypto/hpke.ts";
 export * from "./crypto/channelTable.ts";
 export * from "./encoding/messages.ts";
 export * from "./encoding/fragment.ts";
+export * from "./protocol/shardMap.ts";
+export * from "./protocol/reset.ts";
+export * from "./protocol/audit.ts";

@@ -1,0 +1,116 @@
+/**
+ * Deploys and wires the contracts: GuardianRegistry, then ResetCoordinator (which is also the shard map registry
+ * and the audit log), then registry → coordinator wiring, the unbonding floor and the attester roles.
+ * Used by scripts/deploy.ts, the benchmark and the tests, so all three exercise the same deployment.
+ */
+import type { Signer } from "ethers";
+import { parseEther } from "ethers";
+
+import { CGError } from "../../sdk/errors.ts";
+
+export interface DeployParameters {
+  minStake: bigint;
+  unbondingDelay: bigint;
+  requestFee: bigint;
+  requestLifetime: number;
+  maxOpenRequests: number;
+  minSecurityPeriod: number;
+  maxSecurityPeriod: number;
+  slashAmount: bigint;
+  proverRewardBps: number;
+  hookGasLimit: number;
+}
+
+export const DEFAULT_PARAMETERS: DeployParameters = {
+  minStake: parseEther("1"),
+  unbondingDelay: 14n * 24n * 3600n,
+  requestFee: parseEther("0.001"),
+  requestLifetime: 24 * 3600,
+  maxOpenRequests: 3,
+  minSecurityPeriod: 3600,
+  maxSecurityPeriod: 7 * 24 * 3600,
+  slashAmount: parseEther("0.5"),
+  proverRewardBps: 2_000,
+  hookGasLimit: 200_000,
+};
+
+export interface Deployment {
+  network: string;
+  chainId: number;
+  deployedAt: string;
+  deploymentBlock: number;
+  admin: string;
+  attesters: string[];
+  contracts: { GuardianRegistry: string; ResetCoordinator: string; ShardMapRegistry: string };
+  parameters: Record<string, string | number>;
+}
+
+/** Minimal shape of the hardhat-ethers object this needs. */
+export interface EthersLike {
+  getContractFactory(name: string, signer?: Signer): Promise<{ deploy(...args: unknown[]): Promise<any> }>;
+  provider: { getNetwork(): Promise<{ chainId: bigint }>; getBlockNumber(): Promise<number> };
+}
+
+export async function deployCredentialGuardians(
+  ethers: EthersLike,
+  deployer: Signer,
+  options: { network: string; admin?: string; attesters?: string[]; parameters?: Partial<DeployParameters>; log?: (line: string) => void },
+) {
+  const p = { ...DEFAULT_PARAMETERS, ...options.parameters };
+  if (p.unbondingDelay <= BigInt(p.requestLifetime + p.maxSecurityPeriod)) {
+    throw new CGError(
+      "INVALID_INPUT",
+      `deploy: unbondingDelay (${p.unbondingDelay}s) must exceed requestLifetime + maxSecurityPeriod (${p.requestLifetime + p.maxSecurityPeriod}s)`,
+    );
+  }
+  const log = options.log ?? (() => {});
+  const deployerAddress = await deployer.getAddress();
+  const admin = options.admin ?? deployerAddress;
+  const firstBlock = await ethers.provider.getBlockNumber();
+
+  log("deploying GuardianRegistry");
+  const registry = await (await ethers.getContractFactory("GuardianRegistry", deployer)).deploy(deployerAddress, p.minStake, p.unbondingDelay);
+  await registry.waitForDeployment();
+  log("deploying ResetCoordinator");
+  const coordinator = await (await ethers.getContractFactory("ResetCoordinator", deployer)).deploy(deployerAddress, await registry.getAddress(), {
+    requestFee: p.requestFee,
+    requestLifetime: p.requestLifetime,
+    maxOpenRequests: p.maxOpenRequests,
+    minSecurityPeriod: p.minSecurityPeriod,
+    maxSecurityPeriod: p.maxSecurityPeriod,
+    slashAmount: p.slashAmount,
+    proverRewardBps: p.proverRewardBps,
+    hookGasLimit: p.hookGasLimit,
+  });
+  await coordinator.waitForDeployment();
+
+  log("wiring roles");
+  await (await registry.setCoordinator(await coordinator.getAddress())).wait();
+  await (await coordinator.syncUnbondingFloor()).wait();
+  const attesterRole = await registry.ATTESTER_ROLE();
+  const attesters = options.attesters ?? [admin];
+  for (const a of attesters) await (await registry.grantRole(attesterRole, a)).wait();
+  if (admin.toLowerCase() !== deployerAddress.toLowerCase()) {
+    const adminRole = await registry.DEFAULT_ADMIN_ROLE();
+    for (const c of [registry, coordinator]) {
+      await (await c.grantRole(adminRole, admin)).wait();
+      await (await c.renounceRole(adminRole, deployerAddress)).wait();
+    }
+  }
+
+  const deployment: Deployment = {
+    network: options.network,
+    chainId: Number((await ethers.provider.getNetwork()).chainId),
+    deployedAt: new Date().toISOString(),
+    deploymentBlock: firstBlock + 1,
+    admin,
+    attesters,
+    contracts: {
+      GuardianRegistry: await registry.getAddress(),
+      ResetCoordinator: await coordinator.getAddress(),
+      ShardMapRegistry: await coordinator.getAddress(),
+    },
+    parameters: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
+  };
+  return { registry, coordinator, deployment };
+}

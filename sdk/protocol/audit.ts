@@ -1,0 +1,94 @@
+/**
+ * Replaying the audit log of PROTOCOL.md §7: auditHead_n = keccak256(abi.encode(auditHead_{n−1}, n, kind,
+ * keccak256(payload))), where an entry's payload is `abi.encode` of its event's arguments in declaration order and
+ * its kind is the position of the event's name in `AUDIT_KINDS` (the contract's `IAuditLog.AuditKind`).
+ */
+import { type AbiParameter, type Hex, encodeAbiParameters, keccak256 } from "viem";
+
+import { CGError } from "../errors.ts";
+
+export const AUDIT_KINDS = [
+  "GuardianRegistered",
+  "GuardianStaked",
+  "GuardianUnbondingStarted",
+  "GuardianWithdrawn",
+  "GuardianAttested",
+  "GuardianAttestationRevoked",
+  "GuardianJailed",
+  "GuardianUnjailed",
+  "GuardianSlashed",
+  "GuardianServiceRecorded",
+  "RegistryParameterChanged",
+  "ShardMapLinked",
+  "ShardMapAcknowledged",
+  "ShardMapActivated",
+  "ShardMapRetired",
+  "ResetRequested",
+  "ShareCommitted",
+  "ResetApproved",
+  "ResetCancelled",
+  "ResetFinalized",
+  "ResetLapsed",
+  "InvalidShareProven",
+  "CoordinatorParameterChanged",
+] as const;
+
+export type AuditKindName = (typeof AUDIT_KINDS)[number];
+
+export interface AuditedEvent {
+  eventName: string;
+  inputs: readonly AbiParameter[];
+  /** The event's arguments in declaration order. */
+  values: readonly unknown[];
+  /** Where the event came from, for error messages (e.g. "block 12, log 3"). */
+  where?: string;
+}
+
+export function isAudited(eventName: string): eventName is AuditKindName {
+  return (AUDIT_KINDS as readonly string[]).includes(eventName);
+}
+
+export function auditPayloadHash(e: AuditedEvent): Hex {
+  return keccak256(encodeAbiParameters(e.inputs, e.values as unknown[]));
+}
+
+export function foldAudit(head: Hex, n: bigint, kind: number, payloadHash: Hex): Hex {
+  return keccak256(
+    encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }, { type: "uint8" }, { type: "bytes32" }], [head, n, kind, payloadHash]),
+  );
+}
+
+export interface AuditReplay {
+  head: Hex;
+  length: bigint;
+  /** The head after each entry, for locating the first divergence against checkpoints. */
+  heads: Hex[];
+}
+
+/** Folds every audited event, in log order (non-audited events are skipped). */
+export function replayAudit(events: readonly AuditedEvent[]): AuditReplay {
+  let head: Hex = `0x${"00".repeat(32)}`;
+  let length = 0n;
+  const heads: Hex[] = [];
+  for (const e of events) {
+    if (!isAudited(e.eventName)) continue;
+    length += 1n;
+    head = foldAudit(head, length, AUDIT_KINDS.indexOf(e.eventName), auditPayloadHash(e));
+    heads.push(head);
+  }
+  return { head, length, heads };
+}
+
+/** Compares a replay with the on-chain head and length; the message says whether and where they differ. */
+export function checkAudit(replay: AuditReplay, onChain: { head: Hex; length: bigint }): string {
+  if (replay.length === onChain.length && replay.head.toLowerCase() === onChain.head.toLowerCase()) {
+    return `${replay.length} entries replayed: matches the on-chain head ${onChain.head}`;
+  }
+  throw new CGError(
+    "AUDIT_MISMATCH",
+    replay.length !== onChain.length
+      ? `replayed ${replay.length} entries but the chain holds ${onChain.length}: events are missing or extra`
+      : `replayed head ${replay.head} differs from the on-chain head ${onChain.head}: an event was altered`,
+    { details: { replayedLength: replay.length.toString(), onChainLength: onChain.length.toString() } },
+  );
+}
