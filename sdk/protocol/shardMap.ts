@@ -97,7 +97,7 @@ export async function prepareShardMap(opts: {
         securityPeriod: opts.securityPeriod,
         threshold: t,
         committee: opts.members.map((m) => m.operator),
-        commitments: toHex(concat(encoded.map((e) => toHex(e)))),
+        commitments: concat(encoded.map((e) => toHex(e))),
         envelopes,
         sealedChannels,
       },
