@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 
 import { network } from "hardhat";
 
+import { contractsSection } from "./sections/contracts.ts";
 import { cryptoSection } from "./sections/crypto.ts";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
@@ -20,7 +21,10 @@ export interface Figure {
   note?: string;
 }
 
-const sections = [{ name: "cryptography", run: cryptoSection }];
+const sections = [
+  { name: "cryptography", run: cryptoSection },
+  { name: "contracts", run: contractsSection },
+];
 
 const connection = await network.create();
 const figures: Figure[] = [];
@@ -52,6 +56,7 @@ const results = {
     platform: `${process.platform}-${process.arch}`,
     gasMethod: {
       library: "gas.hashToG1, gas.verifyToken, gas.derivePublicShareT3: gasleft() around the library call in BLS12381Harness (no 21,000 base, no calldata cost)",
+      transactions: "every other gas.* figure: receipt gasUsed, including the 21,000 base and calldata",
     },
   },
   figures: Object.fromEntries(figures.map((f) => [f.key, f.value])),

@@ -37,24 +37,25 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     uint256 public constant MAX_MIN_STAKE = 1_000 ether;
     uint64 public constant MAX_UNBONDING_DELAY = 365 days;
 
+    /// @dev Slot 0 holds everything eligibility needs, so checking a committee costs one cold read per member.
+    ///      uint96 holds any amount of ETH that exists (2^96 wei ≈ 7.9e10 ETH).
     struct Guardian {
         // slot 0
-        uint128 stake;
-        uint64 attestationExpiresAt;
+        uint96 stake;
+        uint40 attestationExpiresAt;
         uint64 attestationNonce; // next nonce to accept
-        // slot 1
-        bytes32 encryptionKey;
-        // slot 2
-        uint128 unbonding;
-        uint64 unbondingReadyAt;
         bool registered;
         bool jailed;
         uint8 channelKinds;
+        // slot 1
+        bytes32 encryptionKey;
+        // slot 2
+        uint96 unbonding;
+        uint40 unbondingReadyAt;
+        uint32 served;
+        uint32 missed;
         // slot 3
         bytes32 measurement;
-        // slot 4
-        uint64 served;
-        uint64 missed;
     }
 
     address private immutable _treasuryAddress;
@@ -147,10 +148,10 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         Guardian storage g = _registered(msg.sender);
         if (amount == 0) revert GuardianZeroAmount();
         if (amount > g.stake) revert GuardianInsufficientStake(msg.sender, g.stake, amount);
-        g.stake -= uint128(amount);
-        g.unbonding += uint128(amount);
+        g.stake -= uint96(amount);
+        g.unbonding += uint96(amount);
         uint64 readyAt = uint64(block.timestamp) + _unbondingDelay;
-        g.unbondingReadyAt = readyAt;
+        g.unbondingReadyAt = uint40(readyAt);
         emit GuardianUnbondingStarted(msg.sender, amount, readyAt);
         _record(IAuditLog.AuditKind.GuardianUnbondingStarted, abi.encode(msg.sender, amount, readyAt));
     }
@@ -181,7 +182,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             revert GuardianAttestationUnauthorized(signer);
         }
         g.attestationNonce = a.nonce + 1;
-        g.attestationExpiresAt = a.expiresAt;
+        g.attestationExpiresAt = uint40(a.expiresAt);
         g.measurement = a.measurement;
         emit GuardianAttested(a.operator, a.measurement, a.expiresAt, a.nonce, signer);
         _record(IAuditLog.AuditKind.GuardianAttested, abi.encode(a.operator, a.measurement, a.expiresAt, a.nonce, signer));
@@ -213,8 +214,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         uint256 fromStake = amount < g.stake ? amount : g.stake;
         uint256 rest = amount - fromStake;
         uint256 fromUnbonding = rest < g.unbonding ? rest : g.unbonding;
-        g.stake -= uint128(fromStake);
-        g.unbonding -= uint128(fromUnbonding);
+        g.stake -= uint96(fromStake);
+        g.unbonding -= uint96(fromUnbonding);
         slashed = fromStake + fromUnbonding;
         uint256 reward = slashed * rewardBps / 10_000;
         _claimable[prover] += reward;
@@ -317,7 +318,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     function _addStake(Guardian storage g, uint256 amount) private {
-        g.stake += uint128(amount);
+        g.stake += uint96(amount);
         emit GuardianStaked(msg.sender, amount, g.stake);
         _record(IAuditLog.AuditKind.GuardianStaked, abi.encode(msg.sender, amount, uint256(g.stake)));
     }

@@ -69,9 +69,16 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
 
     mapping(uint256 requestId => Request) private _requests;
     mapping(uint256 requestId => Commits) private _commits;
-    uint256[] private _feeSchedule;
-    uint32 private _requestLifetime;
-    uint8 private _maxOpenRequests;
+    /// @dev What `requestReset` reads, in one slot: the current fee and its version, the lifetime, the cap.
+    struct RequestPolicy {
+        uint128 fee;
+        uint16 feeVersion;
+        uint32 lifetime;
+        uint8 maxOpen;
+    }
+
+    RequestPolicy private _policy;
+    uint256[] private _feeSchedule; // every fee ever set, by version, for fee claims
     uint256 private _slashAmount;
     uint256 private _proverRewardBps;
     uint256 private _hookGasLimit;
@@ -102,22 +109,22 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         (uint256 mapId, ShardMap storage m) = _activeMap(a);
         if (newController == address(0)) revert ResetInvalidNewController();
         if (ephemeralKey == bytes32(0)) revert ResetInvalidEphemeralKey();
-        uint256 feeVersion = _feeSchedule.length - 1;
-        uint256 fee = _feeSchedule[feeVersion];
+        RequestPolicy memory policy = _policy;
+        uint256 fee = policy.fee;
         if (msg.value != fee) revert ResetFeeTooLow(fee, msg.value);
         uint8 open = a.openRequests;
-        if (open >= _maxOpenRequests) revert ResetTooManyOpenRequests(accountId, _maxOpenRequests);
+        if (open >= policy.maxOpen) revert ResetTooManyOpenRequests(accountId, policy.maxOpen);
         a.openRequests = open + 1;
 
         requestId = ++_nextRequestId;
-        uint32 expiresAt = uint32(block.timestamp) + _requestLifetime;
+        uint32 expiresAt = uint32(block.timestamp) + policy.lifetime;
         _requests[requestId] = Request({
             newController: newController,
             mapId: uint32(mapId),
             deadline: expiresAt,
             status: ResetStatus.Pending,
             generation: m.generation,
-            feeVersion: uint16(feeVersion)
+            feeVersion: policy.feeVersion
         });
         _commits[requestId].digest = uint216(uint256(keccak256(abi.encode(ephemeralKey))));
         uint256 epoch = m.epoch;
@@ -131,18 +138,19 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     /// @inheritdoc IResetCoordinator
     function commitShare(ShareCommit calldata commit, Committee calldata committee) external {
         (bytes32 head, uint64 n) = _auditState();
-        (head, n) = _commit(commit, committee, head, n);
+        (, head, n) = _commit(0, commit, committee, head, n);
         _setAuditState(head, n);
     }
 
     /// @inheritdoc IResetCoordinator
-    function commitShares(ShareCommit[] calldata commits, Committee[] calldata committees) external {
-        if (committees.length != commits.length) {
-            revert ShardMapLengthMismatch("committees", commits.length, committees.length);
-        }
+    function commitShares(CommitGroup[] calldata groups) external {
         (bytes32 head, uint64 n) = _auditState();
-        for (uint256 k = 0; k < commits.length; ++k) {
-            (head, n) = _commit(commits[k], committees[k], head, n);
+        for (uint256 g = 0; g < groups.length; ++g) {
+            CommitGroup calldata group = groups[g];
+            uint256 mapId = 0;
+            for (uint256 k = 0; k < group.commits.length; ++k) {
+                (mapId, head, n) = _commit(mapId, group.commits[k], group.committee, head, n);
+            }
         }
         _setAuditState(head, n);
     }
@@ -351,9 +359,9 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
 
     function parameters() external view returns (Parameters memory) {
         return Parameters({
-            requestFee: _feeSchedule[_feeSchedule.length - 1],
-            requestLifetime: _requestLifetime,
-            maxOpenRequests: _maxOpenRequests,
+            requestFee: _policy.fee,
+            requestLifetime: _policy.lifetime,
+            maxOpenRequests: _policy.maxOpen,
             minSecurityPeriod: _minSecurityPeriod,
             maxSecurityPeriod: _maxSecurityPeriod,
             slashAmount: _slashAmount,
@@ -438,15 +446,28 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         if (counted && a.openRequests > 0) --a.openRequests;
     }
 
-    function _commit(ShareCommit calldata s, Committee calldata committee, bytes32 head, uint64 n)
+    /// @dev Records one commit. Only the request's status and deadline and the map's `mapHash` are read: a commit
+    ///      to a request that a rotation or a finalization made void is harmless (it can never be approved, so it
+    ///      earns nothing) and not worth a third storage read on every commit.
+    function _commit(uint256 mapIdExpected, ShareCommit calldata s, Committee calldata committee, bytes32 head, uint64 n)
         private
-        returns (bytes32, uint64)
+        returns (uint256 mapId, bytes32, uint64)
     {
         uint256 requestId = s.requestId;
         Request storage r = _requests[requestId];
-        ShardMap storage m = _liveMap(requestId, r, ResetStatus.Pending);
+        ResetStatus status = r.status;
+        if (status != ResetStatus.Pending) {
+            if (status == ResetStatus.None) revert ResetUnknownRequest(requestId);
+            revert ResetNotPending(requestId, status);
+        }
         if (block.timestamp > r.deadline) revert ResetExpired(requestId, r.deadline);
-        _requireMember(m, r.mapId, s.index, committee.members, committee.commitmentsHash);
+        mapId = r.mapId;
+        if (mapId != mapIdExpected) {
+            // First commit of a group: check the committee against this map.
+            _requireMember(_maps[mapId], mapId, s.index, committee.members, committee.commitmentsHash);
+        } else if (s.index == 0 || s.index > committee.members.length || committee.members[s.index - 1] != msg.sender) {
+            revert ShardMapNotMember(mapId, s.index, msg.sender);
+        }
         Commits storage c = _commits[requestId];
         uint16 bit = uint16(1) << (s.index - 1);
         uint16 committed = c.committed;
@@ -454,9 +475,10 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         c.committed = committed | bit;
         c.digest = uint216(uint256(keccak256(abi.encode(c.digest, s.index, s.commitment))));
         emit ShareCommitted(requestId, s.index, msg.sender, s.commitment);
-        return _foldAudit(
+        (head, n) = _foldAudit(
             head, n, AuditKind.ShareCommitted, keccak256(abi.encode(requestId, s.index, msg.sender, s.commitment))
         );
+        return (mapId, head, n);
     }
 
     /// @dev Recomputes the commit digest from d_0 = keccak256(ephemeralKey) and the history, checks it against the
@@ -495,11 +517,13 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     }
 
     function _syncUnbondingFloor() private {
-        _guardianRegistry.setMinUnbondingDelay(uint64(_requestLifetime) + _maxSecurityPeriod);
+        _guardianRegistry.setMinUnbondingDelay(uint64(_policy.lifetime) + _maxSecurityPeriod);
     }
 
     function _setRequestFee(uint256 value) private {
         if (value == 0 || value > MAX_REQUEST_FEE) revert ResetParameterOutOfRange("requestFee", value);
+        _policy.feeVersion = uint16(_feeSchedule.length);
+        _policy.fee = uint128(value);
         _feeSchedule.push(value);
         _emitParameter("requestFee", value);
     }
@@ -508,13 +532,13 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         if (value < MIN_REQUEST_LIFETIME || value > MAX_REQUEST_LIFETIME) {
             revert ResetParameterOutOfRange("requestLifetime", value);
         }
-        _requestLifetime = value;
+        _policy.lifetime = value;
         _emitParameter("requestLifetime", value);
     }
 
     function _setMaxOpenRequests(uint8 value) private {
         if (value == 0 || value > MAX_OPEN_REQUESTS) revert ResetParameterOutOfRange("maxOpenRequests", value);
-        _maxOpenRequests = value;
+        _policy.maxOpen = value;
         _emitParameter("maxOpenRequests", value);
     }
 

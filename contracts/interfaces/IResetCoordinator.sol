@@ -27,6 +27,12 @@ interface IResetCoordinator {
         bytes32 commitmentsHash;
     }
 
+    /// @notice Commits of msg.sender to requests that share one shard map (so one committee check covers them).
+    struct CommitGroup {
+        Committee committee;
+        ShareCommit[] commits;
+    }
+
     /// @notice One entry of a request's commit history, in commit order (from `ShareCommitted` events).
     struct CommitRecord {
         uint8 index;
@@ -105,8 +111,9 @@ interface IResetCoordinator {
     /// @notice Records h_i for one request; msg.sender must be member `index` of the request's committee.
     function commitShare(ShareCommit calldata commit, Committee calldata committee) external;
 
-    /// @notice Records several commits of msg.sender (each with its request's committee) in one transaction.
-    function commitShares(ShareCommit[] calldata commits, Committee[] calldata committees) external;
+    /// @notice Records several commits of msg.sender in one transaction, grouped by shard map; the audit log is
+    ///         written once for the whole batch.
+    function commitShares(CommitGroup[] calldata groups) external;
 
     /// @notice Checks the token σ against K and the request's message (PROTOCOL.md §4.7) and approves the reset.
     /// @param accountId The request's account, as in `ResetRequested` (bound by the token).

@@ -434,13 +434,15 @@ describe("ResetCoordinator", function () {
       const r3 = await requestReset(sys, bob, sys.carol, sys.carol.address as Address);
       const g3 = bob.committee[1];
       const s3 = await serve(sys, bob, r3, 2, G1.BASE.multiply(77n));
-      await sys.coordinator.connect(g3.signer).commitShares(
-        [
-          { requestId: r2.requestId, index: 2, commitment: served[1].commitment },
-          { requestId: r3.requestId, index: 2, commitment: s3.commitment },
-        ],
-        [committeeArg(bob), committeeArg(bob)],
-      );
+      await sys.coordinator.connect(g3.signer).commitShares([
+        {
+          committee: committeeArg(bob),
+          commits: [
+            { requestId: r2.requestId, index: 2, commitment: served[1].commitment },
+            { requestId: r3.requestId, index: 2, commitment: s3.commitment },
+          ],
+        },
+      ]);
       await commit(sys, bob, r2, 1, served[0]);
       await sys.coordinator.connect(sys.prover).proveInvalidShare(r3.requestId, 2, s3.sigma, r3.ephemeralKey, bob.prepared.params.commitments, bob.prepared.params.committee, [{ index: 2, commitment: s3.commitment }]);
       await sys.coordinator.connect(sys.bob).cancelReset(r2.requestId);

@@ -1,0 +1,90 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { toHex } from "viem";
+
+import { generateHpkeKeyPair } from "../../sdk/index.ts";
+import { type GuardianFixture, ONE_ETH, attest, deploySystem, toBytes32 } from "../helpers/system.ts";
+
+const connection = await network.create();
+const { networkHelpers } = connection;
+
+async function fixture() {
+  return deploySystem(connection, { guardians: 2 });
+}
+
+describe("GuardianRegistry", function () {
+  it("registers a guardian with its key, stake and tags, and refuses a second registration or bad input", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const [newcomer] = sys.spare;
+    const key = toHex((await generateHpkeKeyPair()).publicKey);
+    await expect(sys.registry.connect(newcomer).register(key, "https://n.example", toBytes32("us"), toBytes32("aws"), 1, { value: ONE_ETH }))
+      .to.emit(sys.registry, "GuardianRegistered")
+      .withArgs(newcomer.address, key, "https://n.example", toBytes32("us"), toBytes32("aws"), 1)
+      .and.to.emit(sys.registry, "GuardianStaked")
+      .withArgs(newcomer.address, ONE_ETH, ONE_ETH);
+    const view = await sys.registry.guardian(newcomer.address);
+    expect([view.registered, view.stake, view.eligible]).to.deep.equal([true, ONE_ETH, false]); // not attested yet
+    await expect(sys.registry.connect(newcomer).register(key, "", toBytes32(""), toBytes32(""), 1))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianAlreadyRegistered");
+    await expect(sys.registry.connect(sys.carol).register(toHex(new Uint8Array(32)), "", toBytes32(""), toBytes32(""), 1))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianInvalidEncryptionKey");
+    await expect(sys.registry.connect(sys.carol).register(key, "", toBytes32(""), toBytes32(""), 8))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianInvalidChannelKinds")
+      .withArgs(8n);
+  });
+
+  it("accepts attestations from attesters only, in nonce order, unexpired and bound to the registered key", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const g: GuardianFixture = sys.guardians[0];
+    const { attestation, signature } = await attest(sys, g);
+    await expect(sys.registry.attest(attestation, signature))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianAttestationBadNonce")
+      .withArgs(g.address, attestation.nonce + 1n, attestation.nonce);
+    const forged = await attest({ ...sys, attester: sys.bob }, g).catch((e: Error) => e);
+    expect(String(forged)).to.match(/GuardianAttestationUnauthorized/);
+    const late = { ...attestation, nonce: attestation.nonce + 1n, expiresAt: 1n };
+    await expect(sys.registry.attest(late, signature)).to.be.revertedWithCustomError(sys.registry, "GuardianAttestationExpired");
+    const otherKey = { ...attestation, nonce: attestation.nonce + 1n, encryptionKey: toBytes32("another key") };
+    await expect(sys.registry.attest(otherKey, signature))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianAttestationKeyMismatch")
+      .withArgs(g.address);
+    expect(await sys.registry.isEligible(g.address)).to.equal(true);
+    await expect(sys.registry.connect(sys.attester).revokeAttestation(g.address)).to.emit(sys.registry, "GuardianAttestationRevoked");
+    expect(await sys.registry.isEligible(g.address)).to.equal(false);
+  });
+
+  it("releases unbonding stake only after the delay, and only once", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const g = sys.guardians[0];
+    await expect(sys.registry.connect(g.signer).startUnbonding(2n * ONE_ETH))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianInsufficientStake")
+      .withArgs(g.address, ONE_ETH, 2n * ONE_ETH);
+    await sys.registry.connect(g.signer).startUnbonding(ONE_ETH / 2n);
+    expect(await sys.registry.isEligible(g.address)).to.equal(false); // below minStake now
+    await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianUnbondingNotReady");
+    await networkHelpers.time.increase(14 * 24 * 3600);
+    await expect(sys.registry.connect(g.signer).withdraw()).to.changeEtherBalance(sys.ethers, g.signer, ONE_ETH / 2n);
+    await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianNothingToWithdraw");
+  });
+
+  it("lets only the coordinator slash, and only governance jail or change bounded parameters", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const g = sys.guardians[0];
+    await expect(sys.registry.connect(sys.bob).slash(g.address, ONE_ETH, sys.bob.address, 1000))
+      .to.be.revertedWithCustomError(sys.registry, "AccessControlUnauthorizedAccount");
+    await expect(sys.registry.connect(sys.bob).setJailed(g.address, true)).to.be.revertedWithCustomError(sys.registry, "AccessControlUnauthorizedAccount");
+    await expect(sys.registry.setMinStake(0)).to.be.revertedWithCustomError(sys.registry, "GuardianParameterOutOfRange");
+    // The unbonding delay must outlast the longest request plus the longest security period (1 d + 7 d here).
+    await expect(sys.registry.setUnbondingDelay(8 * 24 * 3600)).to.be.revertedWithCustomError(sys.registry, "GuardianParameterOutOfRange");
+    await expect(sys.registry.setUnbondingDelay(9 * 24 * 3600)).to.emit(sys.registry, "RegistryParameterChanged");
+    await expect(sys.coordinator.setRequestLifetime(2 * 24 * 3600)).to.be.revertedWithCustomError(sys.registry, "GuardianParameterOutOfRange");
+    await expect(sys.coordinator.setRequestFee(0)).to.be.revertedWithCustomError(sys.coordinator, "ResetParameterOutOfRange");
+    await expect(sys.coordinator.setProverRewardBps(5001)).to.be.revertedWithCustomError(sys.coordinator, "ResetParameterOutOfRange");
+    await expect(sys.coordinator.connect(sys.bob).setSlashAmount(1)).to.be.revertedWithCustomError(sys.coordinator, "AccessControlUnauthorizedAccount");
+    await expect(sys.registry.setJailed(g.address, true)).to.emit(sys.registry, "GuardianJailed").withArgs(g.address, sys.admin.address);
+    expect(await sys.registry.isEligible(g.address)).to.equal(false);
+    await expect(sys.coordinator.connect(sys.bob).recordRegistryEvent(0, toBytes32("x")))
+      .to.be.revertedWithCustomError(sys.coordinator, "AuditUnauthorizedWriter")
+      .withArgs(sys.bob.address);
+  });
+});
