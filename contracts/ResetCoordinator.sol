@@ -75,6 +75,7 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         uint16 feeVersion;
         uint32 lifetime;
         uint8 maxOpen;
+        uint64 lastRequestId;
     }
 
     RequestPolicy private _policy;
@@ -116,7 +117,8 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         if (open >= policy.maxOpen) revert ResetTooManyOpenRequests(accountId, policy.maxOpen);
         a.openRequests = open + 1;
 
-        requestId = ++_nextRequestId;
+        requestId = ++policy.lastRequestId;
+        _policy.lastRequestId = uint64(requestId);
         uint32 expiresAt = uint32(block.timestamp) + policy.lifetime;
         _requests[requestId] = Request({
             newController: newController,
@@ -137,14 +139,14 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
 
     /// @inheritdoc IResetCoordinator
     function commitShare(ShareCommit calldata commit, Committee calldata committee) external {
-        (bytes32 head, uint64 n) = _auditState();
+        (bytes24 head, uint64 n) = _auditState();
         (, head, n) = _commit(0, commit, committee, head, n);
         _setAuditState(head, n);
     }
 
     /// @inheritdoc IResetCoordinator
     function commitShares(CommitGroup[] calldata groups) external {
-        (bytes32 head, uint64 n) = _auditState();
+        (bytes24 head, uint64 n) = _auditState();
         for (uint256 g = 0; g < groups.length; ++g) {
             CommitGroup calldata group = groups[g];
             uint256 mapId = 0;
@@ -162,7 +164,8 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         bytes32 ephemeralKey,
         bytes calldata sigma,
         bytes calldata groupKey
-    ) external nonReentrant {
+    ) external {
+        // No reentrancy guard: this function makes no call other than to precompiles.
         Request storage r = _requests[requestId];
         ShardMap storage m = _liveMap(requestId, r, ResetStatus.Pending);
         if (block.timestamp > r.deadline) revert ResetExpired(requestId, r.deadline);
@@ -172,9 +175,11 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         );
         BLS12381.verifyTokenCalldata(sigma, groupKey, message);
 
-        uint32 executableAt = uint32(block.timestamp) + m.securityPeriod;
-        r.status = ResetStatus.Approved;
-        r.deadline = executableAt;
+        uint32 executableAt;
+        unchecked {
+            executableAt = uint32(block.timestamp) + m.securityPeriod; // ≤ now + 90 days: no overflow before 2106
+        }
+        (r.status, r.deadline) = (ResetStatus.Approved, executableAt);
         emit ResetApproved(requestId, accountId, executableAt);
         _appendAudit(AuditKind.ResetApproved, abi.encode(requestId, accountId, uint64(executableAt)));
     }
@@ -350,7 +355,7 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
 
     /// @inheritdoc IResetCoordinator
     function nextRequestId() external view returns (uint256) {
-        return uint256(_nextRequestId) + 1;
+        return uint256(_policy.lastRequestId) + 1;
     }
 
     function guardianRegistry() external view returns (IGuardianRegistry) {
@@ -449,9 +454,9 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     /// @dev Records one commit. Only the request's status and deadline and the map's `mapHash` are read: a commit
     ///      to a request that a rotation or a finalization made void is harmless (it can never be approved, so it
     ///      earns nothing) and not worth a third storage read on every commit.
-    function _commit(uint256 mapIdExpected, ShareCommit calldata s, Committee calldata committee, bytes32 head, uint64 n)
+    function _commit(uint256 mapIdExpected, ShareCommit calldata s, Committee calldata committee, bytes24 head, uint64 n)
         private
-        returns (uint256 mapId, bytes32, uint64)
+        returns (uint256 mapId, bytes24, uint64)
     {
         uint256 requestId = s.requestId;
         Request storage r = _requests[requestId];

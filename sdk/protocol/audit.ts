@@ -1,6 +1,6 @@
 /**
- * Replaying the audit log of PROTOCOL.md §7: auditHead_n = keccak256(abi.encode(auditHead_{n−1}, n, kind,
- * keccak256(payload))), where an entry's payload is `abi.encode` of its event's arguments in declaration order and
+ * Replaying the audit log of PROTOCOL.md §7: auditHead_n = bytes24(keccak256(abi.encode(auditHead_{n−1}, n, kind,
+ * keccak256(payload)))) (the first 24 bytes; head and length share one storage slot), where an entry's payload is `abi.encode` of its event's arguments in declaration order and
  * its kind is the position of the event's name in `AUDIT_KINDS` (the contract's `IAuditLog.AuditKind`).
  */
 import { type AbiParameter, type Hex, encodeAbiParameters, keccak256 } from "viem";
@@ -52,10 +52,12 @@ export function auditPayloadHash(e: AuditedEvent): Hex {
   return keccak256(encodeAbiParameters(e.inputs, e.values as unknown[]));
 }
 
+/** One step of the chain; `head` and the result are 24-byte heads. */
 export function foldAudit(head: Hex, n: bigint, kind: number, payloadHash: Hex): Hex {
-  return keccak256(
-    encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }, { type: "uint8" }, { type: "bytes32" }], [head, n, kind, payloadHash]),
+  const full = keccak256(
+    encodeAbiParameters([{ type: "bytes24" }, { type: "uint256" }, { type: "uint8" }, { type: "bytes32" }], [head, n, kind, payloadHash]),
   );
+  return full.slice(0, 2 + 48) as Hex;
 }
 
 export interface AuditReplay {
@@ -67,7 +69,7 @@ export interface AuditReplay {
 
 /** Folds every audited event, in log order (non-audited events are skipped). */
 export function replayAudit(events: readonly AuditedEvent[]): AuditReplay {
-  let head: Hex = `0x${"00".repeat(32)}`;
+  let head: Hex = `0x${"00".repeat(24)}`;
   let length = 0n;
   const heads: Hex[] = [];
   for (const e of events) {
@@ -80,8 +82,10 @@ export function replayAudit(events: readonly AuditedEvent[]): AuditReplay {
 }
 
 /** Compares a replay with the on-chain head and length; the message says whether and where they differ. */
+/** `onChain.head` as the contract's `auditHead()` returns it: the 24-byte head left-aligned in 32 bytes. */
 export function checkAudit(replay: AuditReplay, onChain: { head: Hex; length: bigint }): string {
-  if (replay.length === onChain.length && replay.head.toLowerCase() === onChain.head.toLowerCase()) {
+  const onChainHead = onChain.head.slice(0, 2 + 48).toLowerCase();
+  if (replay.length === onChain.length && replay.head.toLowerCase() === onChainHead) {
     return `${replay.length} entries replayed: matches the on-chain head ${onChain.head}`;
   }
   throw new CGError(

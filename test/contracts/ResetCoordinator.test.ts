@@ -5,6 +5,8 @@ import { type Address, type Hex, hexToBytes, toHex } from "viem";
 import {
   G1,
   assembleToken,
+  checkAudit,
+  replayAudit,
   combine,
   computePartial,
   deal,
@@ -16,6 +18,7 @@ import {
   type OpenRequest,
   type System,
   ONE_ETH,
+  collectAuditedEvents,
   commit,
   committeeArg,
   deploySystem,
@@ -454,8 +457,17 @@ describe("ResetCoordinator", function () {
       await sys.coordinator.setRequestFee(10n ** 15n * 2n);
 
       const replay = await replayFromChain(sys);
-      expect(replay.length).to.equal(await sys.coordinator.auditLength());
-      expect(replay.head).to.equal(await sys.coordinator.auditHead());
+      const onChain = { head: (await sys.coordinator.auditHead()) as Hex, length: await sys.coordinator.auditLength() };
+      expect(replay.length).to.equal(onChain.length);
+      expect(replay.head + "00".repeat(8)).to.equal(onChain.head);
+      expect(checkAudit(replay, onChain)).to.match(/matches the on-chain head/);
+      // One altered event (a different commitment) or one missing event no longer replays to the head.
+      const events = await collectAuditedEvents(sys);
+      const k = events.findIndex((e) => e.eventName === "ShareCommitted");
+      const altered = events.map((e, i) => (i === k ? { ...e, values: [e.values[0], e.values[1], e.values[2], toHex(new Uint8Array(32).fill(1))] } : e));
+      expect(() => checkAudit(replayAudit(altered), onChain)).to.throw(/an event was altered/);
+      const missing = events.filter((_, i) => i !== k);
+      expect(() => checkAudit(replayAudit(missing), onChain)).to.throw(/events are missing or extra/);
       expect(Number(replay.length)).to.be.greaterThan(50, "the run should have folded many entries");
     });
   });

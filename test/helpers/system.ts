@@ -249,6 +249,11 @@ export function findEvent(contract: any, receipt: any, name: string): any {
 
 /** Replays every audited event of both contracts since deployment, in log order, and returns the replay. */
 export async function replayFromChain(sys: System) {
+  return replayAudit(await collectAuditedEvents(sys));
+}
+
+/** Every event of both contracts since deployment, decoded, in log order. */
+export async function collectAuditedEvents(sys: System) {
   const provider = sys.ethers.provider;
   const addresses = [await sys.registry.getAddress(), await sys.coordinator.getAddress()].map((a: string) => a.toLowerCase());
   const logs = await provider.getLogs({ fromBlock: 0, toBlock: "latest" });
@@ -260,9 +265,9 @@ export async function replayFromChain(sys: System) {
     const parsed = contract.interface.parseLog(log);
     if (!parsed) continue;
     const inputs = JSON.parse(parsed.fragment.format("json")).inputs;
-    events.push({ eventName: parsed.name, inputs, values: normalize(parsed.args.toArray(true)), where: `block ${log.blockNumber}, log ${log.index}` });
+    events.push({ eventName: parsed.name as string, inputs, values: normalize(parsed.args.toArray(true)), where: `block ${log.blockNumber}, log ${log.index}` });
   }
-  return replayAudit(events);
+  return events;
 }
 
 function normalize(values: unknown[]): unknown[] {
