@@ -97,7 +97,10 @@ abstract contract ShardMapRegistry is IShardMapRegistry, AuditLog {
         bytes calldata possessionProof
     ) external {
         ShardMap storage m = _maps[mapId];
-        if (m.status != ShardMapStatus.Pending) revert ShardMapNotPending(mapId, m.status);
+        if (m.status != ShardMapStatus.Pending) {
+            if (m.status == ShardMapStatus.None) revert ShardMapUnknownMap(mapId);
+            revert ShardMapNotPending(mapId, m.status);
+        }
         _requireMember(m, mapId, index, committee, commitmentsHash);
         uint16 bit = uint16(1) << (index - 1);
         if (m.acknowledged & bit != 0) revert ShardMapAlreadyAcknowledged(mapId, index);
