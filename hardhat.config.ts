@@ -37,7 +37,7 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    localhost: { type: "http", chainType: "l1", url: process.env.CG_LOCALHOST_URL ?? "http://127.0.0.1:8545" },
     remote: {
       type: "http",
       chainType: "l1",

@@ -4,9 +4,12 @@
  *   npx hardhat run scripts/deploy.ts --network localhost     # a `hardhat node` on 127.0.0.1:8545
  *   npx hardhat run scripts/deploy.ts --network remote        # CG_RPC_URL and CG_DEPLOYER_KEY from .env
  *
- * Optional settings (see .env.example): CG_ADMIN, CG_ATTESTERS, and the CG_* protocol parameters.
+ * Optional settings (see .env.example): CG_ADMIN, CG_ATTESTERS, the CG_* protocol parameters, CG_LOCALHOST_URL
+ * (another local node URL) and CG_DEPLOYMENTS_DIR (where to write the JSON file).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 import { network } from "hardhat";
 import { parseEther } from "ethers";
@@ -60,10 +63,11 @@ const { deployment } = await deployCredentialGuardians(ethers, deployer, {
   parameters: envParameters(),
   log: (line) => console.log(`deploy: ${line}`),
 });
-mkdirSync(new URL("../deployments/", import.meta.url), { recursive: true });
-const file = new URL(`../deployments/${connection.networkName}.json`, import.meta.url);
+const dir = process.env.CG_DEPLOYMENTS_DIR ? resolve(process.env.CG_DEPLOYMENTS_DIR) : fileURLToPath(new URL("../deployments/", import.meta.url));
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${connection.networkName}.json`);
 writeFileSync(file, JSON.stringify(deployment, null, 2) + "\n");
 console.log(`deploy: GuardianRegistry ${deployment.contracts.GuardianRegistry}`);
 console.log(`deploy: ResetCoordinator ${deployment.contracts.ResetCoordinator} (also the shard map registry and audit log)`);
-console.log(`deploy: wrote deployments/${connection.networkName}.json`);
+console.log(`deploy: wrote ${file}`);
 await connection.close();
