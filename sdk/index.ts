@@ -10,3 +10,4 @@ export * from "./encoding/fragment.ts";
 export * from "./protocol/shardMap.ts";
 export * from "./protocol/reset.ts";
 export * from "./protocol/audit.ts";
+export * from "./abi/index.ts";

@@ -1,0 +1,153 @@
+/** The guardian's commands: each loads the configuration, does one thing, and returns an exit code. */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+import { pino } from "pino";
+import { type Hex, createPublicClient, createWalletClient, defineChain, getAddress, http, parseEther, toHex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+
+import { guardianRegistryAbi } from "../sdk/abi/index.ts";
+import { generateHpkeKeyPair, hpkePublicKey } from "../sdk/crypto/hpke.ts";
+import { CGError } from "../sdk/errors.ts";
+import { GuardianAgent } from "./agent.ts";
+import { AppChannel } from "./channels/app.ts";
+import type { Channel, ChannelKind } from "./channels/channel.ts";
+import { EmailChannel } from "./channels/email.ts";
+import { SmsChannel } from "./channels/sms.ts";
+import { type GuardianConfig, describeConfig, loadConfig } from "./config.ts";
+import { setFailpoints } from "./failpoints.ts";
+import { openKeystore, readKeystore, sealKeystore, writeKeystore } from "./keystore.ts";
+import { createMetrics } from "./metrics.ts";
+import { Store } from "./store.ts";
+
+function paths(config: GuardianConfig) {
+  return { operator: join(config.dataDir, "operator.json"), hpke: join(config.dataDir, "hpke.json"), db: join(config.dataDir, "guardian.db") };
+}
+
+function loadKeys(config: GuardianConfig) {
+  const p = paths(config);
+  const operatorKey = openKeystore(readKeystore(p.operator), config.passphrase, p.operator);
+  const hpkeSecret = openKeystore(readKeystore(p.hpke), config.passphrase, p.hpke);
+  const operator = privateKeyToAccount(toHex(operatorKey));
+  operatorKey.fill(0);
+  return { operator, hpkeSecret };
+}
+
+export async function keysInit(configFile: string | undefined, force: boolean): Promise<number> {
+  const config = loadConfig(configFile);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const p = paths(config);
+  if (!force && (existsSync(p.operator) || existsSync(p.hpke))) {
+    throw new CGError("KEYSTORE_EXISTS", `keys already exist in ${config.dataDir}; refusing to replace them (use --force only if you mean it)`);
+  }
+  const operatorKey = generatePrivateKey();
+  const operator = privateKeyToAccount(operatorKey);
+  const hpke = await generateHpkeKeyPair();
+  writeKeystore(p.operator, sealKeystore("operator", Buffer.from(operatorKey.slice(2), "hex"), operator.address, config.passphrase, config.scryptN), force);
+  writeKeystore(p.hpke, sealKeystore("hpke", hpke.privateKey, toHex(hpke.publicKey), config.passphrase, config.scryptN), force);
+  hpke.privateKey.fill(0);
+  process.stdout.write(JSON.stringify({ operator: operator.address, encryptionKey: toHex(hpke.publicKey), dataDir: config.dataDir }, null, 2) + "\n");
+  return 0;
+}
+
+export async function keysShow(configFile: string | undefined): Promise<number> {
+  const config = loadConfig(configFile);
+  const p = paths(config);
+  process.stdout.write(JSON.stringify({ operator: readKeystore(p.operator).public, encryptionKey: readKeystore(p.hpke).public }, null, 2) + "\n");
+  return 0;
+}
+
+export async function register(
+  configFile: string | undefined,
+  o: { stake?: string; metadata?: string; region?: string; provider?: string; channels?: string },
+): Promise<number> {
+  const config = loadConfig(configFile);
+  const { operator, hpkeSecret } = loadKeys(config);
+  const encryptionKey = toHex(hpkePublicKey(hpkeSecret));
+  hpkeSecret.fill(0);
+  if (!o.metadata) throw new CGError("USAGE", "guardian register: --metadata <uri> is required");
+  let stake: bigint;
+  try {
+    stake = parseEther(o.stake ?? "0");
+  } catch {
+    throw new CGError("USAGE", `guardian register: --stake expects an amount of ETH such as 1.5, got ${JSON.stringify(o.stake)}`);
+  }
+  const bits: Record<string, number> = { email: 1, sms: 2, app: 4 };
+  let kinds = 0;
+  for (const k of (o.channels ?? "email,sms,app").split(",").map((s) => s.trim())) {
+    if (!(k in bits)) throw new CGError("USAGE", `guardian register: --channels expects email, sms and/or app, got ${JSON.stringify(k)}`);
+    kinds |= bits[k];
+  }
+  const tag = (s: string | undefined) => toHex(new TextEncoder().encode((s ?? "").slice(0, 32)), { size: 32 });
+  const probe = createPublicClient({ transport: http(config.rpcUrl) });
+  const chain = defineChain({ id: await probe.getChainId(), name: "cg", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
+  const wallet = createWalletClient({ chain, account: operator, transport: http(config.rpcUrl) });
+  const publicClient = createPublicClient({ chain, transport: http(config.rpcUrl) });
+  const hash = await wallet.writeContract({
+    address: config.registry,
+    abi: guardianRegistryAbi,
+    functionName: "register",
+    args: [encryptionKey as Hex, o.metadata, tag(o.region), tag(o.provider), kinds],
+    value: stake,
+  });
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  process.stdout.write(JSON.stringify({ operator: getAddress(operator.address), encryptionKey, tx: hash, status: receipt.status }, null, 2) + "\n");
+  return receipt.status === "success" ? 0 : 1;
+}
+
+export function buildChannels(config: GuardianConfig, operator: ReturnType<typeof privateKeyToAccount>): Partial<Record<ChannelKind, Channel>> {
+  const channels: Partial<Record<ChannelKind, Channel>> = {
+    app: new AppChannel(operator, { timeoutMs: config.appTimeoutMs, allowHttpLoopback: true }),
+  };
+  if (config.smtp) channels.email = new EmailChannel(config.smtp);
+  if (config.sms) channels.sms = new SmsChannel({ ...config.sms, timeoutMs: config.appTimeoutMs });
+  return channels;
+}
+
+export async function start(configFile: string | undefined): Promise<number> {
+  const config = loadConfig(configFile);
+  setFailpoints(config.failpoints);
+  const log = pino({ level: config.logLevel, base: { service: "cg-guardian" } });
+  const { operator, hpkeSecret } = loadKeys(config);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = new Store(paths(config).db, hpkeSecret);
+  const agent = new GuardianAgent({ config, store, operator, hpkeSecret, channels: buildChannels(config, operator), log, metrics: createMetrics() });
+  log.info({ config: describeConfig(config) }, "starting");
+  await agent.start();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "shutting down");
+      resolve();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  await agent.stop();
+  store.close();
+  hpkeSecret.fill(0);
+  return 0;
+}
+
+export async function status(configFile: string | undefined, json: boolean): Promise<number> {
+  const config = loadConfig(configFile);
+  const { hpkeSecret } = loadKeys(config);
+  const store = new Store(paths(config).db, hpkeSecret);
+  try {
+    const cursor = store.cursor();
+    const counts = store.counts();
+    const dead = store.deadLetters();
+    const report = { cursor: cursor?.block.toString() ?? "none", pending: counts.pending, done: counts.done, deadLetters: dead };
+    if (json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    else {
+      process.stdout.write(`cursor: block ${report.cursor}\n`);
+      process.stdout.write(`pending: ${Object.entries(counts.pending).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}\n`);
+      process.stdout.write(`done: ${counts.done}\n`);
+      process.stdout.write(`dead letters: ${dead.length}\n`);
+      for (const d of dead) process.stdout.write(`  ${d.id} (${d.kind}, ${d.attempts} attempts): ${d.lastError ?? ""}\n`);
+    }
+    return 0;
+  } finally {
+    store.close();
+    hpkeSecret.fill(0);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Guardian configuration: a `.env`-style file (`--config`) overlaid by environment variables, validated at start
+ * with errors that name the field. Secrets (passphrase, SMTP and SMS credentials, RPC URLs with tokens) are kept
+ * out of anything that is logged: `describeConfig` prints a redacted view.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+
+import { parse } from "dotenv";
+import { type Address, getAddress, isAddress } from "viem";
+
+import { CGError } from "../sdk/errors.ts";
+
+export interface GuardianConfig {
+  rpcUrl: string;
+  chainId?: number;
+  coordinator: Address;
+  registry: Address;
+  startBlock: bigint;
+  confirmations: number;
+  pollIntervalMs: number;
+  reorgWindow: number;
+  dataDir: string;
+  passphrase: string;
+  scryptN: number;
+  httpHost: string;
+  httpPort: number;
+  logLevel: string;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  resetLinkBase: string;
+  smtp?: { host: string; port: number; secure: boolean; requireTls: boolean; user?: string; pass?: string; from: string; rejectUnauthorized: boolean };
+  sms?: { baseUrl: string; accountSid: string; authToken: string; from: string };
+  appTimeoutMs: number;
+  /** Test-only failpoint names (see guardian/failpoints.ts). */
+  failpoints: string[];
+}
+
+type Source = Record<string, string | undefined>;
+
+function fail(field: string, expected: string, got: string | undefined): never {
+  const shown = got === undefined ? "nothing" : JSON.stringify(got.length > 40 ? `${got.slice(0, 37)}...` : got);
+  throw new CGError("INVALID_CONFIG", `config ${field}: expected ${expected}, got ${shown}`, { details: { field } });
+}
+
+function str(src: Source, field: string, fallback?: string): string {
+  const v = src[field]?.trim();
+  if (v === undefined || v === "") {
+    if (fallback !== undefined) return fallback;
+    fail(field, "a value", undefined);
+  }
+  return v;
+}
+
+function int(src: Source, field: string, fallback: number, min: number, max: number): number {
+  const v = src[field]?.trim();
+  if (v === undefined || v === "") return fallback;
+  if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) fail(field, `a whole number in [${min}, ${max}]`, v);
+  return Number(v);
+}
+
+function bool(src: Source, field: string, fallback: boolean): boolean {
+  const v = src[field]?.trim().toLowerCase();
+  if (v === undefined || v === "") return fallback;
+  if (["1", "true", "yes"].includes(v)) return true;
+  if (["0", "false", "no"].includes(v)) return false;
+  fail(field, "true or false", v);
+}
+
+function address(src: Source, field: string): Address {
+  const v = str(src, field);
+  if (!isAddress(v)) fail(field, "a 0x-prefixed 20-byte address", v);
+  return getAddress(v);
+}
+
+/** Reads `file` (if given), overlays `env`, and validates. Relative paths are resolved against the file's folder. */
+export function loadConfig(file: string | undefined, env: Source = process.env): GuardianConfig {
+  let src: Source = {};
+  let base = process.cwd();
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new CGError("INVALID_CONFIG", `config file ${file} does not exist`);
+    src = parse(readFileSync(file));
+    base = dirname(resolve(file));
+  }
+  for (const [k, v] of Object.entries(env)) if (k.startsWith("CG_") && v !== undefined) src[k] = v;
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+  // Deployment: either a deployments/<network>.json file or explicit addresses.
+  let coordinator: Address;
+  let registry: Address;
+  let startBlock: bigint;
+  let chainId: number | undefined;
+  if (src.CG_DEPLOYMENT) {
+    const deploymentPath = path(src.CG_DEPLOYMENT);
+    if (!existsSync(deploymentPath)) fail("CG_DEPLOYMENT", "the path of a deployments/<network>.json file", src.CG_DEPLOYMENT);
+    const d = JSON.parse(readFileSync(deploymentPath, "utf8"));
+    coordinator = address({ c: d?.contracts?.ResetCoordinator }, "c");
+    registry = address({ r: d?.contracts?.GuardianRegistry }, "r");
+    startBlock = BigInt(d.deploymentBlock ?? 0);
+    chainId = d.chainId;
+  } else {
+    coordinator = address(src, "CG_COORDINATOR");
+    registry = address(src, "CG_REGISTRY");
+    startBlock = BigInt(int(src, "CG_START_BLOCK", 0, 0, Number.MAX_SAFE_INTEGER));
+  }
+
+  const rpcUrl = str(src, "CG_RPC_URL");
+  if (!/^https?:\/\//.test(rpcUrl)) fail("CG_RPC_URL", "an http(s) URL", "a value without http(s)://");
+
+  let passphrase = src.CG_KEYSTORE_PASSPHRASE;
+  if ((passphrase === undefined || passphrase === "") && src.CG_KEYSTORE_PASSPHRASE_FILE) {
+    const p = path(src.CG_KEYSTORE_PASSPHRASE_FILE);
+    if (!existsSync(p)) fail("CG_KEYSTORE_PASSPHRASE_FILE", "a readable file", src.CG_KEYSTORE_PASSPHRASE_FILE);
+    passphrase = readFileSync(p, "utf8").replace(/\r?\n$/, "");
+  }
+  if (passphrase === undefined || passphrase === "") {
+    throw new CGError("INVALID_CONFIG", "config CG_KEYSTORE_PASSPHRASE (or CG_KEYSTORE_PASSPHRASE_FILE): expected the keystore passphrase, got nothing", {
+      details: { field: "CG_KEYSTORE_PASSPHRASE" },
+    });
+  }
+
+  const smtp = src.CG_SMTP_HOST
+    ? {
+        host: str(src, "CG_SMTP_HOST"),
+        port: int(src, "CG_SMTP_PORT", 587, 1, 65535),
+        secure: bool(src, "CG_SMTP_SECURE", false),
+        requireTls: bool(src, "CG_SMTP_STARTTLS", false),
+        user: src.CG_SMTP_USER || undefined,
+        pass: src.CG_SMTP_PASS || undefined,
+        from: str(src, "CG_SMTP_FROM"),
+        rejectUnauthorized: bool(src, "CG_SMTP_TLS_VERIFY", true),
+      }
+    : undefined;
+  const sms = src.CG_SMS_BASE_URL
+    ? {
+        baseUrl: str(src, "CG_SMS_BASE_URL").replace(/\/$/, ""),
+        accountSid: str(src, "CG_SMS_ACCOUNT_SID"),
+        authToken: str(src, "CG_SMS_AUTH_TOKEN"),
+        from: str(src, "CG_SMS_FROM"),
+      }
+    : undefined;
+
+  return {
+    rpcUrl,
+    chainId,
+    coordinator,
+    registry,
+    startBlock,
+    confirmations: int(src, "CG_CONFIRMATIONS", 2, 1, 1000),
+    pollIntervalMs: int(src, "CG_POLL_INTERVAL_MS", 1000, 50, 600_000),
+    reorgWindow: int(src, "CG_REORG_WINDOW", 16, 0, 10_000),
+    dataDir: path(str(src, "CG_DATA_DIR", "./guardian-data")),
+    passphrase,
+    scryptN: int(src, "CG_SCRYPT_N", 2 ** 16, 2 ** 10, 2 ** 20),
+    httpHost: str(src, "CG_HTTP_HOST", "127.0.0.1"),
+    httpPort: int(src, "CG_HTTP_PORT", 9464, 0, 65535),
+    logLevel: str(src, "CG_LOG_LEVEL", "info"),
+    maxAttempts: int(src, "CG_MAX_ATTEMPTS", 8, 1, 1000),
+    retryBaseMs: int(src, "CG_RETRY_BASE_MS", 1000, 10, 3_600_000),
+    retryMaxMs: int(src, "CG_RETRY_MAX_MS", 300_000, 10, 86_400_000),
+    resetLinkBase: str(src, "CG_RESET_LINK_BASE", "https://reset.credential-guardians.example/"),
+    smtp,
+    sms,
+    appTimeoutMs: int(src, "CG_APP_TIMEOUT_MS", 10_000, 100, 120_000),
+    failpoints: (src.CG_FAILPOINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+  };
+}
+
+/** A loggable view of the configuration: no passphrase, no credentials, no RPC URL path or query. */
+export function describeConfig(c: GuardianConfig): Record<string, unknown> {
+  const rpc = new URL(c.rpcUrl);
+  return {
+    rpc: `${rpc.protocol}//${rpc.host}`,
+    coordinator: c.coordinator,
+    registry: c.registry,
+    confirmations: c.confirmations,
+    dataDir: c.dataDir,
+    http: `${c.httpHost}:${c.httpPort}`,
+    channels: { email: Boolean(c.smtp), sms: Boolean(c.sms), app: true },
+  };
+}

@@ -1,0 +1,22 @@
+/** Prometheus metrics of the agent (prom-client). */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "cg_guardian_" });
+  return {
+    registry,
+    cursorLag: new Gauge({ name: "cg_guardian_cursor_lag_blocks", help: "Blocks between the chain head and the processed cursor", registers: [registry] }),
+    cursorBlock: new Gauge({ name: "cg_guardian_cursor_block", help: "Last processed block", registers: [registry] }),
+    requestsServed: new Counter({ name: "cg_guardian_requests_served_total", help: "Reset requests this guardian computed a partial for", registers: [registry] }),
+    requestsIgnored: new Counter({ name: "cg_guardian_requests_ignored_total", help: "Reset requests ignored, by reason", labelNames: ["reason"], registers: [registry] }),
+    deliveries: new Counter({ name: "cg_guardian_deliveries_total", help: "Fragment deliveries by channel and outcome", labelNames: ["channel", "outcome"], registers: [registry] }),
+    commits: new Counter({ name: "cg_guardian_commits_total", help: "Share commits sent on-chain", labelNames: ["outcome"], registers: [registry] }),
+    acknowledgements: new Counter({ name: "cg_guardian_acknowledgements_total", help: "Shard map acknowledgements", labelNames: ["outcome"], registers: [registry] }),
+    chainErrors: new Counter({ name: "cg_guardian_chain_errors_total", help: "RPC errors (retried)", registers: [registry] }),
+    outboxPending: new Gauge({ name: "cg_guardian_outbox_pending", help: "Pending outbox jobs", labelNames: ["kind"], registers: [registry] }),
+    deadLetters: new Gauge({ name: "cg_guardian_dead_letters", help: "Jobs that failed too often", registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

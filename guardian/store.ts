@@ -1,0 +1,262 @@
+/**
+ * The guardian's local database (SQLite through `node:sqlite`): the chain cursor, shard maps with their shares,
+ * requests, and an outbox of side effects. Secrets (shares, channel URIs, fragments) are sealed at rest with a key
+ * derived from the guardian's HPKE secret. Every multi-row change happens in one transaction, so a crash leaves
+ * either all of it or none of it.
+ */
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { randomBytes } from "node:crypto";
+import { DatabaseSync } from "node:sqlite";
+
+import { CGError } from "../sdk/errors.ts";
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE maps (
+     map_id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, epoch INTEGER NOT NULL, idx INTEGER NOT NULL,
+     committee TEXT NOT NULL, commitments TEXT NOT NULL, commitments_hash TEXT NOT NULL,
+     share_sealed BLOB, channel_sealed BLOB, status TEXT NOT NULL, reason TEXT, block_number INTEGER NOT NULL);
+   CREATE TABLE requests (
+     request_id INTEGER PRIMARY KEY, map_id INTEGER NOT NULL, account_id TEXT NOT NULL, state TEXT NOT NULL,
+     reason TEXT, block_number INTEGER NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE outbox (
+     id TEXT PRIMARY KEY, kind TEXT NOT NULL, payload_sealed BLOB NOT NULL, status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE INDEX outbox_due ON outbox (status, next_attempt_at);`,
+];
+
+export type MapStatus = "assigned" | "acknowledged" | "refused";
+export type OutboxKind = "acknowledge" | "deliver" | "commit";
+export type OutboxStatus = "pending" | "done" | "dead";
+
+export interface MapRow {
+  mapId: bigint;
+  accountId: string;
+  epoch: bigint;
+  index: number;
+  committee: string[];
+  commitments: string;
+  commitmentsHash: string;
+  status: MapStatus;
+}
+
+export interface OutboxJob<T = unknown> {
+  id: string;
+  kind: OutboxKind;
+  payload: T;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError?: string;
+}
+
+export class Store {
+  readonly db: DatabaseSync;
+  readonly #key: Uint8Array;
+
+  constructor(path: string, hpkeSecret: Uint8Array) {
+    try {
+      this.db = new DatabaseSync(path);
+    } catch (cause) {
+      throw new CGError("STORE_FAILED", `cannot open the database at ${path}`, { cause });
+    }
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    this.#key = hkdf(sha256, hpkeSecret, new Uint8Array(0), new TextEncoder().encode("CGUARD-V01/guardian-store"), 32);
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    const row = this.db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
+    let version = row?.version ?? 0;
+    if (row === undefined) this.db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
+    while (version < MIGRATIONS.length) {
+      this.transaction(() => {
+        this.db.exec(MIGRATIONS[version]);
+        this.db.prepare("UPDATE schema_version SET version = ?").run(version + 1);
+      });
+      version++;
+    }
+  }
+
+  close(): void {
+    this.#key.fill(0);
+    this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  seal(plaintext: Uint8Array | string): Uint8Array {
+    const pt = typeof plaintext === "string" ? new TextEncoder().encode(plaintext) : plaintext;
+    const nonce = new Uint8Array(randomBytes(24));
+    const ct = xchacha20poly1305(this.#key, nonce).encrypt(pt);
+    const out = new Uint8Array(24 + ct.length);
+    out.set(nonce, 0);
+    out.set(ct, 24);
+    return out;
+  }
+
+  open(sealed: Uint8Array): Uint8Array {
+    try {
+      return xchacha20poly1305(this.#key, sealed.subarray(0, 24)).decrypt(sealed.subarray(24));
+    } catch (cause) {
+      throw new CGError("STORE_FAILED", "a sealed database value does not open with this guardian's key", { cause });
+    }
+  }
+
+  // ── meta ──
+
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  cursor(): { block: bigint; hash?: string } | undefined {
+    const block = this.getMeta("cursor.block");
+    return block === undefined ? undefined : { block: BigInt(block), hash: this.getMeta("cursor.hash") };
+  }
+
+  setCursor(block: bigint, hash: string): void {
+    this.setMeta("cursor.block", block.toString());
+    this.setMeta("cursor.hash", hash);
+  }
+
+  // ── maps ──
+
+  putMap(row: MapRow & { share?: bigint; channelUri?: string; reason?: string; blockNumber: bigint }): void {
+    this.db
+      .prepare(
+        `INSERT INTO maps (map_id, account_id, epoch, idx, committee, commitments, commitments_hash, share_sealed, channel_sealed, status, reason, block_number)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(map_id) DO NOTHING`,
+      )
+      .run(
+        row.mapId,
+        row.accountId,
+        row.epoch,
+        row.index,
+        JSON.stringify(row.committee),
+        row.commitments,
+        row.commitmentsHash,
+        row.share === undefined ? null : this.seal(row.share.toString(16)),
+        row.channelUri === undefined ? null : this.seal(row.channelUri),
+        row.status,
+        row.reason ?? null,
+        row.blockNumber,
+      );
+  }
+
+  setMapStatus(mapId: bigint, status: MapStatus): void {
+    this.db.prepare("UPDATE maps SET status = ? WHERE map_id = ?").run(status, mapId);
+  }
+
+  getMap(mapId: bigint): (MapRow & { share?: bigint; channelUri?: string }) | undefined {
+    const r = this.db.prepare("SELECT * FROM maps WHERE map_id = ?").get(mapId) as Record<string, any> | undefined;
+    if (r === undefined) return undefined;
+    return {
+      mapId: BigInt(r.map_id),
+      accountId: r.account_id,
+      epoch: BigInt(r.epoch),
+      index: Number(r.idx),
+      committee: JSON.parse(r.committee),
+      commitments: r.commitments,
+      commitmentsHash: r.commitments_hash,
+      status: r.status,
+      share: r.share_sealed ? BigInt("0x" + new TextDecoder().decode(this.open(r.share_sealed))) : undefined,
+      channelUri: r.channel_sealed ? new TextDecoder().decode(this.open(r.channel_sealed)) : undefined,
+    };
+  }
+
+  // ── requests ──
+
+  hasRequest(requestId: bigint): boolean {
+    return this.db.prepare("SELECT 1 FROM requests WHERE request_id = ?").get(requestId) !== undefined;
+  }
+
+  putRequest(requestId: bigint, mapId: bigint, accountId: string, state: "served" | "ignored", reason: string | undefined, blockNumber: bigint): void {
+    this.db
+      .prepare("INSERT INTO requests (request_id, map_id, account_id, state, reason, block_number, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING")
+      .run(requestId, mapId, accountId, state, reason ?? null, blockNumber, Date.now());
+  }
+
+  /** Forgets what was learned from blocks above `block` (after a reorg deeper than the confirmations). */
+  rollbackAbove(block: bigint): void {
+    this.db.prepare("DELETE FROM requests WHERE block_number > ? AND state = 'ignored'").run(block);
+  }
+
+  // ── outbox ──
+
+  enqueue(id: string, kind: OutboxKind, payload: unknown, now = Date.now()): boolean {
+    const result = this.db
+      .prepare(
+        "INSERT INTO outbox (id, kind, payload_sealed, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+      )
+      .run(id, kind, this.seal(JSON.stringify(payload)), now, now, now);
+    return result.changes > 0;
+  }
+
+  due(kind: OutboxKind, now = Date.now(), limit = 50): OutboxJob[] {
+    const rows = this.db
+      .prepare("SELECT * FROM outbox WHERE status = 'pending' AND kind = ? AND next_attempt_at <= ? ORDER BY created_at LIMIT ?")
+      .all(kind, now, limit) as Record<string, any>[];
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      payload: JSON.parse(new TextDecoder().decode(this.open(r.payload_sealed))),
+      attempts: Number(r.attempts),
+      nextAttemptAt: Number(r.next_attempt_at),
+      lastError: r.last_error ?? undefined,
+    }));
+  }
+
+  markDone(id: string): void {
+    this.db.prepare("UPDATE outbox SET status = 'done', updated_at = ? WHERE id = ?").run(Date.now(), id);
+  }
+
+  /** Records a failed attempt; the job becomes a dead letter after `maxAttempts`. Returns the new status. */
+  markFailed(id: string, error: string, nextAttemptAt: number, maxAttempts: number): OutboxStatus {
+    const row = this.db.prepare("SELECT attempts FROM outbox WHERE id = ?").get(id) as { attempts: number } | undefined;
+    const attempts = (row?.attempts ?? 0) + 1;
+    const status: OutboxStatus = attempts >= maxAttempts ? "dead" : "pending";
+    this.db
+      .prepare("UPDATE outbox SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?")
+      .run(attempts, status, error.slice(0, 500), nextAttemptAt, Date.now(), id);
+    return status;
+  }
+
+  counts(): { pending: Record<string, number>; dead: number; done: number } {
+    const rows = this.db.prepare("SELECT kind, status, COUNT(*) AS n FROM outbox GROUP BY kind, status").all() as { kind: string; status: string; n: number }[];
+    const pending: Record<string, number> = {};
+    let dead = 0;
+    let done = 0;
+    for (const r of rows) {
+      if (r.status === "pending") pending[r.kind] = Number(r.n);
+      if (r.status === "dead") dead += Number(r.n);
+      if (r.status === "done") done += Number(r.n);
+    }
+    return { pending, dead, done };
+  }
+
+  deadLetters(): { id: string; kind: string; attempts: number; lastError?: string }[] {
+    return (this.db.prepare("SELECT id, kind, attempts, last_error FROM outbox WHERE status = 'dead' ORDER BY updated_at").all() as Record<string, any>[]).map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      attempts: Number(r.attempts),
+      lastError: r.last_error ?? undefined,
+    }));
+  }
+}

@@ -1,0 +1,3 @@
+export { guardianRegistryAbi } from "./GuardianRegistry.ts";
+export { resetCoordinatorAbi } from "./ResetCoordinator.ts";
+export { recoverableAccountAbi } from "./RecoverableAccount.ts";
