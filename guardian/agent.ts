@@ -88,7 +88,7 @@ export class GuardianAgent {
   #public?: PublicClient;
   #wallet?: WalletClient;
   #http?: Server;
-  #wake?: () => void;
+  readonly #sleepers = new Set<() => void>();
   #loops: Promise<void>[] = [];
   #head = 0n;
   #firstPass = true;
@@ -128,7 +128,7 @@ export class GuardianAgent {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#wake?.();
+    this.#wakeAll();
     await Promise.race([Promise.allSettled(this.#loops), new Promise((r) => setTimeout(r, 15_000))]);
     await new Promise<void>((r) => (this.#http ? this.#http.close(() => r()) : r()));
     for (const c of Object.values(this.#d.channels)) await c?.close?.();
@@ -240,7 +240,7 @@ export class GuardianAgent {
       } satisfies AckPayload);
     });
     log.info({ ...context, channel: channelKindSafe(assignment.channelUri) }, "shard map assigned: share verified, acknowledgement queued");
-    this.#wake?.();
+    this.#wakeAll();
   }
 
   async #onRequested(
@@ -304,7 +304,7 @@ export class GuardianAgent {
     metrics.requestsServed.inc();
     log.info({ ...context, index: map.index, channel: channelKindSafe(map.channelUri) }, "partial computed: delivery and commit queued");
     failpoint("serve.after-commit");
-    this.#wake?.();
+    this.#wakeAll();
   }
 
   // ───────────────────────────── outbox ─────────────────────────────
@@ -515,15 +515,21 @@ export class GuardianAgent {
     }
   }
 
+  /** Sleeps `ms`, or less if new work arrives or the agent stops. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.#sleepers.delete(done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
     });
+  }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#sleepers]) wake();
   }
 }
 

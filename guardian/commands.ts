@@ -107,7 +107,8 @@ export function buildChannels(config: GuardianConfig, operator: ReturnType<typeo
 export async function start(configFile: string | undefined): Promise<number> {
   const config = loadConfig(configFile);
   setFailpoints(config.failpoints);
-  const log = pino({ level: config.logLevel, base: { service: "cg-guardian" } });
+  // Synchronous writes: every line is out before a crash or an exit.
+  const log = pino({ level: config.logLevel, base: { service: "cg-guardian" } }, pino.destination({ dest: 1, sync: true }));
   const { operator, hpkeSecret } = loadKeys(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = new Store(paths(config).db, hpkeSecret);

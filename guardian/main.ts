@@ -59,8 +59,11 @@ async function main(argv: string[]): Promise<number> {
       throw new CGError("USAGE", `guardian keys: expected init or show, got ${sub ?? "nothing"}`);
     case "register":
       return register(values.config, values);
-    case "start":
-      return start(values.config);
+    case "start": {
+      const code = await start(values.config);
+      // Idle keep-alive sockets (RPC, SMTP) must not hold a stopped daemon open.
+      process.exit(code);
+    }
     case "status":
       return status(values.config, values.json);
     default:

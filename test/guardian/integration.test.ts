@@ -1,0 +1,174 @@
+import { expect } from "chai";
+import { type Address, type Hex, toHex } from "viem";
+
+import { assembleToken, generateHpkeKeyPair } from "../../sdk/index.ts";
+import { type GuardianNetwork, linkServedAccount, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
+import { Inbox } from "../helpers/localServices.ts";
+import { type LinkedAccount, findEvent } from "../helpers/system.ts";
+
+describe("guardian agents as processes against a hardhat node", function () {
+  this.timeout(240_000);
+  const inbox = new Inbox();
+  let net: GuardianNetwork;
+  let account: LinkedAccount;
+  const channels: string[] = [];
+
+  before(async function () {
+    net = await startGuardianNetwork(inbox, { guardians: 5, confirmations: 2 });
+    channels.push("mailto:alice@example.org", "sms:+15550000001", `${net.appUrl}/alice`, "mailto:alice.backup@example.org", "sms:+15550000002");
+    await net.sys.coordinator.setMaxOpenRequests(16);
+    account = await linkServedAccount(net, net.sys.alice, channels, 3);
+  });
+
+  after(async function () {
+    await net?.close();
+  });
+
+  async function request(newController: Address) {
+    const { sys } = net;
+    const ephemeral = await generateHpkeKeyPair();
+    const ephemeralKey = toHex(ephemeral.publicKey);
+    const fee = (await sys.coordinator.parameters()).requestFee;
+    const receipt = await (await sys.coordinator.connect(sys.bob).requestReset(account.accountId, newController, ephemeralKey, { value: fee })).wait();
+    const requestId: bigint = findEvent(sys.coordinator, receipt, "ResetRequested").args.requestId;
+    const message = (await sys.coordinator.resetMessage(requestId, ephemeralKey)) as Hex;
+    return { requestId, ephemeral, ephemeralKey, message };
+  }
+
+  async function waitForFragments(requestId: bigint, count: number, timeoutMs = 30_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const fragments = inbox.fragments(requestId);
+      if (fragments.length >= count) return fragments;
+      if (Date.now() > deadline) throw new Error(`only ${fragments.length} of ${count} fragments for request ${requestId} arrived`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function commitsOf(requestId: bigint): Promise<Map<number, Hex>> {
+    const { sys } = net;
+    const logs = await sys.coordinator.queryFilter(sys.coordinator.filters.ShareCommitted(requestId), 0);
+    const commits = new Map<number, Hex>();
+    for (const l of logs as any[]) {
+      if (commits.has(Number(l.args.index))) throw new Error(`two commits of member ${l.args.index} for request ${requestId}`);
+      commits.set(Number(l.args.index), l.args.commitment);
+    }
+    return commits;
+  }
+
+  async function completeWith(r: Awaited<ReturnType<typeof request>>, fragments: string[]) {
+    const { sys } = net;
+    const assembled = await assembleToken({
+      fragments,
+      ephemeralPrivateKey: r.ephemeral.privateKey,
+      chainId: sys.chainId,
+      coordinator: (await sys.coordinator.getAddress()) as Address,
+      requestId: r.requestId,
+      message: r.message,
+      commitments: account.prepared.commitments,
+      committee: account.prepared.params.committee,
+      onChainCommits: await commitsOf(r.requestId),
+    });
+    const groupKey = account.prepared.params.commitments.slice(0, 514);
+    await expect(sys.coordinator.completeReset(r.requestId, account.accountId, r.ephemeralKey, assembled.tokenHex, groupKey)).to.emit(sys.coordinator, "ResetApproved");
+    return assembled;
+  }
+
+  async function waitForCommits(requestId: bigint, count: number, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while ((await commitsOf(requestId)).size < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} commits for request ${requestId}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it("fragments arrive on every channel and combine into a token that completeReset accepts", async function () {
+    const r = await request(net.sys.carol.address as Address);
+    const fragments = await waitForFragments(r.requestId, 5);
+    const kinds = new Set(inbox.messages.filter((m) => m.text.includes(`cg1.${r.requestId}.`)).map((m) => m.channel));
+    expect([...kinds].sort()).to.deep.equal(["app", "email", "sms"]);
+    await waitForCommits(r.requestId, 5);
+    const assembled = await completeWith(r, fragments);
+    expect(assembled.problems).to.deep.equal([]);
+    // Exactly one delivery per member.
+    expect(inbox.fragments(r.requestId).length).to.equal(5);
+  });
+
+  it("a guardian killed with SIGKILL after computing, before delivering, delivers exactly once after a restart", async function () {
+    const g2 = net.agents[1];
+    const t0 = Date.now();
+    const step = (what: string) => process.env.CG_TEST_TIMING && console.log(`${what}: ${Date.now() - t0} ms`);
+    await stopAgent(g2);
+    step("stopped");
+    startAgent(g2, { CG_FAILPOINTS: "serve.after-commit" });
+    await waitForLog(g2, "guardian started", 30_000, g2.logs.length - 1);
+    const r = await request(net.sys.carol.address as Address);
+    const exit = await g2.exited!;
+    step("killed");
+    expect(exit.signal).to.equal("SIGKILL");
+    await waitForFragments(r.requestId, 4);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(inbox.fragments(r.requestId).filter((f) => f.startsWith(`cg1.${r.requestId}.2.`))).to.deep.equal([]);
+    startAgent(g2);
+    step("restarted");
+    const fragments = await waitForFragments(r.requestId, 5);
+    step("delivered");
+    await waitForCommits(r.requestId, 5);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(inbox.fragments(r.requestId).filter((f) => f.startsWith(`cg1.${r.requestId}.2.`)).length).to.equal(1);
+    expect((await commitsOf(r.requestId)).has(2)).to.equal(true);
+    await completeWith(r, fragments);
+  });
+
+  it("with n − t guardians stopped the reset still completes", async function () {
+    const [, , , g4, g5] = net.agents;
+    await Promise.all([stopAgent(g4), stopAgent(g5)]);
+    try {
+      const r = await request(net.sys.carol.address as Address);
+      const fragments = await waitForFragments(r.requestId, 3);
+      await waitForCommits(r.requestId, 3);
+      const assembled = await completeWith(r, fragments);
+      expect([...assembled.used].sort()).to.deep.equal([1, 2, 3]);
+    } finally {
+      startAgent(g4);
+      startAgent(g5);
+    }
+  });
+
+  it("an SMTP server that is down for a while gets the fragment once it is back", async function () {
+    await net.stopSmtp();
+    const r = await request(net.sys.carol.address as Address);
+    await waitForFragments(r.requestId, 3); // sms, app, sms
+    await waitForLog(net.agents[0], /job failed; will retry/, 20_000);
+    expect(inbox.fragments(r.requestId).some((f) => f.startsWith(`cg1.${r.requestId}.1.`))).to.equal(false);
+    await net.startSmtp();
+    const fragments = await waitForFragments(r.requestId, 5, 30_000);
+    expect(fragments.filter((f) => f.startsWith(`cg1.${r.requestId}.1.`)).length).to.equal(1);
+  });
+
+  it("a request mined and then removed by a reorg is not served", async function () {
+    const { sys } = net;
+    const provider = net.sys.connection.provider;
+    await provider.request({ method: "evm_setIntervalMining", params: [0] });
+    const snapshot = await provider.request({ method: "evm_snapshot", params: [] });
+    const r = await request(sys.carol.address as Address); // mined alone: one confirmation, agents need two
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await provider.request({ method: "evm_revert", params: [snapshot] });
+    await provider.request({ method: "evm_setIntervalMining", params: [250] });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(inbox.fragments(r.requestId)).to.deep.equal([]);
+    for (const a of net.agents) expect(a.logs.some((l) => l.includes(`"requestId":"${r.requestId}"`)), a.guardian.name).to.equal(false);
+  });
+
+  it("exposes health and Prometheus metrics on loopback and keeps secrets out of its logs", async function () {
+    const a = net.agents[0];
+    const health = await (await fetch(`http://127.0.0.1:${a.httpPort}/healthz`)).json();
+    expect(health.status).to.equal("ok");
+    const metrics = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text();
+    expect(metrics).to.match(/cg_guardian_requests_served_total \d+/);
+    expect(metrics).to.match(/cg_guardian_deliveries_total\{channel="email",outcome="ok"\} \d+/);
+    expect(metrics).to.include("cg_guardian_cursor_lag_blocks");
+    const all = net.agents.flatMap((x) => x.logs).join("\n");
+    for (const secret of [...channels, ...inbox.fragments(1n), "correct horse", "local-sms-token"]) expect(all).to.not.include(secret);
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * A whole local guardian network: `hardhat node` on loopback, the deployed contracts, local SMTP / SMS / app
+ * stand-ins, and guardian agents running as separate processes (`node guardian/main.ts start`), each with its own
+ * encrypted keystores, database and config file. Used by the integration test, the benchmark and the demo.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { HDNodeWallet } from "ethers";
+import { network } from "hardhat";
+import { type Address, type Hex, toHex } from "viem";
+
+import { sealKeystore } from "../../guardian/keystore.ts";
+import { type CommitteeMember, prepareShardMap } from "../../sdk/index.ts";
+import { PROJECT_ROOT, type LocalNode, freePort, startHardhatNode } from "../../scripts/lib/localNode.ts";
+import { type Inbox, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
+import { type GuardianFixture, type LinkedAccount, type System, deploySystem, findEvent, toBytes32 } from "./system.ts";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const PASSPHRASE = "correct horse battery staple";
+export const SMS_CREDENTIALS = { sid: "AC0000000000000000000000000000test", token: "local-sms-token" };
+
+/** Hardhat node's default account i (the fixtures hand signers 6… to guardians). */
+export function defaultAccountKey(i: number): Hex {
+  return HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey as Hex;
+}
+
+export interface AgentProcess {
+  guardian: GuardianFixture;
+  index: number;
+  dataDir: string;
+  configFile: string;
+  httpPort: number;
+  process?: ChildProcess;
+  logs: string[];
+  exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface GuardianNetwork {
+  node: LocalNode;
+  sys: System;
+  inbox: Inbox;
+  smtpPort: number;
+  stopSmtp(): Promise<void>;
+  startSmtp(): Promise<void>;
+  appUrl: string;
+  agents: AgentProcess[];
+  close(): Promise<void>;
+}
+
+export async function startGuardianNetwork(
+  inbox: Inbox,
+  options: { guardians?: number; confirmations?: number; intervalMiningMs?: number; log?: (line: string) => void } = {},
+): Promise<GuardianNetwork> {
+  const node = await startHardhatNode();
+  const connection = await network.create({ network: "localhost", override: { url: node.url } });
+  const sys = await deploySystem(connection as never, { guardians: options.guardians ?? 5 });
+  await connection.provider.request({ method: "evm_setIntervalMining", params: [options.intervalMiningMs ?? 250] });
+
+  let smtp = await startSmtp(inbox);
+  const smtpPort = smtp.port;
+  const sms = await startSmsProvider(inbox, SMS_CREDENTIALS);
+  const app = await startAppEndpoint(inbox);
+  const root = mkdtempSync(join(tmpdir(), "cg-guardians-"));
+  const deploymentFile = join(root, "deployment.json");
+  writeFileSync(deploymentFile, JSON.stringify(sys.deployment, null, 2));
+
+  const agents: AgentProcess[] = [];
+  for (const [k, g] of sys.guardians.entries()) {
+    const dataDir = join(root, g.name);
+    mkdirSync(dataDir, { recursive: true });
+    const signerIndex = 6 + k; // see deploySystem: admin, attester, alice, bob, carol, prover, then guardians
+    const key = defaultAccountKey(signerIndex);
+    writeFileSync(join(dataDir, "operator.json"), JSON.stringify(sealKeystore("operator", Buffer.from(key.slice(2), "hex"), g.address, PASSPHRASE, 2 ** 10)));
+    writeFileSync(join(dataDir, "hpke.json"), JSON.stringify(sealKeystore("hpke", g.hpke.privateKey, toHex(g.hpke.publicKey), PASSPHRASE, 2 ** 10)));
+    const httpPort = await freePort();
+    const configFile = join(dataDir, "guardian.env");
+    writeFileSync(
+      configFile,
+      [
+        `CG_RPC_URL=${node.url}`,
+        `CG_DEPLOYMENT=${deploymentFile}`,
+        `CG_DATA_DIR=${dataDir}`,
+        `CG_KEYSTORE_PASSPHRASE=${PASSPHRASE}`,
+        `CG_CONFIRMATIONS=${options.confirmations ?? 2}`,
+        `CG_POLL_INTERVAL_MS=100`,
+        `CG_HTTP_PORT=${httpPort}`,
+        `CG_RETRY_BASE_MS=200`,
+        `CG_RETRY_MAX_MS=1000`,
+        `CG_MAX_ATTEMPTS=100`,
+        `CG_SMTP_HOST=127.0.0.1`,
+        `CG_SMTP_PORT=${smtpPort}`,
+        `CG_SMTP_FROM=${g.name}@guardians.example`,
+        `CG_SMS_BASE_URL=${sms.url}`,
+        `CG_SMS_ACCOUNT_SID=${SMS_CREDENTIALS.sid}`,
+        `CG_SMS_AUTH_TOKEN=${SMS_CREDENTIALS.token}`,
+        `CG_SMS_FROM=+15550009999`,
+        `CG_LOG_LEVEL=info`,
+        "",
+      ].join("\n"),
+    );
+    agents.push({ guardian: g, index: k + 1, dataDir, configFile, httpPort, logs: [] });
+  }
+
+  const net: GuardianNetwork = {
+    node,
+    sys,
+    inbox,
+    smtpPort,
+    stopSmtp: () => smtp.stop(),
+    startSmtp: async () => {
+      smtp = await startSmtp(inbox, smtpPort);
+    },
+    appUrl: app.url,
+    agents,
+    close: async () => {
+      await Promise.all(agents.map((a) => stopAgent(a)));
+      await Promise.allSettled([smtp.stop(), sms.stop(), app.stop()]);
+      await connection.close();
+      await node.stop();
+    },
+  };
+  for (const a of agents) startAgent(a, {}, options.log);
+  await Promise.all(agents.map((a) => waitForLog(a, "guardian started", 30_000)));
+  return net;
+}
+
+export function startAgent(agent: AgentProcess, env: Record<string, string> = {}, log?: (line: string) => void): void {
+  const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "guardian/main.ts"), "start", "--config", agent.configFile], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  agent.process = child;
+  let buffer = "";
+  const onData = (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split("\n");
+    buffer = lines.pop() ?? "";
+    for (const line of lines) {
+      agent.logs.push(line);
+      log?.(`${agent.guardian.name}: ${line}`);
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  agent.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+}
+
+export async function stopAgent(agent: AgentProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+  const child = agent.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  child.kill(signal);
+  const result = await agent.exited!;
+  clearTimeout(timer);
+  return result;
+}
+
+/** Resolves when the agent logs a line containing `text` (searching lines already logged too). */
+export async function waitForLog(agent: AgentProcess, text: string | RegExp, timeoutMs: number, from = 0): Promise<string> {
+  const matches = (l: string) => (typeof text === "string" ? l.includes(text) : text.test(l));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = agent.logs.slice(from).find(matches);
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error(`${agent.guardian.name}: no log line matching ${text} within ${timeoutMs} ms; last lines:\n${agent.logs.slice(-5).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Links an account for `owner` whose members are served by the agents; resolves once the agents acknowledged it. */
+export async function linkServedAccount(net: GuardianNetwork, owner: System["alice"], channels: string[], threshold = 3, salt = toBytes32(`served-${Date.now()}`)): Promise<LinkedAccount> {
+  const { sys } = net;
+  const committee = sys.guardians.slice(0, channels.length);
+  const registry = (await sys.coordinator.getAddress()) as Address;
+  const accountId = (await sys.coordinator.computeAccountId(owner.address, salt)) as Hex;
+  const prepared = await prepareShardMap({
+    chainId: sys.chainId,
+    shardMapRegistry: registry,
+    accountId,
+    epoch: 1n,
+    threshold,
+    securityPeriod: 3600,
+    members: committee.map((g, k): CommitteeMember => ({ operator: g.address, encryptionKey: toHex(g.hpke.publicKey), channelUri: channels[k] })),
+  });
+  const receipt = await (await sys.coordinator.connect(owner).link(salt, "0x0000000000000000000000000000000000000000", prepared.params)).wait();
+  const linked = findEvent(sys.coordinator, receipt, "ShardMapLinked");
+  const account: LinkedAccount = { accountId, mapId: linked.args.mapId, epoch: 1n, prepared, committee, channels };
+  const deadline = Date.now() + 60_000;
+  while ((await sys.coordinator.shardMap(account.mapId)).status !== 2n) {
+    if (Date.now() > deadline) throw new Error(`map ${account.mapId} was not acknowledged by every agent within 60 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return account;
+}

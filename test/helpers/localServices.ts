@@ -1,0 +1,139 @@
+/**
+ * Local stand-ins for the owner's inbox, phone and authenticator app, on 127.0.0.1: a real SMTP server
+ * (smtp-server), an HTTP server implementing Twilio's Messages endpoint, and an app endpoint that checks the
+ * guardian's EIP-191 signature. Used by the tests, the benchmark and the demo.
+ */
+import { type Server, createServer } from "node:http";
+
+import { SMTPServer } from "smtp-server";
+import { type Address, recoverMessageAddress } from "viem";
+
+import { freePort } from "../../scripts/lib/localNode.ts";
+
+export interface Received {
+  channel: "email" | "sms" | "app";
+  to: string;
+  text: string;
+  /** Message-ID or Idempotency-Key. */
+  key: string;
+  at: number;
+  guardian?: Address;
+}
+
+export class Inbox {
+  readonly messages: Received[] = [];
+  #waiters: { predicate: (m: Received) => boolean; resolve: (m: Received) => void }[] = [];
+
+  push(m: Received): void {
+    this.messages.push(m);
+    this.#waiters = this.#waiters.filter((w) => (w.predicate(m) ? (w.resolve(m), false) : true));
+  }
+
+  /** Resolves with the first message (already received or future) that matches, or rejects after `timeoutMs`. */
+  waitFor(predicate: (m: Received) => boolean, timeoutMs: number, what = "a message"): Promise<Received> {
+    const found = this.messages.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      this.#waiters.push({ predicate, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  }
+
+  fragments(requestId: bigint): string[] {
+    const re = new RegExp(`cg1\\.${requestId}\\.[0-9]+\\.[A-Za-z0-9_-]+`);
+    return this.messages.map((m) => re.exec(m.text)?.[0]).filter((f): f is string => f !== undefined);
+  }
+}
+
+export interface SmtpStandIn {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startSmtp(inbox: Inbox, port?: number): Promise<SmtpStandIn> {
+  const p = port ?? (await freePort());
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onData(stream, session, callback) {
+      let raw = "";
+      stream.on("data", (d: Buffer) => (raw += d.toString("utf8")));
+      stream.on("end", () => {
+        const key = /^Message-ID:\s*(.+)$/im.exec(raw)?.[1]?.trim() ?? "";
+        const body = raw.split(/\r?\n\r?\n/).slice(1).join("\n\n").replace(/=\r?\n/g, "");
+        inbox.push({ channel: "email", to: session.envelope.rcptTo.map((r) => r.address).join(","), text: body, key, at: Date.now() });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(p, "127.0.0.1", () => resolve());
+  });
+  return { port: p, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export interface HttpStandIn {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+}
+
+function readBody(req: import("node:http").IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => resolve(body));
+  });
+}
+
+/** Twilio-shaped: POST /2010-04-01/Accounts/{sid}/Messages.json, form body To/From/Body, HTTP basic auth. */
+export async function startSmsProvider(inbox: Inbox, credentials: { sid: string; token: string }): Promise<HttpStandIn> {
+  const port = await freePort();
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    const expectedAuth = "Basic " + Buffer.from(`${credentials.sid}:${credentials.token}`).toString("base64");
+    if (req.method !== "POST" || req.url !== `/2010-04-01/Accounts/${credentials.sid}/Messages.json`) return res.writeHead(404).end();
+    if (req.headers.authorization !== expectedAuth) return res.writeHead(401).end();
+    const form = new URLSearchParams(body);
+    const text = form.get("Body") ?? "";
+    inbox.push({ channel: "sms", to: form.get("To") ?? "", text, key: String(req.headers["idempotency-key"] ?? ""), at: Date.now() });
+    res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ sid: `SM${inbox.messages.length}`, status: "queued", body: text, num_segments: text.length <= 160 ? "1" : "2" }));
+  });
+  await listen(server, port);
+  return { port, url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** An app endpoint that accepts a fragment only with a valid EIP-191 signature of the guardian it names. */
+export async function startAppEndpoint(inbox: Inbox): Promise<HttpStandIn & { rejected: number }> {
+  const port = await freePort();
+  const state = { rejected: 0 };
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    const guardian = String(req.headers["x-cg-guardian"] ?? "") as Address;
+    const signature = String(req.headers["x-cg-signature"] ?? "") as `0x${string}`;
+    let signer: Address | undefined;
+    try {
+      signer = await recoverMessageAddress({ message: { raw: new TextEncoder().encode(body) }, signature });
+    } catch {
+      signer = undefined;
+    }
+    if (!signer || signer.toLowerCase() !== guardian.toLowerCase()) {
+      state.rejected++;
+      return res.writeHead(401).end();
+    }
+    const parsed = JSON.parse(body);
+    inbox.push({ channel: "app", to: req.url ?? "/", text: parsed.fragment, key: String(req.headers["idempotency-key"] ?? ""), at: Date.now(), guardian: signer });
+    res.writeHead(200).end("{}");
+  });
+  await listen(server, port);
+  return Object.assign(state, { port, url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) });
+}
