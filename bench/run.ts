@@ -9,6 +9,7 @@ import { network } from "hardhat";
 
 import { contractsSection } from "./sections/contracts.ts";
 import { cryptoSection } from "./sections/crypto.ts";
+import { guardianSection } from "./sections/guardian.ts";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
 
@@ -24,6 +25,7 @@ export interface Figure {
 const sections = [
   { name: "cryptography", run: cryptoSection },
   { name: "contracts", run: contractsSection },
+  { name: "guardian", run: guardianSection },
 ];
 
 const connection = await network.create();

@@ -115,11 +115,12 @@ export class GuardianAgent {
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
       rpcUrls: { default: { http: [config.rpcUrl] } },
     });
-    this.#public = createPublicClient({ chain: this.#chain, transport: http(config.rpcUrl, { retryCount: 2 }) }) as PublicClient;
+    this.#public = createPublicClient({ chain: this.#chain, transport: http(config.rpcUrl, { retryCount: 2 }), pollingInterval: config.pollIntervalMs }) as PublicClient;
     this.#wallet = createWalletClient({ chain: this.#chain, account: this.#d.operator, transport: http(config.rpcUrl, { retryCount: 2 }) });
     const httpPort = await this.#startHttp();
     this.#running = true;
-    this.#loops = [this.#chainLoop(), this.#outboxLoop()];
+    // Deliveries never wait behind a transaction receipt: they have their own loop.
+    this.#loops = [this.#chainLoop(), this.#outboxLoop("deliveries", () => this.#drainDeliveries()), this.#outboxLoop("transactions", () => this.#drainTransactions())];
     log.info({ guardian: this.address, chainId, httpPort }, "guardian started");
     return { httpPort };
   }
@@ -309,19 +310,22 @@ export class GuardianAgent {
 
   // ───────────────────────────── outbox ─────────────────────────────
 
-  async #outboxLoop(): Promise<void> {
+  async #outboxLoop(name: string, step: () => Promise<void>): Promise<void> {
     while (this.#running) {
       try {
-        await this.#drainAcks();
-        await this.#drainDeliveries();
-        await this.#drainCommits();
+        await step();
         this.#updateOutboxMetrics();
       } catch (e) {
-        this.#d.metrics.chainErrors.inc();
-        this.#d.log.warn({ err: errorText(e) }, "outbox step failed; retrying");
+        if (name === "transactions") this.#d.metrics.chainErrors.inc();
+        this.#d.log.warn({ loop: name, err: errorText(e) }, "outbox step failed; retrying");
       }
       await this.#sleep(Math.min(500, this.#d.config.pollIntervalMs));
     }
+  }
+
+  async #drainTransactions(): Promise<void> {
+    await this.#drainAcks();
+    await this.#drainCommits();
   }
 
   #backoff(attempts: number): number {

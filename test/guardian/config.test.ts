@@ -1,0 +1,69 @@
+import { expect } from "chai";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { describeConfig, loadConfig } from "../../guardian/config.ts";
+import { openKeystore, sealKeystore } from "../../guardian/keystore.ts";
+import { Store } from "../../guardian/store.ts";
+import { CGError } from "../../sdk/index.ts";
+
+const base = {
+  CG_RPC_URL: "http://127.0.0.1:8545/secret-token",
+  CG_COORDINATOR: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+  CG_REGISTRY: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  CG_KEYSTORE_PASSPHRASE: "a long passphrase",
+};
+
+describe("guardian configuration, keystores and store", function () {
+  it("reads a .env file overlaid by the environment and names the bad field", function () {
+    const dir = mkdtempSync(join(tmpdir(), "cg-config-"));
+    const file = join(dir, "guardian.env");
+    writeFileSync(file, "CG_RPC_URL=http://127.0.0.1:1\nCG_CONFIRMATIONS=3\nCG_DATA_DIR=data\n");
+    const c = loadConfig(file, { ...base, CG_RPC_URL: "http://127.0.0.1:2" });
+    expect(c.rpcUrl).to.equal("http://127.0.0.1:2");
+    expect(c.confirmations).to.equal(3);
+    expect(c.dataDir).to.equal(join(dir, "data"));
+    expect(() => loadConfig(undefined, { ...base, CG_CONFIRMATIONS: "two" })).to.throw(CGError, 'config CG_CONFIRMATIONS: expected a whole number in [1, 1000], got "two"');
+    expect(() => loadConfig(undefined, { ...base, CG_COORDINATOR: "0x1234" })).to.throw(CGError, "config CG_COORDINATOR: expected a 0x-prefixed 20-byte address");
+    expect(() => loadConfig(undefined, { ...base, CG_KEYSTORE_PASSPHRASE: "" })).to.throw(CGError, /CG_KEYSTORE_PASSPHRASE/);
+    expect(() => loadConfig(undefined, { ...base, CG_SMTP_HOST: "smtp.example" })).to.throw(CGError, "config CG_SMTP_FROM: expected a value, got nothing");
+    expect(() => loadConfig(join(dir, "missing.env"), base)).to.throw(CGError, /does not exist/);
+  });
+
+  it("redacts the RPC path and every credential from the loggable view", function () {
+    const c = loadConfig(undefined, { ...base, CG_SMTP_HOST: "h", CG_SMTP_FROM: "f@x", CG_SMTP_PASS: "smtp-secret", CG_SMS_BASE_URL: "http://s", CG_SMS_ACCOUNT_SID: "AC1", CG_SMS_AUTH_TOKEN: "sms-secret", CG_SMS_FROM: "+1" });
+    const text = JSON.stringify(describeConfig(c));
+    for (const secret of ["secret-token", "smtp-secret", "sms-secret", "a long passphrase"]) expect(text).to.not.include(secret);
+  });
+
+  it("keystores open with the right passphrase only", function () {
+    const secret = new Uint8Array(32).fill(7);
+    const file = sealKeystore("hpke", secret, "0xpublic", "right passphrase", 2 ** 10);
+    expect(openKeystore(file, "right passphrase", "k")).to.deep.equal(secret);
+    expect(() => openKeystore(file, "wrong passphrase", "k")).to.throw(CGError, "k: the passphrase does not open this keystore");
+    expect(JSON.stringify(file)).to.not.include("0707070707");
+  });
+
+  it("the store keeps shares sealed at rest and turns repeatedly failing jobs into dead letters", function () {
+    const dir = mkdtempSync(join(tmpdir(), "cg-store-"));
+    const key = new Uint8Array(32).fill(3);
+    const store = new Store(join(dir, "g.db"), key);
+    const share = 0x1234567890abcdefn;
+    store.putMap({ mapId: 1n, accountId: "0xaa", epoch: 1n, index: 2, committee: [], commitments: "0x", commitmentsHash: "0x", status: "assigned", share, channelUri: "mailto:alice@example.org", blockNumber: 5n });
+    expect(store.getMap(1n)?.share).to.equal(share);
+    const raw = store.db.prepare("SELECT share_sealed, channel_sealed FROM maps").get() as { share_sealed: Uint8Array; channel_sealed: Uint8Array };
+    expect(Buffer.from(raw.channel_sealed).toString("latin1")).to.not.include("alice");
+    expect(store.enqueue("deliver:9", "deliver", { x: 1 })).to.equal(true);
+    expect(store.enqueue("deliver:9", "deliver", { x: 2 })).to.equal(false); // idempotency key
+    expect(store.markFailed("deliver:9", "CHANNEL_RETRY: email delivery failed", 0, 2)).to.equal("pending");
+    expect(store.markFailed("deliver:9", "CHANNEL_RETRY: email delivery failed", 0, 2)).to.equal("dead");
+    expect(store.deadLetters()).to.deep.equal([{ id: "deliver:9", kind: "deliver", attempts: 2, lastError: "CHANNEL_RETRY: email delivery failed" }]);
+    store.close();
+    // Reopening runs no migration twice and keeps the data.
+    const again = new Store(join(dir, "g.db"), key);
+    expect(again.counts().dead).to.equal(1);
+    expect(() => new Store(join(dir, "g.db"), new Uint8Array(32).fill(4)).getMap(1n)).to.throw(CGError, /does not open with this guardian's key/);
+    again.close();
+  });
+});
