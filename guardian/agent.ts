@@ -25,11 +25,14 @@ import {
   createWalletClient,
   defineChain,
   getAbiItem,
+  hexToBytes,
   http,
   keccak256,
 } from "viem";
 
 import { resetCoordinatorAbi } from "../sdk/abi/index.ts";
+import { G1 } from "../sdk/crypto/bls.ts";
+import { computePartial } from "../sdk/crypto/threshold.ts";
 import { CGError } from "../sdk/errors.ts";
 import { fragmentLink } from "../sdk/encoding/fragment.ts";
 import { resetMessage } from "../sdk/encoding/messages.ts";
@@ -37,7 +40,7 @@ import { decodeCommitments, openAssignment, possessionProof } from "../sdk/proto
 import { servePartial } from "../sdk/protocol/reset.ts";
 import { type Channel, type ChannelKind, type Delivery, channelKind } from "./channels/channel.ts";
 import type { GuardianConfig } from "./config.ts";
-import { failpoint } from "./failpoints.ts";
+import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { Metrics } from "./metrics.ts";
 import type { OutboxJob, Store } from "./store.ts";
 
@@ -277,13 +280,16 @@ export class GuardianAgent {
       newController: args.newController,
       ephemeralKey: args.ephemeralKey,
     });
+    const share = { index: map.index, value: map.share };
     const served = await servePartial({
-      share: { index: map.index, value: map.share },
+      share,
       chainId,
       coordinator: config.coordinator,
       requestId: args.requestId,
       message,
       ephemeralKey: args.ephemeralKey,
+      // A misbehaving guardian for the demo: serves and commits a partial that is off by the generator.
+      override: isFailpoint("serve.invalid-partial") ? computePartial(share, hexToBytes(message)).sigma.add(G1.BASE) : undefined,
     });
     store.transaction(() => {
       store.putRequest(args.requestId, args.mapId, args.accountId, "served", undefined, blockNumber);

@@ -1,6 +1,9 @@
 /**
- * Failpoints for crash tests: `CG_FAILPOINTS=serve.after-commit` makes the process kill itself with SIGKILL at
- * that point, exactly as a power cut would. Unset in production; nothing else reads them.
+ * Failpoints for crash tests and the demo, off unless `CG_FAILPOINTS` names them:
+ * - `serve.after-commit`: the process kills itself with SIGKILL right after a partial is computed and its
+ *   delivery and commit are recorded, exactly as a power cut would;
+ * - `serve.invalid-partial`: the agent serves and commits a wrong partial (a misbehaving guardian, for the demo
+ *   and the fraud-proof tests).
  */
 let active = new Set<string>();
 
@@ -12,4 +15,9 @@ export function failpoint(name: string): void {
   if (!active.has(name)) return;
   active.delete(name); // fire once per process
   process.kill(process.pid, "SIGKILL");
+}
+
+/** True while a behavioural failpoint is active (it stays active). */
+export function isFailpoint(name: string): boolean {
+  return active.has(name);
 }

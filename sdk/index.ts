@@ -5,6 +5,7 @@ export * from "./crypto/bls.ts";
 export * from "./crypto/threshold.ts";
 export * from "./crypto/hpke.ts";
 export * from "./crypto/channelTable.ts";
+export * from "./crypto/keystore.ts";
 export * from "./encoding/messages.ts";
 export * from "./encoding/fragment.ts";
 export * from "./protocol/shardMap.ts";

@@ -52,7 +52,14 @@ export interface GuardianNetwork {
 
 export async function startGuardianNetwork(
   inbox: Inbox,
-  options: { guardians?: number; confirmations?: number; intervalMiningMs?: number; log?: (line: string) => void } = {},
+  options: {
+    guardians?: number;
+    confirmations?: number;
+    intervalMiningMs?: number;
+    log?: (line: string) => void;
+    /** Extra environment for agent i (1-based), e.g. a failpoint for a misbehaving guardian. */
+    agentEnv?: (index: number) => Record<string, string>;
+  } = {},
 ): Promise<GuardianNetwork> {
   const node = await startHardhatNode();
   const connection = await network.create({ network: "localhost", override: { url: node.url } });
@@ -122,15 +129,17 @@ export async function startGuardianNetwork(
       await node.stop();
     },
   };
-  for (const a of agents) startAgent(a, {}, options.log);
+  for (const a of agents) startAgent(a, options.agentEnv?.(a.index) ?? {}, options.log);
   await Promise.all(agents.map((a) => waitForLog(a, "guardian started", 30_000)));
   return net;
 }
 
 export function startAgent(agent: AgentProcess, env: Record<string, string> = {}, log?: (line: string) => void): void {
+  // The agent reads CG_* from the environment over its file: pass only what this agent is meant to get.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CG_")));
   const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "guardian/main.ts"), "start", "--config", agent.configFile], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   agent.process = child;

@@ -1,0 +1,183 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+
+import { privateKeyToAccount } from "viem/accounts";
+
+import { run } from "../../cli/main.ts";
+import { PROJECT_ROOT } from "../../scripts/lib/localNode.ts";
+import { type GuardianNetwork, defaultAccountKey, startGuardianNetwork } from "../helpers/guardianNetwork.ts";
+import { Inbox } from "../helpers/localServices.ts";
+
+function sink() {
+  let text = "";
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      text += chunk;
+      cb();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function cg(...argv: string[]): Promise<{ code: number; out: string; err: string; json: any }> {
+  const out = sink();
+  const err = sink();
+  const code = await run(argv, out.stream, err.stream);
+  let json;
+  try {
+    json = JSON.parse(out.text());
+  } catch {
+    json = undefined;
+  }
+  return { code, out: out.text(), err: err.text(), json };
+}
+
+describe("cg CLI against a local network", function () {
+  this.timeout(180_000);
+  const inbox = new Inbox();
+  let net: GuardianNetwork;
+  const dir = mkdtempSync(join(tmpdir(), "cg-cli-"));
+  const aliceKey = defaultAccountKey(2);
+  const bobKey = defaultAccountKey(3);
+  const newController = privateKeyToAccount(defaultAccountKey(16)).address;
+  let accountId: string;
+  let requestId: string;
+  const stateFile = join(dir, "reset.json");
+
+  before(async function () {
+    net = await startGuardianNetwork(inbox, { guardians: 5, confirmations: 1 });
+    const deployment = join(dir, "deployment.json");
+    writeFileSync(deployment, JSON.stringify(net.sys.deployment));
+    process.env.CG_RPC_URL = net.node.url;
+    process.env.CG_DEPLOYMENT = deployment;
+    process.env.CG_PASSPHRASE = "alice's reset passphrase";
+  });
+
+  after(async function () {
+    delete process.env.CG_RPC_URL;
+    delete process.env.CG_DEPLOYMENT;
+    delete process.env.CG_PASSPHRASE;
+    await net?.close();
+  });
+
+  it("help, usage errors and unknown groups exit with 0 or 2 and say what is expected", async function () {
+    const help = await cg("reset", "request", "--help");
+    expect(help.code).to.equal(0);
+    expect(help.out).to.include("Example: CG_PASSPHRASE=… cg reset request");
+    const missing = await cg("reset", "request", "--state", join(dir, "x.json"));
+    expect(missing.code).to.equal(2);
+    expect(missing.err).to.include("--account is required");
+    expect((await cg("frobnicate")).code).to.equal(2);
+    const badHex = await cg("account", "show", "0x1234", "--json");
+    expect(badHex.code).to.equal(2);
+    expect(badHex.json.error.code).to.equal("USAGE");
+  });
+
+  it("guardian list shows five eligible guardians; account link deals, sends and waits for acknowledgements", async function () {
+    const list = await cg("guardian", "list", "--json");
+    expect(list.code, list.err).to.equal(0);
+    expect(list.json.filter((g: { eligible: boolean }) => g.eligible)).to.have.length(5);
+    const concentrated = await cg("account", "link", "--salt", "bad", "--channels", "mailto:a@x.org,mailto:a@x.org,mailto:a@x.org,sms:+15550000009,sms:+15550000008", "--threshold", "3", "--key", aliceKey, "--json");
+    expect(concentrated.code).to.equal(1);
+    expect(concentrated.json.error.message).to.match(/one channel would receive 3 fragments with threshold 3/);
+    const linked = await cg("account", "link", "--salt", "alice-cli", "--channels", `mailto:alice@example.org,sms:+15550000001,${net.appUrl}/alice,mailto:alice2@example.org,sms:+15550000002`, "--threshold", "3", "--security-period", "3600", "--key", aliceKey, "--json");
+    expect(linked.code, linked.err).to.equal(0);
+    accountId = linked.json.accountId;
+    const id = await cg("account", "id", "--owner", privateKeyToAccount(aliceKey).address, "--salt", "alice-cli", "--json");
+    expect(id.json.accountId).to.equal(accountId);
+    const show = await cg("account", "show", accountId, "--json");
+    expect(show.json.controller).to.equal(privateKeyToAccount(aliceKey).address);
+    expect(show.json.activeMapId).to.equal(Number(linked.json.mapId));
+  });
+
+  it("reset request keeps the ephemeral secret sealed on disk; bad inputs change nothing", async function () {
+    const unknown = await cg("reset", "request", "--account", "0x" + "11".repeat(32), "--new-controller", newController, "--state", join(dir, "u.json"), "--key", bobKey, "--json");
+    expect(unknown.code).to.equal(1);
+    expect(unknown.json.error.message).to.include("is not linked");
+    const r = await cg("reset", "request", "--account", accountId, "--new-controller", newController, "--state", stateFile, "--key", bobKey, "--json");
+    expect(r.code, r.err).to.equal(0);
+    requestId = r.json.requestId;
+    const file = JSON.parse(readFileSync(stateFile, "utf8"));
+    expect(file.ephemeral.kdf.name).to.equal("scrypt");
+    expect(file.state.requestId).to.equal(requestId);
+    const again = await cg("reset", "request", "--account", accountId, "--new-controller", newController, "--state", stateFile, "--key", bobKey);
+    expect(again.code).to.equal(2);
+    expect(again.err).to.include("exists");
+  });
+
+  it("reset assemble names what is wrong: too few, another request's, tampered, wrong passphrase", async function () {
+    const deadline = Date.now() + 30_000;
+    while (inbox.fragments(BigInt(requestId)).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const fragments = inbox.fragments(BigInt(requestId));
+    expect(fragments).to.have.length(5);
+    const before = readFileSync(stateFile, "utf8");
+
+    const few = await cg("reset", "assemble", "--state", stateFile, "--fragment", fragments[0], "--fragment", fragments[1], "--json");
+    expect(few.code).to.equal(1);
+    expect(few.json.error.message).to.match(/^2 valid fragments, 3 needed/);
+
+    const foreign = fragments[2].replace(`cg1.${requestId}.`, `cg1.${BigInt(requestId) + 7n}.`);
+    const tamperedBody = fragments[3].slice(0, -4) + (fragments[3].endsWith("AAAA") ? "BBBB" : "AAAA");
+    const mixed = await cg("reset", "assemble", "--state", stateFile, "--fragment", fragments[0], "--fragment", fragments[1], "--fragment", foreign, "--fragment", tamperedBody, "--json");
+    expect(mixed.code).to.equal(1);
+    expect(mixed.json.error.message).to.include(`fragment for request ${BigInt(requestId) + 7n} while assembling request ${requestId}`);
+    expect(mixed.json.error.message).to.match(/cannot be opened/);
+
+    const malformed = await cg("reset", "assemble", "--state", stateFile, "--fragment", "cg1.x.y", "--json");
+    expect(malformed.code).to.equal(1);
+    expect(malformed.json.error.message).to.match(/expected 4 dot-separated parts/);
+
+    const wrongPass = await cg("reset", "assemble", "--state", stateFile, "--fragment", fragments[0], "--json").then(async () => {
+      process.env.CG_PASSPHRASE = "definitely not the passphrase";
+      try {
+        return await cg("reset", "assemble", "--state", stateFile, "--fragment", fragments[0], "--json");
+      } finally {
+        process.env.CG_PASSPHRASE = "alice's reset passphrase";
+      }
+    });
+    expect(wrongPass.code).to.equal(1);
+    expect(wrongPass.json.error.message).to.include("the passphrase does not open this keystore");
+
+    expect(readFileSync(stateFile, "utf8")).to.equal(before);
+    const status = await cg("reset", "show", "--request", requestId, "--json");
+    expect(status.json.status).to.equal("pending");
+  });
+
+  it("reset assemble --complete approves it, reset show and cancel follow, audit replay matches", async function () {
+    const codes = join(dir, "codes.txt");
+    writeFileSync(codes, inbox.fragments(BigInt(requestId)).join("\n"));
+    const done = await cg("reset", "assemble", "--state", stateFile, "--fragments-file", codes, "--complete", "--key", bobKey, "--json");
+    expect(done.code, done.err).to.equal(0);
+    expect(done.json.used).to.have.length(3);
+    expect(Number(done.json.completed.gasUsed)).to.be.greaterThan(150_000);
+    expect((await cg("reset", "show", "--request", requestId, "--json")).json.status).to.equal("approved");
+    const notController = await cg("reset", "cancel", "--request", requestId, "--key", bobKey, "--json");
+    expect(notController.code).to.equal(1);
+    expect(notController.json.error.message).to.include("ResetNotController");
+    expect((await cg("reset", "cancel", "--request", requestId, "--key", aliceKey, "--json")).code).to.equal(0);
+    expect((await cg("reset", "show", "--request", requestId, "--json")).json.status).to.equal("cancelled");
+    const audit = await cg("audit", "replay", "--json");
+    expect(audit.code, audit.err).to.equal(0);
+    expect(audit.json.matches).to.equal(true);
+    const history = await cg("audit", "account", accountId, "--json");
+    expect(history.json.map((e: { event: string }) => e.event)).to.include.members(["ShardMapLinked", "ResetRequested", "ShareCommitted", "ResetApproved", "ResetCancelled"]);
+    const g = await cg("guardian", "status", net.agents[0].guardian.address, "--json");
+    expect(g.json.eligible).to.equal(true);
+  });
+
+  it("npm run demo runs the whole story and exits 0", async function () {
+    const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "scripts/demo.ts")], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code, output).to.equal(0);
+    expect(output).to.include("slashed and jailed");
+    expect(output).to.include("alice's new key moved 1 ETH");
+    expect(output).to.match(/matches the on-chain head/);
+  });
+});
