@@ -517,10 +517,10 @@ export class GuardianAgent {
       try {
         return await fn();
       } catch (e) {
+        // Never fatal: an agent started before its RPC keeps trying (and says so) until it answers.
         this.#d.metrics.chainErrors.inc();
-        if (attempt >= 30) throw new CGError("RPC_UNREACHABLE", `${what}: the RPC did not answer after ${attempt + 1} attempts`, { cause: e });
         this.#d.log.warn({ what, attempt: attempt + 1, err: errorText(e) }, "RPC call failed; retrying");
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt)));
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** Math.min(attempt, 8))));
       }
     }
   }
