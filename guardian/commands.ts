@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { type Hex, createPublicClient, createWalletClient, defineChain, getAddress, http, parseEther, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-import { guardianRegistryAbi } from "../sdk/abi/index.ts";
+import { registerGuardian } from "../sdk/client/index.ts";
 import { generateHpkeKeyPair, hpkePublicKey } from "../sdk/crypto/hpke.ts";
 import { CGError } from "../sdk/errors.ts";
 import { GuardianAgent } from "./agent.ts";
@@ -78,19 +78,18 @@ export async function register(
     if (!(k in bits)) throw new CGError("USAGE", `guardian register: --channels expects email, sms and/or app, got ${JSON.stringify(k)}`);
     kinds |= bits[k];
   }
-  const tag = (s: string | undefined) => toHex(new TextEncoder().encode((s ?? "").slice(0, 32)), { size: 32 });
   const probe = createPublicClient({ transport: http(config.rpcUrl) });
-  const chain = defineChain({ id: await probe.getChainId(), name: "cg", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
-  const wallet = createWalletClient({ chain, account: operator, transport: http(config.rpcUrl) });
-  const publicClient = createPublicClient({ chain, transport: http(config.rpcUrl) });
-  const hash = await wallet.writeContract({
-    address: config.registry,
-    abi: guardianRegistryAbi,
-    functionName: "register",
-    args: [encryptionKey as Hex, o.metadata, tag(o.region), tag(o.provider), kinds],
-    value: stake,
-  });
-  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  const chainId = await probe.getChainId();
+  const chain = defineChain({ id: chainId, name: "cg", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
+  const receipt = await registerGuardian(
+    {
+      public: createPublicClient({ chain, transport: http(config.rpcUrl) }) as never,
+      wallet: createWalletClient({ chain, account: operator, transport: http(config.rpcUrl) }) as never,
+      deployment: { chainId, deploymentBlock: Number(config.startBlock), contracts: { GuardianRegistry: config.registry, ResetCoordinator: config.coordinator } },
+    },
+    { encryptionKey: encryptionKey as Hex, metadataURI: o.metadata, region: o.region ?? "", provider: o.provider ?? "", channelKinds: kinds, stake },
+  );
+  const hash = receipt.transactionHash;
   process.stdout.write(JSON.stringify({ operator: getAddress(operator.address), encryptionKey, tx: hash, status: receipt.status }, null, 2) + "\n");
   return receipt.status === "success" ? 0 : 1;
 }

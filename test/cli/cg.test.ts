@@ -169,6 +169,31 @@ describe("cg CLI against a local network", function () {
     expect(g.json.eligible).to.equal(true);
   });
 
+  it("a new operator creates keys, registers with stake through the guardian CLI, and cg guardian status shows it", async function () {
+    const gdir = mkdtempSync(join(tmpdir(), "cg-operator-"));
+    const config = join(gdir, "guardian.env");
+    writeFileSync(config, [`CG_RPC_URL=${net.node.url}`, `CG_DEPLOYMENT=${process.env.CG_DEPLOYMENT}`, "CG_DATA_DIR=data", "CG_SCRYPT_N=1024", "CG_KEYSTORE_PASSPHRASE=operator passphrase"].join("\n"));
+    const guardianCli = (args: string[]) => {
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CG_")));
+      const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "guardian/main.ts"), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      return new Promise<{ code: number | null; out: string }>((resolve) => child.once("exit", (code) => resolve({ code, out })));
+    };
+    const init = await guardianCli(["keys", "init", "--config", config]);
+    expect(init.code, init.out).to.equal(0);
+    const { operator } = JSON.parse(init.out);
+    await (await net.sys.carol.sendTransaction({ to: operator, value: 2n * 10n ** 18n })).wait();
+    const reg = await guardianCli(["register", "--config", config, "--stake", "1", "--metadata", "https://g6.example/meta.json", "--region", "us", "--provider", "acme", "--channels", "email,app"]);
+    expect(reg.code, reg.out).to.equal(0);
+    const status = await cg("guardian", "status", operator, "--json");
+    expect(status.json.registered).to.equal(true);
+    expect(status.json.stake).to.equal("1000000000000000000");
+    expect(status.json.channelKinds).to.equal(5);
+    expect(status.json.eligible).to.equal(false); // not attested yet
+  });
+
   it("npm run demo runs the whole story and exits 0", async function () {
     const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "scripts/demo.ts")], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
