@@ -26,7 +26,7 @@ import { g1ToEip2537 } from "../crypto/bls.ts";
 import { type HpkeKeyPair, generateHpkeKeyPair } from "../crypto/hpke.ts";
 import { CGError } from "../errors.ts";
 import { shareCommit } from "../encoding/messages.ts";
-import { type AuditedEvent, checkAudit, replayAudit } from "../protocol/audit.ts";
+import { type AuditedEvent, checkAudit, locateDivergence, replayAudit } from "../protocol/audit.ts";
 import { type AssembledToken, assembleToken } from "../protocol/reset.ts";
 import { type CommitteeMember, decodeCommitments, prepareShardMap } from "../protocol/shardMap.ts";
 
@@ -395,19 +395,41 @@ export async function auditedEvents(c: Clients): Promise<AuditedEvent[]> {
     }
     const item = (source.abi as readonly any[]).find((x) => x.type === "event" && x.name === decoded.eventName);
     const args = decoded.args as Record<string, unknown>;
-    events.push({ eventName: decoded.eventName as string, inputs: item.inputs, values: item.inputs.map((i: { name: string }) => args[i.name]), where: `block ${log.blockNumber}, log ${log.logIndex}` });
+    events.push({
+      eventName: decoded.eventName as string,
+      inputs: item.inputs,
+      values: item.inputs.map((i: { name: string }) => args[i.name]),
+      where: `block ${log.blockNumber}, log ${log.logIndex}`,
+      blockNumber: log.blockNumber ?? undefined,
+    });
   }
   return events;
 }
 
-export async function replayAuditLog(c: Clients): Promise<{ message: string; length: bigint; head: Hex }> {
-  const events = await auditedEvents(c);
+/**
+ * Replays the whole audit chain. Ends in "matches the on-chain head", or throws `AUDIT_MISMATCH` naming the first
+ * event after which the chain's head differs (found by reading `auditHead()` at past blocks).
+ * `tamper` lets a test alter the fetched events, as a dishonest indexer would.
+ */
+export async function replayAuditLog(c: Clients, tamper?: (events: AuditedEvent[]) => AuditedEvent[]): Promise<{ message: string; length: bigint; head: Hex }> {
+  const fetched = await auditedEvents(c);
+  const events = tamper ? tamper(fetched) : fetched;
   const replay = replayAudit(events);
   const [head, length] = await Promise.all([
     c.public.readContract({ address: coordinator(c), abi: resetCoordinatorAbi, functionName: "auditHead" }),
     c.public.readContract({ address: coordinator(c), abi: resetCoordinatorAbi, functionName: "auditLength" }),
   ]);
-  return { message: checkAudit(replay, { head, length }), length: replay.length, head: replay.head };
+  try {
+    return { message: checkAudit(replay, { head, length }), length: replay.length, head: replay.head };
+  } catch (e) {
+    const first = await locateDivergence(events, replay, (blockNumber) =>
+      c.public.readContract({ address: coordinator(c), abi: resetCoordinatorAbi, functionName: "auditHead", blockNumber }),
+    ).catch(() => undefined);
+    if (!first || !(e instanceof CGError)) throw e;
+    throw new CGError("AUDIT_MISMATCH", `${e.message}; first divergence at entry ${first.index + 1}: ${first.event.eventName} (${first.event.where})`, {
+      details: { ...e.details, entry: first.index + 1, event: first.event.eventName, where: first.event.where },
+    });
+  }
 }
 
 /** The audited events that concern one account (by account id) or one guardian (by operator address). */

@@ -42,6 +42,7 @@ export interface AuditedEvent {
   values: readonly unknown[];
   /** Where the event came from, for error messages (e.g. "block 12, log 3"). */
   where?: string;
+  blockNumber?: bigint;
 }
 
 export function isAudited(eventName: string): eventName is AuditKindName {
@@ -95,4 +96,42 @@ export function checkAudit(replay: AuditReplay, onChain: { head: Hex; length: bi
       : `replayed head ${replay.head} differs from the on-chain head ${onChain.head}: an event was altered`,
     { details: { replayedLength: replay.length.toString(), onChainLength: onChain.length.toString() } },
   );
+}
+
+/**
+ * Finds where the replay first differs from the chain: the first audited event of the first block at whose end
+ * the replayed head differs from the on-chain head, by asking the chain
+ * for `auditHead()` at the block of each candidate (binary search over blocks; needs state at past blocks).
+ * Returns undefined when every block agrees (a difference then lies only in events after the last block given).
+ */
+export async function locateDivergence(
+  events: readonly AuditedEvent[],
+  replay: AuditReplay,
+  headAt: (block: bigint) => Promise<Hex>,
+): Promise<{ index: number; event: AuditedEvent } | undefined> {
+  const audited = events.filter((e) => isAudited(e.eventName));
+  // The last audited entry of each block: the on-chain head at that block must equal the replayed head there.
+  const checkpoints: { block: bigint; entry: number }[] = [];
+  audited.forEach((e, k) => {
+    if (e.blockNumber === undefined) return;
+    const last = checkpoints[checkpoints.length - 1];
+    if (last && last.block === e.blockNumber) last.entry = k;
+    else checkpoints.push({ block: e.blockNumber, entry: k });
+  });
+  const agrees = async (c: { block: bigint; entry: number }) =>
+    (await headAt(c.block)).slice(0, 2 + 48).toLowerCase() === replay.heads[c.entry].toLowerCase();
+  let lo = 0;
+  let hi = checkpoints.length - 1;
+  if (hi < 0 || (await agrees(checkpoints[hi]))) return undefined;
+  let first = hi;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (await agrees(checkpoints[mid])) lo = mid + 1;
+    else {
+      first = mid;
+      hi = mid - 1;
+    }
+  }
+  const startEntry = first === 0 ? 0 : checkpoints[first - 1].entry + 1;
+  return { index: startEntry, event: audited[startEntry] };
 }

@@ -163,10 +163,37 @@ describe("cg CLI against a local network", function () {
     const audit = await cg("audit", "replay", "--json");
     expect(audit.code, audit.err).to.equal(0);
     expect(audit.json.matches).to.equal(true);
+    // A dishonest event source: one altered commitment is named as the first divergence.
+    const { replayAuditLog } = await import("../../sdk/client/index.ts");
+    const { makeContext } = await import("../../cli/context.ts");
+    const clients = await makeContext({}).clients();
+    let alteredAt = "";
+    const tampered = replayAuditLog(clients, (events) => {
+      const k = events.findIndex((e) => e.eventName === "ShareCommitted");
+      alteredAt = events[k].where!;
+      return events.map((e, i) => (i === k ? { ...e, values: [e.values[0], e.values[1], e.values[2], "0x" + "01".repeat(32)] } : e));
+    });
+    await tampered.then(
+      () => expect.fail("a tampered replay must not match"),
+      (e: Error) => expect(e.message).to.include(`first divergence at`).and.include(`ShareCommitted (${alteredAt})`),
+    );
     const history = await cg("audit", "account", accountId, "--json");
     expect(history.json.map((e: { event: string }) => e.event)).to.include.members(["ShardMapLinked", "ResetRequested", "ShareCommitted", "ResetApproved", "ResetCancelled"]);
     const g = await cg("guardian", "status", net.agents[0].guardian.address, "--json");
     expect(g.json.eligible).to.equal(true);
+  });
+
+  it("account rotate deals a new key at the next epoch and retires the old map once acknowledged", async function () {
+    const before = await cg("account", "show", accountId, "--json");
+    const rotated = await cg("account", "rotate", accountId, "--channels", `mailto:alice@example.org,sms:+15550000001,${net.appUrl}/alice`, "--threshold", "2", "--security-period", "3600", "--key", aliceKey, "--json");
+    expect(rotated.code, rotated.err).to.equal(0);
+    expect(rotated.json.epoch).to.equal("2");
+    const after = await cg("account", "show", accountId, "--json");
+    expect(after.json.activeMapId).to.equal(Number(rotated.json.mapId));
+    expect(after.json.activeMapId).to.not.equal(before.json.activeMapId);
+    const notController = await cg("account", "rotate", accountId, "--channels", "mailto:a@x.org,sms:+15550000007", "--threshold", "2", "--key", bobKey, "--json");
+    expect(notController.code).to.equal(1);
+    expect(notController.json.error.message).to.include("ShardMapNotController");
   });
 
   it("a new operator creates keys, registers with stake through the guardian CLI, and cg guardian status shows it", async function () {
