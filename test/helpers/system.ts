@@ -3,7 +3,7 @@
  * HPKE keys, and owners alice, bob, carol. Everything cryptographic goes through the SDK (never mocked).
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { type Address, type Hex, hexToBytes, toHex } from "viem";
+import { type Address, type Hex, toHex } from "viem";
 
 import {
   type Assignment,
@@ -274,4 +274,3 @@ function normalize(values: unknown[]): unknown[] {
   return values.map((v) => (Array.isArray(v) ? normalize(v) : typeof v === "string" && v.startsWith("0x") ? v : v));
 }
 
-export { hexToBytes };
