@@ -35,9 +35,9 @@ abstract contract AuditLog is IAuditLog {
     }
 
     function _appendAudit(AuditKind kind, bytes32 payloadHash) internal {
-        AuditState memory s = _audit;
-        (s.head, s.length) = _foldAudit(s.head, s.length, kind, payloadHash);
-        _audit = s;
+        AuditState storage s = _audit;
+        (bytes24 head, uint64 length) = _foldAudit(s.head, s.length, kind, payloadHash);
+        _audit = AuditState(head, length);
     }
 
     /// @dev For batches: load once, fold in memory, store once.
@@ -50,12 +50,22 @@ abstract contract AuditLog is IAuditLog {
         _audit = AuditState(head, length);
     }
 
+    /// @dev bytes24(keccak256(abi.encode(head, uint256(n), uint8(kind), payloadHash))), encoded in scratch memory
+    ///      past the free pointer (never allocated). A bytes24 sits left-aligned in its word, exactly as abi.encode
+    ///      lays it out, and the mask keeps the first 24 bytes of the hash.
     function _foldAudit(bytes24 head, uint64 length, AuditKind kind, bytes32 payloadHash)
         internal
         pure
-        returns (bytes24, uint64)
+        returns (bytes24 next, uint64 n)
     {
-        uint64 n = length + 1;
-        return (bytes24(keccak256(abi.encode(head, uint256(n), uint8(kind), payloadHash))), n);
+        n = length + 1;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, head)
+            mstore(add(ptr, 0x20), n)
+            mstore(add(ptr, 0x40), kind)
+            mstore(add(ptr, 0x60), payloadHash)
+            next := and(keccak256(ptr, 0x80), not(0xffffffffffffffff))
+        }
     }
 }

@@ -169,7 +169,14 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         Request storage r = _requests[requestId];
         ShardMap storage m = _liveMap(requestId, r, ResetStatus.Pending);
         if (block.timestamp > r.deadline) revert ResetExpired(requestId, r.deadline);
-        if (keccak256(groupKey) != m.groupKeyHash) revert ResetWrongGroupKey(requestId);
+        bytes32 groupKeyHash;
+        assembly ("memory-safe") {
+            // keccak256 of the calldata bytes, hashed in scratch memory without an allocation
+            let p := mload(0x40)
+            calldatacopy(p, groupKey.offset, groupKey.length)
+            groupKeyHash := keccak256(p, groupKey.length)
+        }
+        if (groupKeyHash != m.groupKeyHash) revert ResetWrongGroupKey(requestId);
         bytes32 message = ProtocolMessages.resetMessage(
             block.chainid, address(this), requestId, accountId, m.epoch, r.newController, ephemeralKey
         );
@@ -181,7 +188,16 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         }
         (r.status, r.deadline) = (ResetStatus.Approved, executableAt);
         emit ResetApproved(requestId, accountId, executableAt);
-        _appendAudit(AuditKind.ResetApproved, abi.encode(requestId, accountId, uint64(executableAt)));
+        bytes32 payloadHash;
+        assembly ("memory-safe") {
+            // keccak256(abi.encode(requestId, accountId, uint64(executableAt))) in scratch memory
+            let p := mload(0x40)
+            mstore(p, requestId)
+            mstore(add(p, 0x20), accountId)
+            mstore(add(p, 0x40), executableAt)
+            payloadHash := keccak256(p, 0x60)
+        }
+        _appendAudit(AuditKind.ResetApproved, payloadHash);
     }
 
     /// @inheritdoc IResetCoordinator

@@ -201,8 +201,10 @@ abstract contract ShardMapRegistry is IShardMapRegistry, AuditLog {
         if (p.commitments.length != t * G2_POINT_LENGTH) {
             revert ShardMapLengthMismatch("commitments", t * G2_POINT_LENGTH, p.commitments.length);
         }
-        if (p.envelopes.length != n) revert ShardMapLengthMismatch("envelopes", n, p.envelopes.length);
-        if (p.sealedChannels.length != n) revert ShardMapLengthMismatch("sealedChannels", n, p.sealedChannels.length);
+        uint256 envelopes = _countEntries(p.envelopes);
+        if (envelopes != n) revert ShardMapLengthMismatch("envelopes", n, envelopes);
+        uint256 sealedChannels = _countEntries(p.sealedChannels);
+        if (sealedChannels != n) revert ShardMapLengthMismatch("sealedChannels", n, sealedChannels);
         if (p.securityPeriod < _minSecurityPeriod || p.securityPeriod > _maxSecurityPeriod) {
             revert ShardMapSecurityPeriodOutOfRange(p.securityPeriod);
         }
@@ -277,6 +279,19 @@ abstract contract ShardMapRegistry is IShardMapRegistry, AuditLog {
             emit ShardMapRetired(accountId, previous, old.epoch);
             _appendAudit(AuditKind.ShardMapRetired, abi.encode(accountId, previous, uint256(old.epoch)));
         }
+    }
+
+    /// @dev Number of entries in a packed list (2-byte big-endian length, then the entry), or type(uint256).max when
+    ///      the lengths do not add up to the list's size.
+    function _countEntries(bytes calldata packed) private pure returns (uint256 count) {
+        uint256 offset = 0;
+        uint256 size = packed.length;
+        while (offset < size) {
+            if (offset + 2 > size) return type(uint256).max;
+            offset += 2 + (uint256(uint8(packed[offset])) << 8 | uint256(uint8(packed[offset + 1])));
+            ++count;
+        }
+        if (offset != size) return type(uint256).max;
     }
 
     function _isZero(bytes calldata data) private pure returns (bool zero) {

@@ -36,7 +36,7 @@ import { computePartial } from "../sdk/crypto/threshold.ts";
 import { CGError } from "../sdk/errors.ts";
 import { fragmentLink } from "../sdk/encoding/fragment.ts";
 import { resetMessage } from "../sdk/encoding/messages.ts";
-import { decodeCommitments, openAssignment, possessionProof } from "../sdk/protocol/shardMap.ts";
+import { decodeCommitments, openAssignment, possessionProof, unpackEntries } from "../sdk/protocol/shardMap.ts";
 import { servePartial } from "../sdk/protocol/reset.ts";
 import { type Channel, type ChannelKind, type Delivery, channelKind } from "./channels/channel.ts";
 import type { GuardianConfig } from "./config.ts";
@@ -195,7 +195,7 @@ export class GuardianAgent {
   }
 
   async #onLinked(
-    args: { accountId: Hex; mapId: bigint; epoch: bigint; committee: readonly Address[]; commitments: Hex; envelopes: readonly Hex[] },
+    args: { accountId: Hex; mapId: bigint; epoch: bigint; committee: readonly Address[]; commitments: Hex; envelopes: Hex },
     blockNumber: bigint,
   ): Promise<void> {
     const { store, log, config } = this.#d;
@@ -223,7 +223,7 @@ export class GuardianAgent {
         accountId: args.accountId,
         epoch: args.epoch,
         index,
-        envelope: args.envelopes[index - 1],
+        envelope: unpackEntries(args.envelopes)[index - 1] ?? "0x",
         commitments,
       });
     } catch (e) {

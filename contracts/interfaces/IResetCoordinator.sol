@@ -90,7 +90,7 @@ interface IResetCoordinator {
         uint256 fee
     );
     event ShareCommitted(uint256 indexed requestId, uint8 index, address guardian, bytes32 commitment);
-    event ResetApproved(uint256 indexed requestId, bytes32 indexed accountId, uint64 executableAt);
+    event ResetApproved(uint256 indexed requestId, bytes32 accountId, uint64 executableAt);
     event ResetCancelled(uint256 indexed requestId, bytes32 indexed accountId, address by);
     event ResetFinalized(
         uint256 indexed requestId, bytes32 indexed accountId, address oldController, address newController

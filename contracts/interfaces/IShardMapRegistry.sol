@@ -19,15 +19,16 @@ interface IShardMapRegistry {
     /// @param threshold t: partials needed for a token.
     /// @param committee The n guardian operators, in share-index order (g_1 … g_n).
     /// @param commitments C_0 ‖ … ‖ C_{t−1}, each a 256-byte EIP-2537 G2 point; C_0 is the group key K.
-    /// @param envelopes n HPKE envelopes, envelopes[i−1] sealed to g_i (PROTOCOL.md §3.4).
-    /// @param sealedChannels n sealed channel-table entries (PROTOCOL.md §3.5).
+    /// @param envelopes n HPKE envelopes, the i-th sealed to g_i (PROTOCOL.md §3.4), packed: each entry is a 2-byte
+    ///        big-endian length followed by the entry (cheaper in calldata and event data than `bytes[]`).
+    /// @param sealedChannels n sealed channel-table entries (PROTOCOL.md §3.5), packed the same way.
     struct ShardMapParams {
         uint32 securityPeriod;
         uint8 threshold;
         address[] committee;
         bytes commitments;
-        bytes[] envelopes;
-        bytes[] sealedChannels;
+        bytes envelopes;
+        bytes sealedChannels;
     }
 
     struct AccountView {
@@ -77,8 +78,8 @@ interface IShardMapRegistry {
         uint8 threshold,
         address[] committee,
         bytes commitments,
-        bytes[] envelopes,
-        bytes[] sealedChannels
+        bytes envelopes,
+        bytes sealedChannels
     );
     event ShardMapAcknowledged(
         bytes32 indexed accountId, uint256 indexed mapId, uint8 index, address guardian, bytes possessionProof

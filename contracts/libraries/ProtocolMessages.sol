@@ -23,10 +23,22 @@ library ProtocolMessages {
         uint256 epoch,
         address newController,
         bytes32 ephemeralKey
-    ) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(RESET_TAG, chainId, coordinator, requestId, accountId, epoch, newController, ephemeralKey)
-        );
+    ) internal pure returns (bytes32 m) {
+        // keccak256(abi.encode(RESET_TAG, chainId, coordinator, requestId, accountId, epoch, newController,
+        // ephemeralKey)), encoded in scratch memory past the free pointer: eight static words, no allocation.
+        bytes32 tag = RESET_TAG;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, tag)
+            mstore(add(p, 0x20), chainId)
+            mstore(add(p, 0x40), and(coordinator, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(p, 0x60), requestId)
+            mstore(add(p, 0x80), accountId)
+            mstore(add(p, 0xa0), epoch)
+            mstore(add(p, 0xc0), and(newController, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(p, 0xe0), ephemeralKey)
+            m := keccak256(p, 0x100)
+        }
     }
 
     /// @notice Share commitment h_i (PROTOCOL.md §4.5) of a 128-byte EIP-2537 partial σ_i.

@@ -866,7 +866,7 @@ export const resetCoordinatorAbi = [
         "type": "uint256"
       },
       {
-        "indexed": true,
+        "indexed": false,
         "internalType": "bytes32",
         "name": "accountId",
         "type": "bytes32"
@@ -1207,15 +1207,15 @@ export const resetCoordinatorAbi = [
       },
       {
         "indexed": false,
-        "internalType": "bytes[]",
+        "internalType": "bytes",
         "name": "envelopes",
-        "type": "bytes[]"
+        "type": "bytes"
       },
       {
         "indexed": false,
-        "internalType": "bytes[]",
+        "internalType": "bytes",
         "name": "sealedChannels",
-        "type": "bytes[]"
+        "type": "bytes"
       }
     ],
     "name": "ShardMapLinked",
@@ -1883,14 +1883,14 @@ export const resetCoordinatorAbi = [
             "type": "bytes"
           },
           {
-            "internalType": "bytes[]",
+            "internalType": "bytes",
             "name": "envelopes",
-            "type": "bytes[]"
+            "type": "bytes"
           },
           {
-            "internalType": "bytes[]",
+            "internalType": "bytes",
             "name": "sealedChannels",
-            "type": "bytes[]"
+            "type": "bytes"
           }
         ],
         "internalType": "struct IShardMapRegistry.ShardMapParams",
@@ -2280,14 +2280,14 @@ export const resetCoordinatorAbi = [
             "type": "bytes"
           },
           {
-            "internalType": "bytes[]",
+            "internalType": "bytes",
             "name": "envelopes",
-            "type": "bytes[]"
+            "type": "bytes"
           },
           {
-            "internalType": "bytes[]",
+            "internalType": "bytes",
             "name": "sealedChannels",
-            "type": "bytes[]"
+            "type": "bytes"
           }
         ],
         "internalType": "struct IShardMapRegistry.ShardMapParams",

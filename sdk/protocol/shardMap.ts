@@ -21,17 +21,21 @@ export interface CommitteeMember {
   channelUri: string;
 }
 
+/** What the contract's `link` / `rotate` take; envelopes and sealed channels are packed (`packEntries`). */
 export interface ShardMapParams {
   securityPeriod: number;
   threshold: number;
   committee: Address[];
   commitments: Hex;
-  envelopes: Hex[];
-  sealedChannels: Hex[];
+  envelopes: Hex;
+  sealedChannels: Hex;
 }
 
 export interface PreparedShardMap {
   params: ShardMapParams;
+  /** The envelopes and sealed channels one per member (what the packed params carry). */
+  envelopes: Hex[];
+  sealedChannels: Hex[];
   commitments: G2Point[];
   groupKey: G2Point;
   commitmentsHash: Hex;
@@ -98,9 +102,11 @@ export async function prepareShardMap(opts: {
         threshold: t,
         committee: opts.members.map((m) => m.operator),
         commitments: concat(encoded.map((e) => toHex(e))),
-        envelopes,
-        sealedChannels,
+        envelopes: packEntries(envelopes),
+        sealedChannels: packEntries(sealedChannels),
       },
+      envelopes,
+      sealedChannels,
       commitments: [...dealing.commitments],
       groupKey: dealing.groupKey,
       commitmentsHash: hashCommitments(encoded),
@@ -108,6 +114,32 @@ export async function prepareShardMap(opts: {
   } finally {
     dealing.wipe();
   }
+}
+
+/** Packs entries for the contract: each a 2-byte big-endian length, then its bytes. */
+export function packEntries(entries: readonly Hex[]): Hex {
+  const parts: Hex[] = [];
+  for (const e of entries) {
+    const bytes = (e.length - 2) / 2;
+    if (bytes > 0xffff) throw new CGError("INVALID_INPUT", `packEntries: an entry of ${bytes} bytes does not fit a 2-byte length`);
+    parts.push(toHex(bytes, { size: 2 }), e);
+  }
+  return parts.length ? concat(parts) : "0x";
+}
+
+/** Unpacks `packEntries` output (as found in `ShardMapLinked`); refuses lengths that do not add up. */
+export function unpackEntries(packed: Hex): Hex[] {
+  const bytes = hexToBytes(packed);
+  const out: Hex[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (offset + 2 > bytes.length) throw new CGError("INVALID_INPUT", "unpackEntries: a length is cut short");
+    const len = (bytes[offset] << 8) | bytes[offset + 1];
+    if (offset + 2 + len > bytes.length) throw new CGError("INVALID_INPUT", `unpackEntries: entry ${out.length + 1} claims ${len} bytes past the end`);
+    out.push(toHex(bytes.subarray(offset + 2, offset + 2 + len)));
+    offset += 2 + len;
+  }
+  return out;
 }
 
 /** Splits the `commitments` bytes of a `ShardMapLinked` event into checked G2 points. */

@@ -5,6 +5,8 @@ import { type Address, type Hex, hexToBytes, toHex } from "viem";
 import {
   G1,
   assembleToken,
+  packEntries,
+  unpackEntries,
   checkAudit,
   replayAudit,
   combine,
@@ -275,6 +277,13 @@ describe("ResetCoordinator", function () {
       await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(5)), "0x0000000000000000000000000000000000000000", single))
         .to.be.revertedWithCustomError(sys.coordinator, "ShardMapThresholdOutOfRange")
         .withArgs(1n, 3n);
+      const cut = { ...params, envelopes: params.envelopes.slice(0, -2) as Hex };
+      await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(6)), "0x0000000000000000000000000000000000000000", cut))
+        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapLengthMismatch");
+      const two = { ...params, sealedChannels: packEntries(unpackEntries(params.sealedChannels).slice(0, 2)) };
+      await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(7)), "0x0000000000000000000000000000000000000000", two))
+        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapLengthMismatch")
+        .withArgs(toHex(new TextEncoder().encode("sealedChannels"), { size: 32 }), 3n, 2n);
       const bad = { ...params, threshold: 4 };
       await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(4)), "0x0000000000000000000000000000000000000000", bad))
         .to.be.revertedWithCustomError(sys.coordinator, "ShardMapThresholdOutOfRange")

@@ -183,7 +183,7 @@ export async function acknowledgeOne(sys: System, account: LinkedAccount, index:
     accountId: account.accountId,
     epoch: account.epoch,
     index,
-    envelope: account.prepared.params.envelopes[index - 1],
+    envelope: account.prepared.envelopes[index - 1],
     commitments: account.prepared.commitments,
   });
   g.assignments.set(account.mapId, assignment);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { CGError, decodeFragment, encodeFragment, fragmentLink } from "../../../sdk/index.ts";
+import { CGError, decodeFragment, encodeFragment, fragmentLink, packEntries, unpackEntries } from "../../../sdk/index.ts";
 
 const payload = Uint8Array.from({ length: 96 }, (_, k) => (k * 37) & 0xff);
 
@@ -28,5 +28,16 @@ describe("sdk/encoding/fragment", function () {
       expect(() => decodeFragment(input), input).to.throw(CGError, message);
     }
     expect(() => encodeFragment({ requestId: 1n, index: 1, payload: payload.subarray(1) })).to.throw(CGError, "expected a 96-byte payload, got 95 bytes");
+  });
+});
+
+describe("sdk/protocol packed entries", function () {
+  it("round-trips entries of any size and refuses lengths that do not add up", function () {
+    const entries = ["0x", "0x01", ("0x" + "ab".repeat(300)) as `0x${string}`];
+    const packed = packEntries(entries as `0x${string}`[]);
+    expect(packed.slice(0, 6)).to.equal("0x0000");
+    expect(unpackEntries(packed)).to.deep.equal(entries);
+    expect(() => unpackEntries(packed.slice(0, -2) as `0x${string}`)).to.throw(CGError, /past the end/);
+    expect(() => unpackEntries("0x00")).to.throw(CGError, /cut short/);
   });
 });
