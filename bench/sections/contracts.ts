@@ -4,16 +4,16 @@
  */
 import type { Address } from "viem";
 
-import { G1, assembleToken } from "../../sdk/index.ts";
+import { G1 } from "../../sdk/index.ts";
 import {
   type System,
+  assemble,
   commit,
   committeeArg,
   deploySystem,
   linkAccount,
   requestReset,
   serve,
-  toBytes32,
 } from "../../test/helpers/system.ts";
 import type { Connection, Figure } from "../run.ts";
 
@@ -25,7 +25,6 @@ async function gasOf(tx: Promise<any>): Promise<number> {
 export async function contractsSection(connection: Connection): Promise<Figure[]> {
   const sys: System = await deploySystem(connection as never, { guardians: 5 });
   await sys.coordinator.setMaxOpenRequests(8);
-  const coordinator = (await sys.coordinator.getAddress()) as Address;
 
   // link (n = 5, t = 3) and the five acknowledgements (the last one activates the map)
   const linkStart = await sys.ethers.provider.getBlockNumber();
@@ -47,16 +46,7 @@ export async function contractsSection(connection: Connection): Promise<Figure[]
     commitGas.push(Number((await commit(sys, account, request, i, served)).gasUsed));
     fragments.push(served.fragment);
   }
-  const { tokenHex } = await assembleToken({
-    fragments,
-    ephemeralPrivateKey: request.ephemeral.privateKey,
-    chainId: sys.chainId,
-    coordinator,
-    requestId: request.requestId,
-    message: request.message,
-    commitments: account.prepared.commitments,
-    committee: account.prepared.params.committee,
-  });
+  const { tokenHex } = await assemble(sys, account, request, fragments);
   const groupKey = account.prepared.params.commitments.slice(0, 2 + 512) as `0x${string}`;
   const completeGas = await gasOf(sys.coordinator.completeReset(request.requestId, account.accountId, request.ephemeralKey, tokenHex, groupKey));
   await sys.networkHelpers.time.increase(3600);
@@ -78,16 +68,7 @@ export async function contractsSection(connection: Connection): Promise<Figure[]
     await commit(sys, account, toCancel, i, served);
     cancelFragments.push(served.fragment);
   }
-  const cancelToken = await assembleToken({
-    fragments: cancelFragments,
-    ephemeralPrivateKey: toCancel.ephemeral.privateKey,
-    chainId: sys.chainId,
-    coordinator,
-    requestId: toCancel.requestId,
-    message: toCancel.message,
-    commitments: account.prepared.commitments,
-    committee: account.prepared.params.committee,
-  });
+  const cancelToken = await assemble(sys, account, toCancel, cancelFragments);
   await sys.coordinator.completeReset(toCancel.requestId, account.accountId, toCancel.ephemeralKey, cancelToken.tokenHex, groupKey);
   const cancelGas = await gasOf(sys.coordinator.connect(sys.bob).cancelReset(toCancel.requestId));
 
@@ -101,7 +82,6 @@ export async function contractsSection(connection: Connection): Promise<Figure[]
       .connect(sys.prover)
       .proveInvalidShare(target.requestId, 5, bad.sigma, target.ephemeralKey, account.prepared.params.commitments, account.prepared.params.committee, history),
   );
-  void toBytes32;
 
   const lifecycle = requestGas + commitGas.reduce((a, b) => a + b, 0) + completeGas + finalizeGas;
   return [

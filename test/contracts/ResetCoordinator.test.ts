@@ -17,6 +17,7 @@ import {
 } from "../../sdk/index.ts";
 import {
   type LinkedAccount,
+  assemble,
   type OpenRequest,
   type System,
   ONE_ETH,
@@ -50,17 +51,7 @@ async function serveAndAssemble(sys: System, account: LinkedAccount, request: Op
     fragments.push(served.fragment);
     commits.set(i, served.commitment);
   }
-  return assembleToken({
-    fragments,
-    ephemeralPrivateKey: request.ephemeral.privateKey,
-    chainId: sys.chainId,
-    coordinator: (await sys.coordinator.getAddress()) as Address,
-    requestId: request.requestId,
-    message: request.message,
-    commitments: account.prepared.commitments,
-    committee: account.prepared.params.committee,
-    onChainCommits: commits,
-  });
+  return assemble(sys, account, request, fragments, commits);
 }
 
 function groupKeyHex(account: LinkedAccount): Hex {
@@ -338,16 +329,7 @@ describe("ResetCoordinator", function () {
         history.push({ index: i, commitment: served.commitment });
         sigmas.set(i, served.sigma);
       }
-      const assembled = await assembleToken({
-        fragments,
-        ephemeralPrivateKey: request.ephemeral.privateKey,
-        chainId: sys.chainId,
-        coordinator: (await sys.coordinator.getAddress()) as Address,
-        requestId: request.requestId,
-        message: request.message,
-        commitments: account.prepared.commitments,
-        committee: account.prepared.params.committee,
-      });
+      const assembled = await assemble(sys, account, request, fragments);
       expect(assembled.problems.map((p) => p.index)).to.deep.equal([2]);
       expect(assembled.problems[0].operator).to.equal(account.committee[1].address);
 

@@ -12,6 +12,7 @@ import {
   type HpkeKeyPair,
   type PreparedShardMap,
   type ServedPartial,
+  assembleToken,
   computeAccountId,
   generateHpkeKeyPair,
   openAssignment,
@@ -223,6 +224,21 @@ export async function serve(sys: System, account: LinkedAccount, request: OpenRe
     message: request.message,
     ephemeralKey: request.ephemeralKey,
     override,
+  });
+}
+
+/** The owner's client assembling `request`'s token from fragments (optionally checked against on-chain commits). */
+export async function assemble(sys: System, account: LinkedAccount, request: OpenRequest, fragments: string[], onChainCommits?: Map<number, Hex>) {
+  return assembleToken({
+    fragments,
+    ephemeralPrivateKey: request.ephemeral.privateKey,
+    chainId: sys.chainId,
+    coordinator: (await sys.coordinator.getAddress()) as Address,
+    requestId: request.requestId,
+    message: request.message,
+    commitments: account.prepared.commitments,
+    committee: account.prepared.params.committee,
+    onChainCommits,
   });
 }
 
