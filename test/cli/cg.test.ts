@@ -49,7 +49,8 @@ describe("cg CLI against a local network", function () {
   const stateFile = join(dir, "reset.json");
 
   before(async function () {
-    net = await startGuardianNetwork(inbox, { guardians: 5, confirmations: 1 });
+    // Guardian #5 misbehaves: its fragments hold an invalid partial (for `cg reset prove`).
+    net = await startGuardianNetwork(inbox, { guardians: 5, confirmations: 1, agentEnv: (i): Record<string, string> => (i === 5 ? { CG_FAILPOINTS: "serve.invalid-partial" } : {}) });
     const deployment = join(dir, "deployment.json");
     writeFileSync(deployment, JSON.stringify(net.sys.deployment));
     process.env.CG_RPC_URL = net.node.url;
@@ -112,8 +113,9 @@ describe("cg CLI against a local network", function () {
   it("reset assemble names what is wrong: too few, another request's, tampered, wrong passphrase", async function () {
     const deadline = Date.now() + 30_000;
     while (inbox.fragments(BigInt(requestId)).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const fragments = inbox.fragments(BigInt(requestId));
-    expect(fragments).to.have.length(5);
+    const byIndex = (i: number) => inbox.fragments(BigInt(requestId)).find((f) => f.startsWith(`cg1.${requestId}.${i}.`))!;
+    expect(inbox.fragments(BigInt(requestId))).to.have.length(5);
+    const fragments = [1, 2, 3, 4].map(byIndex);
     const before = readFileSync(stateFile, "utf8");
 
     const few = await cg("reset", "assemble", "--state", stateFile, "--fragment", fragments[0], "--fragment", fragments[1], "--json");
@@ -153,6 +155,8 @@ describe("cg CLI against a local network", function () {
     const done = await cg("reset", "assemble", "--state", stateFile, "--fragments-file", codes, "--complete", "--key", bobKey, "--json");
     expect(done.code, done.err).to.equal(0);
     expect(done.json.used).to.have.length(3);
+    expect(done.json.problems.map((p: { index: number }) => p.index)).to.deep.equal([5]);
+    expect(done.json.problems[0].reason).to.match(/invalid partial/);
     expect(Number(done.json.completed.gasUsed)).to.be.greaterThan(150_000);
     expect((await cg("reset", "show", "--request", requestId, "--json")).json.status).to.equal("approved");
     const notController = await cg("reset", "cancel", "--request", requestId, "--key", bobKey, "--json");
@@ -183,15 +187,64 @@ describe("cg CLI against a local network", function () {
     expect(g.json.eligible).to.equal(true);
   });
 
+  it("reset prove slashes the guardian whose fragment is invalid; a valid one cannot be proven", async function () {
+    const codes = join(dir, "codes.txt");
+    const g5 = net.agents[4].guardian.address;
+    const before = await cg("guardian", "status", g5, "--json");
+    const valid = await cg("reset", "prove", "--state", stateFile, "--index", "1", "--fragments-file", codes, "--key", bobKey, "--json");
+    expect(valid.code).to.equal(1);
+    expect(valid.json.error.message).to.include("ResetShareValid");
+    const proven = await cg("reset", "prove", "--state", stateFile, "--index", "5", "--fragments-file", codes, "--key", bobKey, "--json");
+    expect(proven.code, proven.err).to.equal(0);
+    const after = await cg("guardian", "status", g5, "--json");
+    expect(BigInt(before.json.stake) - BigInt(after.json.stake)).to.equal(5n * 10n ** 17n);
+    expect(after.json.jailed).to.equal(true);
+  });
+
+  it("reset finalize moves control after the security period; guardian stake and unbond change the stake", async function () {
+    const state2 = join(dir, "reset2.json");
+    const r = await cg("reset", "request", "--account", accountId, "--new-controller", newController, "--state", state2, "--key", bobKey, "--json");
+    expect(r.code, r.err).to.equal(0);
+    const id = BigInt(r.json.requestId);
+    const deadline = Date.now() + 30_000;
+    while (inbox.fragments(id).length < 5 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    const codes = join(dir, "codes2.txt");
+    writeFileSync(codes, inbox.fragments(id).join("\n"));
+    const done = await cg("reset", "assemble", "--state", state2, "--fragments-file", codes, "--complete", "--key", bobKey, "--json");
+    expect(done.code, done.err).to.equal(0);
+    const early = await cg("reset", "finalize", "--request", String(id), "--key", bobKey, "--json");
+    expect(early.code).to.equal(1);
+    expect(early.json.error.message).to.include("ResetSecurityPeriodActive");
+    await net.sys.networkHelpers.time.increase(3600);
+    const fin = await cg("reset", "finalize", "--request", String(id), "--key", bobKey, "--json");
+    expect(fin.code, fin.err).to.equal(0);
+    expect((await cg("account", "show", accountId, "--json")).json.controller).to.equal(newController);
+
+    const gKey = defaultAccountKey(6); // guardian g1's operator key on the local chain
+    const g1 = privateKeyToAccount(gKey).address;
+    const s0 = BigInt((await cg("guardian", "status", g1, "--json")).json.stake);
+    expect((await cg("guardian", "stake", "--amount", "0.25", "--key", gKey, "--json")).code).to.equal(0);
+    expect((await cg("guardian", "unbond", "--amount", "0.5", "--key", gKey, "--json")).code).to.equal(0);
+    const s1 = await cg("guardian", "status", g1, "--json");
+    expect(BigInt(s1.json.stake)).to.equal(s0 + 25n * 10n ** 16n - 5n * 10n ** 17n);
+    expect(s1.json.unbonding).to.equal("500000000000000000");
+    const early2 = await cg("guardian", "withdraw", "--key", gKey, "--json");
+    expect(early2.code).to.equal(1);
+    expect(early2.json.error.message).to.include("GuardianUnbondingNotReady");
+    const bad = await cg("guardian", "stake", "--amount", "lots", "--key", gKey);
+    expect(bad.code).to.equal(2);
+  });
+
   it("account rotate deals a new key at the next epoch and retires the old map once acknowledged", async function () {
     const before = await cg("account", "show", accountId, "--json");
-    const rotated = await cg("account", "rotate", accountId, "--channels", `mailto:alice@example.org,sms:+15550000001,${net.appUrl}/alice`, "--threshold", "2", "--security-period", "3600", "--key", aliceKey, "--json");
+    // After the finalized reset, the new controller rotates; the old key cannot.
+    const rotated = await cg("account", "rotate", accountId, "--channels", `mailto:alice@example.org,sms:+15550000001,${net.appUrl}/alice`, "--threshold", "2", "--security-period", "3600", "--key", defaultAccountKey(16), "--json");
     expect(rotated.code, rotated.err).to.equal(0);
     expect(rotated.json.epoch).to.equal("2");
     const after = await cg("account", "show", accountId, "--json");
     expect(after.json.activeMapId).to.equal(Number(rotated.json.mapId));
     expect(after.json.activeMapId).to.not.equal(before.json.activeMapId);
-    const notController = await cg("account", "rotate", accountId, "--channels", "mailto:a@x.org,sms:+15550000007", "--threshold", "2", "--key", bobKey, "--json");
+    const notController = await cg("account", "rotate", accountId, "--channels", "mailto:a@x.org,sms:+15550000007", "--threshold", "2", "--key", aliceKey, "--json");
     expect(notController.code).to.equal(1);
     expect(notController.json.error.message).to.include("ShardMapNotController");
   });

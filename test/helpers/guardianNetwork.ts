@@ -130,7 +130,13 @@ export async function startGuardianNetwork(
     },
   };
   for (const a of agents) startAgent(a, options.agentEnv?.(a.index) ?? {}, options.log);
-  await Promise.all(agents.map((a) => waitForLog(a, "guardian started", 30_000)));
+  try {
+    await Promise.all(agents.map((a) => waitForLog(a, "guardian started", 90_000)));
+  } catch (e) {
+    // Leave nothing running behind a failed start.
+    await net.close().catch(() => {});
+    throw e;
+  }
   return net;
 }
 
