@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { type Address, type Hex, toHex } from "viem";
 
-import { assembleToken, generateHpkeKeyPair } from "../../sdk/index.ts";
+import { assembleToken, generateHpkeKeyPair, packEntries, prepareShardMap } from "../../sdk/index.ts";
 import { type GuardianNetwork, linkServedAccount, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
 import { type LinkedAccount, findEvent } from "../helpers/system.ts";
@@ -158,6 +158,36 @@ describe("guardian agents as processes against a hardhat node", function () {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(inbox.fragments(r.requestId)).to.deep.equal([]);
     for (const a of net.agents) expect(a.logs.some((l) => l.includes(`"requestId":"${r.requestId}"`)), a.guardian.name).to.equal(false);
+  });
+
+  it("a guardian refuses a bad envelope with a logged reason and does not acknowledge it", async function () {
+    const { sys } = net;
+    const registry = (await sys.coordinator.getAddress()) as Address;
+    const salt = toHex(new Uint8Array(32).fill(9));
+    const accountId = (await sys.coordinator.computeAccountId(sys.carol.address, salt)) as Hex;
+    const committee = sys.guardians.slice(0, 3);
+    const prepared = await prepareShardMap({
+      chainId: sys.chainId,
+      shardMapRegistry: registry,
+      accountId,
+      epoch: 1n,
+      threshold: 2,
+      securityPeriod: 3600,
+      members: committee.map((g, k) => ({ operator: g.address, encryptionKey: toHex(g.hpke.publicKey), channelUri: channels[k] })),
+    });
+    const envelopes = [...prepared.envelopes];
+    envelopes[0] = (envelopes[0].slice(0, -2) + (envelopes[0].endsWith("00") ? "01" : "00")) as Hex; // tampered for g1
+    const params = { ...prepared.params, envelopes: packEntries(envelopes) };
+    const receipt = await (await sys.coordinator.connect(sys.carol).link(salt, "0x0000000000000000000000000000000000000000", params)).wait();
+    const mapId: bigint = findEvent(sys.coordinator, receipt, "ShardMapLinked").args.mapId;
+    const line = await waitForLog(net.agents[0], `"mapId":"${mapId}"`, 20_000);
+    expect(line).to.include("shard map refused: no acknowledgement");
+    expect(line).to.include("DECRYPT_FAILED");
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await sys.coordinator.shardMap(mapId)).acknowledged !== 6n) await new Promise((r) => setTimeout(r, 200));
+    const map = await sys.coordinator.shardMap(mapId);
+    expect(map.acknowledged).to.equal(6n); // members 2 and 3 only
+    expect(map.status).to.equal(1n); // still pending
   });
 
   it("exposes health and Prometheus metrics on loopback and keeps secrets out of its logs", async function () {
