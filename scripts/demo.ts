@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { type Address, type Hex, createPublicClient, createWalletClient, defineChain, formatEther, http, toHex } from "viem";
+import { type Address, type Hex, createPublicClient, createWalletClient, defineChain, formatEther, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { type Clients, assembleFragments, completeReset, finalizeReset, linkAccount, listGuardians, proveInvalidFragment, replayAuditLog, requestReset, saltFromText, selectCommittee } from "../sdk/client/index.ts";

@@ -4,7 +4,6 @@ import { type Address, type Hex, hexToBytes, toHex } from "viem";
 
 import {
   G1,
-  assembleToken,
   packEntries,
   unpackEntries,
   checkAudit,
