@@ -19,7 +19,7 @@ const GROUPS: Record<string, Group> = { account, reset, audit, guardian, devnet 
 const STRING_OPTIONS = [
   "rpc", "deployment", "key", "salt", "channels", "guardians", "threshold", "security-period", "consumer", "owner", "account",
   "new-controller", "state", "fragments-file", "request", "index", "passphrase-file", "encryption-key", "metadata", "stake",
-  "region", "provider", "amount",
+  "region", "provider", "amount", "measurement", "days",
 ];
 
 const GLOBAL = `Global options: --rpc <url> (CG_RPC_URL), --deployment <file> (CG_DEPLOYMENT), --key <0x…> (CG_PRIVATE_KEY),

@@ -1,8 +1,8 @@
 /** cg guardian: operator actions and views (register with stake, stake, unbond, withdraw, status, list). */
 import { formatEther, parseEther } from "viem";
 
-import { guardianStatus, listGuardians, registerGuardian, stake, startUnbonding, withdrawStake } from "../../sdk/client/index.ts";
-import { Usage, address, bytes32, list, required, str } from "../context.ts";
+import { attestGuardian, guardianStatus, listGuardians, registerGuardian, saltFromText, stake, startUnbonding, withdrawStake } from "../../sdk/client/index.ts";
+import { Usage, address, bytes32, integer, list, required, str } from "../context.ts";
 import type { Group } from "./types.ts";
 
 function eth(value: string, name: string): bigint {
@@ -53,6 +53,22 @@ export const guardian: Group = {
         stake: eth(required(ctx.flags, "stake", "ETH to stake"), "stake"),
       });
       ctx.print(`registered (gas ${receipt.gasUsed}); an attester must now sign your attestation`, { registered: true, gasUsed: receipt.gasUsed });
+      return 0;
+    },
+  },
+  attest: {
+    summary: "as an attester, sign and submit a guardian's attestation (software measurement, validity)",
+    usage: "cg guardian attest <operator> --measurement <text> [--days 365]   (--key: an ATTESTER_ROLE holder)",
+    example: "cg guardian attest 0x976E… --measurement guardian-agent-v0.1.0 --days 90 --key $ATTESTER_KEY",
+    async run(ctx, args) {
+      const operator = address(args[0] ?? "", "operator");
+      const days = Number(integer(str(ctx.flags, "days") ?? "365", "days"));
+      const receipt = await attestGuardian(await ctx.clients(), {
+        operator,
+        measurement: saltFromText(required(ctx.flags, "measurement", "what software the guardian runs (hashed)")),
+        validForSeconds: days * 24 * 3600,
+      });
+      ctx.print(`attested ${operator} for ${days} days (gas ${receipt.gasUsed})`, { attested: operator, days, gasUsed: receipt.gasUsed });
       return 0;
     },
   },

@@ -470,6 +470,40 @@ export async function withdrawStake(c: Clients) {
   return send(c, { address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "withdraw" });
 }
 
+/**
+ * An attester (ATTESTER_ROLE) signs the EIP-712 `GuardianAttestation` of `operator`'s registered key and submits it.
+ */
+export async function attestGuardian(c: Clients, o: { operator: Address; measurement: Hex; validForSeconds: number }) {
+  const w = wallet(c);
+  const registry = c.deployment.contracts.GuardianRegistry;
+  const view = await guardianStatus(c, o.operator);
+  if (!view.registered) throw new CGError("UNKNOWN_GUARDIAN", `${o.operator} is not a registered guardian`);
+  const latest = await c.public.getBlock({ blockTag: "latest" });
+  const attestation = {
+    operator: getAddress(o.operator),
+    encryptionKey: view.encryptionKey,
+    measurement: o.measurement,
+    expiresAt: latest.timestamp + BigInt(o.validForSeconds),
+    nonce: view.attestationNonce,
+  };
+  const signature = await w.signTypedData({
+    account: w.account,
+    domain: { name: "CredentialGuardians", version: "1", chainId: c.deployment.chainId, verifyingContract: registry },
+    types: {
+      GuardianAttestation: [
+        { name: "operator", type: "address" },
+        { name: "encryptionKey", type: "bytes32" },
+        { name: "measurement", type: "bytes32" },
+        { name: "expiresAt", type: "uint64" },
+        { name: "nonce", type: "uint64" },
+      ],
+    },
+    primaryType: "GuardianAttestation",
+    message: attestation,
+  });
+  return send(c, { address: registry, abi: guardianRegistryAbi, functionName: "attest", args: [attestation, signature] });
+}
+
 export async function guardianStatus(c: Clients, operator: Address) {
   return c.public.readContract({ address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "guardian", args: [operator] });
 }

@@ -272,6 +272,12 @@ describe("cg CLI against a local network", function () {
     expect(status.json.stake).to.equal("1000000000000000000");
     expect(status.json.channelKinds).to.equal(5);
     expect(status.json.eligible).to.equal(false); // not attested yet
+    const notAttester = await cg("guardian", "attest", operator, "--measurement", "agent v0.1", "--key", bobKey, "--json");
+    expect(notAttester.code).to.equal(1);
+    expect(notAttester.json.error.message).to.include("GuardianAttestationUnauthorized");
+    const attested = await cg("guardian", "attest", operator, "--measurement", "agent v0.1", "--days", "30", "--key", defaultAccountKey(1), "--json");
+    expect(attested.code, attested.err).to.equal(0);
+    expect((await cg("guardian", "status", operator, "--json")).json.eligible).to.equal(true);
   });
 
   it("npm run demo runs the whole story and exits 0", async function () {
