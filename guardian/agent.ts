@@ -47,6 +47,7 @@ import type { OutboxJob, Store } from "./store.ts";
 const LINKED = getAbiItem({ abi: resetCoordinatorAbi, name: "ShardMapLinked" });
 const REQUESTED = getAbiItem({ abi: resetCoordinatorAbi, name: "ResetRequested" });
 const MAX_LOG_RANGE = 2_000n;
+const SHARD_MAP_PENDING = 1;
 const SHARD_MAP_ACTIVE = 2;
 const RESET_PENDING = 1;
 
@@ -355,6 +356,12 @@ export class GuardianAgent {
       const p = job.payload as AckPayload;
       try {
         const map = await this.#public!.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "shardMap", args: [BigInt(p.mapId)] });
+        if (map.status !== SHARD_MAP_PENDING && (map.acknowledged & (1 << (p.index - 1))) === 0) {
+          // Superseded by a newer rotation before this guardian acknowledged: nothing left to do.
+          store.markDone(job.id);
+          log.info({ mapId: p.mapId, status: map.status }, "acknowledgement dropped: the map is no longer pending");
+          continue;
+        }
         if ((map.acknowledged & (1 << (p.index - 1))) === 0) {
           const hash = await this.#wallet!.writeContract({
             address: config.coordinator,
