@@ -2,10 +2,10 @@
 import { existsSync, readFileSync } from "node:fs";
 
 import { config as loadDotenv } from "dotenv";
-import { type Hex, createPublicClient, createWalletClient, defineChain, http, isAddress, isHex } from "viem";
+import { type Hex, createPublicClient, createWalletClient, http, isAddress, isHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import type { Clients, Deployment } from "../sdk/client/index.ts";
+import { type Clients, type Deployment, chainFor } from "../sdk/client/index.ts";
 import { CGError } from "../sdk/errors.ts";
 
 export interface Flags {
@@ -39,7 +39,7 @@ export function makeContext(flags: Flags, out: NodeJS.WritableStream = process.s
       const deploymentPath = str(flags, "deployment") ?? process.env.CG_DEPLOYMENT ?? "deployments/localhost.json";
       if (!existsSync(deploymentPath)) throw new Usage(`no deployment file at ${deploymentPath}: pass --deployment <file> (written by scripts/deploy.ts)`);
       const deployment = JSON.parse(readFileSync(deploymentPath, "utf8")) as Deployment;
-      const chain = defineChain({ id: deployment.chainId, name: `chain-${deployment.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpc] } } });
+      const chain = chainFor(deployment.chainId, rpc);
       const publicClient = createPublicClient({ chain, transport: http(rpc), pollingInterval: 200 });
       const key = str(flags, "key") ?? process.env.CG_PRIVATE_KEY;
       let wallet;

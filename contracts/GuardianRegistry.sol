@@ -174,10 +174,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         if (a.expiresAt <= block.timestamp) revert GuardianAttestationExpired(a.expiresAt);
         if (a.nonce != g.attestationNonce) revert GuardianAttestationBadNonce(a.operator, g.attestationNonce, a.nonce);
         if (a.encryptionKey != g.encryptionKey) revert GuardianAttestationKeyMismatch(a.operator);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, a.operator, a.encryptionKey, a.measurement, a.expiresAt, a.nonce))
-        );
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(_attestationDigest(a), signature);
         if (err != ECDSA.RecoverError.NoError || !hasRole(ATTESTER_ROLE, signer)) {
             revert GuardianAttestationUnauthorized(signer);
         }
@@ -297,9 +294,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
 
     /// @notice The EIP-712 digest an attester signs for `a`.
     function attestationDigest(GuardianAttestation calldata a) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, a.operator, a.encryptionKey, a.measurement, a.expiresAt, a.nonce))
-        );
+        return _attestationDigest(a);
     }
 
     function coordinator() external view returns (address) {
@@ -307,6 +302,12 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     // ───────────────────────────── internals ─────────────────────────────
+
+    function _attestationDigest(GuardianAttestation calldata a) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, a.operator, a.encryptionKey, a.measurement, a.expiresAt, a.nonce))
+        );
+    }
 
     function _isEligible(Guardian storage g) private view returns (bool) {
         return g.registered && !g.jailed && g.stake >= _minStake && g.attestationExpiresAt > block.timestamp;

@@ -23,7 +23,6 @@ import {
   type WalletClient,
   createPublicClient,
   createWalletClient,
-  defineChain,
   getAbiItem,
   hexToBytes,
   http,
@@ -31,6 +30,7 @@ import {
 } from "viem";
 
 import { resetCoordinatorAbi } from "../sdk/abi/index.ts";
+import { chainFor } from "../sdk/client/index.ts";
 import { G1 } from "../sdk/crypto/bls.ts";
 import { computePartial } from "../sdk/crypto/threshold.ts";
 import { CGError } from "../sdk/errors.ts";
@@ -113,12 +113,7 @@ export class GuardianAgent {
     if (config.chainId !== undefined && config.chainId !== chainId) {
       throw new CGError("INVALID_CONFIG", `the RPC serves chain ${chainId}, the deployment file is for chain ${config.chainId}`);
     }
-    this.#chain = defineChain({
-      id: chainId,
-      name: `chain-${chainId}`,
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [config.rpcUrl] } },
-    });
+    this.#chain = chainFor(chainId, config.rpcUrl);
     this.#public = createPublicClient({ chain: this.#chain, transport: http(config.rpcUrl, { retryCount: 2 }), pollingInterval: config.pollIntervalMs }) as PublicClient;
     this.#wallet = createWalletClient({ chain: this.#chain, account: this.#d.operator, transport: http(config.rpcUrl, { retryCount: 2 }) });
     const httpPort = await this.#startHttp();

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { pino } from "pino";
-import { type Hex, createPublicClient, createWalletClient, defineChain, getAddress, http, parseEther, toHex } from "viem";
+import { type Hex, createPublicClient, createWalletClient, getAddress, http, parseEther, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-import { registerGuardian } from "../sdk/client/index.ts";
+import { chainFor, registerGuardian } from "../sdk/client/index.ts";
 import { generateHpkeKeyPair, hpkePublicKey } from "../sdk/crypto/hpke.ts";
 import { CGError } from "../sdk/errors.ts";
 import { GuardianAgent } from "./agent.ts";
@@ -80,7 +80,7 @@ export async function register(
   }
   const probe = createPublicClient({ transport: http(config.rpcUrl) });
   const chainId = await probe.getChainId();
-  const chain = defineChain({ id: chainId, name: "cg", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpcUrl] } } });
+  const chain = chainFor(chainId, config.rpcUrl);
   const receipt = await registerGuardian(
     {
       public: createPublicClient({ chain, transport: http(config.rpcUrl) }) as never,

@@ -10,10 +10,10 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { type Address, type Hex, createPublicClient, createWalletClient, defineChain, formatEther, http } from "viem";
+import { type Address, type Hex, createPublicClient, createWalletClient, formatEther, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { type Clients, assembleFragments, completeReset, finalizeReset, linkAccount, listGuardians, proveInvalidFragment, replayAuditLog, requestReset, saltFromText, selectCommittee } from "../sdk/client/index.ts";
+import { type Clients, assembleFragments, chainFor, completeReset, finalizeReset, linkAccount, listGuardians, proveInvalidFragment, replayAuditLog, requestReset, saltFromText, selectCommittee } from "../sdk/client/index.ts";
 import { defaultAccountKey, startGuardianNetwork } from "../test/helpers/guardianNetwork.ts";
 import { Inbox } from "../test/helpers/localServices.ts";
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   writeFileSync(deploymentFile, JSON.stringify(net.sys.deployment, null, 2));
   try {
     const { sys } = net;
-    const chain = defineChain({ id: Number(sys.chainId), name: "devnet", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [net.node.url] } } });
+    const chain = chainFor(Number(sys.chainId), net.node.url);
     const publicClient = createPublicClient({ chain, transport: http(net.node.url), pollingInterval: 100 });
     const clientsFor = (key: Hex): Clients => ({ public: publicClient as never, wallet: createWalletClient({ chain, account: privateKeyToAccount(key), transport: http(net.node.url) }) as never, deployment: sys.deployment as never });
     const aliceKey = defaultAccountKey(2);

@@ -1,8 +1,9 @@
 /** cg account: compute ids, link an account to a committee, rotate its map, show it. */
 import { formatEther } from "viem";
 
-import { accountIdOf, linkAccount, listGuardians, saltFromText, selectCommittee } from "../../sdk/client/index.ts";
+import { linkAccount, listGuardians, saltFromText, selectCommittee } from "../../sdk/client/index.ts";
 import { CGError } from "../../sdk/errors.ts";
+import { computeAccountId } from "../../sdk/protocol/shardMap.ts";
 import { Usage, address, bytes32, integer, list, required, str } from "../context.ts";
 import type { Group } from "./types.ts";
 
@@ -52,7 +53,7 @@ export const account: Group = {
     example: "cg account id --owner 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --salt alice-wallet",
     async run(ctx) {
       const c = await ctx.clients();
-      const id = accountIdOf(BigInt(c.deployment.chainId), address(required(ctx.flags, "owner", "the controller that links"), "owner"), saltFromText(required(ctx.flags, "salt", "the text given at link time")));
+      const id = computeAccountId(BigInt(c.deployment.chainId), address(required(ctx.flags, "owner", "the controller that links"), "owner"), saltFromText(required(ctx.flags, "salt", "the text given at link time")));
       ctx.print(id, { accountId: id });
       return 0;
     },

@@ -14,7 +14,7 @@ import {
   type Transport,
   type WalletClient,
   decodeEventLog,
-  encodeAbiParameters,
+  defineChain,
   getAddress,
   hexToBytes,
   keccak256,
@@ -28,7 +28,7 @@ import { CGError } from "../errors.ts";
 import { shareCommit } from "../encoding/messages.ts";
 import { type AuditedEvent, checkAudit, locateDivergence, replayAudit } from "../protocol/audit.ts";
 import { type AssembledToken, assembleToken } from "../protocol/reset.ts";
-import { type CommitteeMember, decodeCommitments, prepareShardMap } from "../protocol/shardMap.ts";
+import { type CommitteeMember, computeAccountId, decodeCommitments, prepareShardMap } from "../protocol/shardMap.ts";
 
 export interface Deployment {
   chainId: number;
@@ -166,9 +166,25 @@ export function saltFromText(text: string): Hex {
   return keccak256(new TextEncoder().encode(text));
 }
 
-export function accountIdOf(chainId: bigint, owner: Address, salt: Hex): Hex {
-  return keccak256(encodeAbiParameters([{ type: "uint256" }, { type: "address" }, { type: "bytes32" }], [chainId, owner, salt]));
+/** A viem chain for an RPC endpoint whose chain id is known (local devnets, private deployments). */
+export function chainFor(id: number, rpcUrl: string): Chain {
+  return defineChain({ id, name: `chain-${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
 }
+
+/** EIP-712 domain and types of `GuardianRegistry.attest` (the registry's `ATTESTATION_TYPEHASH`). */
+export function attestationDomain(chainId: number, registry: Address) {
+  return { name: "CredentialGuardians", version: "1", chainId, verifyingContract: registry } as const;
+}
+
+export const ATTESTATION_TYPES = {
+  GuardianAttestation: [
+    { name: "operator", type: "address" },
+    { name: "encryptionKey", type: "bytes32" },
+    { name: "measurement", type: "bytes32" },
+    { name: "expiresAt", type: "uint64" },
+    { name: "nonce", type: "uint64" },
+  ],
+} as const;
 
 export interface LinkResult {
   accountId: Hex;
@@ -211,7 +227,7 @@ export async function linkAccount(
     epoch = (await c.public.readContract({ address: coordinator(c), abi: resetCoordinatorAbi, functionName: "shardMap", args: [BigInt(latest)] })).epoch + 1n;
   } else {
     if (!o.salt) throw new CGError("INVALID_INPUT", "linkAccount: a salt is needed for a new account");
-    accountId = accountIdOf(chainId, w.account.address, o.salt);
+    accountId = computeAccountId(chainId, w.account.address, o.salt);
   }
   progress("dealing", { n: o.members.length, t: o.threshold, epoch: epoch.toString() });
   const prepared = await prepareShardMap({
@@ -488,16 +504,8 @@ export async function attestGuardian(c: Clients, o: { operator: Address; measure
   };
   const signature = await w.signTypedData({
     account: w.account,
-    domain: { name: "CredentialGuardians", version: "1", chainId: c.deployment.chainId, verifyingContract: registry },
-    types: {
-      GuardianAttestation: [
-        { name: "operator", type: "address" },
-        { name: "encryptionKey", type: "bytes32" },
-        { name: "measurement", type: "bytes32" },
-        { name: "expiresAt", type: "uint64" },
-        { name: "nonce", type: "uint64" },
-      ],
-    },
+    domain: attestationDomain(c.deployment.chainId, registry),
+    types: ATTESTATION_TYPES,
     primaryType: "GuardianAttestation",
     message: attestation,
   });

@@ -158,6 +158,10 @@ describe("guardian agents as processes against a hardhat node", function () {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(inbox.fragments(r.requestId)).to.deep.equal([]);
     for (const a of net.agents) expect(a.logs.some((l) => l.includes(`"requestId":"${r.requestId}"`)), a.guardian.name).to.equal(false);
+    // The silence is the reorg's doing, not dead agents: the next request (it may reuse the id) is served.
+    const next = await request(sys.carol.address as Address);
+    expect(next.ephemeralKey).to.not.equal(r.ephemeralKey);
+    expect((await waitForFragments(next.requestId, 5)).length).to.equal(5);
   });
 
   it("a guardian refuses a bad envelope with a logged reason and does not acknowledge it", async function () {

@@ -21,6 +21,7 @@ import {
   replayAudit,
   servePartial,
 } from "../../sdk/index.ts";
+import { ATTESTATION_TYPES, attestationDomain } from "../../sdk/client/index.ts";
 import { deployCredentialGuardians } from "../../scripts/lib/deploy.ts";
 
 export type Connection = Awaited<ReturnType<(typeof import("hardhat"))["network"]["create"]>>;
@@ -91,19 +92,8 @@ export async function attest(sys: { registry: any; attester: HardhatEthersSigner
     expiresAt: BigInt(block!.timestamp + expiresIn),
     nonce: view.attestationNonce,
   };
-  const signature = await sys.attester.signTypedData(
-    { name: "CredentialGuardians", version: "1", chainId: sys.chainId, verifyingContract: await sys.registry.getAddress() },
-    {
-      GuardianAttestation: [
-        { name: "operator", type: "address" },
-        { name: "encryptionKey", type: "bytes32" },
-        { name: "measurement", type: "bytes32" },
-        { name: "expiresAt", type: "uint64" },
-        { name: "nonce", type: "uint64" },
-      ],
-    },
-    attestation,
-  );
+  const types = { GuardianAttestation: [...ATTESTATION_TYPES.GuardianAttestation] };
+  const signature = await sys.attester.signTypedData(attestationDomain(Number(sys.chainId), (await sys.registry.getAddress()) as Address), types, attestation);
   await (await sys.registry.attest(attestation, signature)).wait();
   return { attestation, signature };
 }
