@@ -2,7 +2,7 @@
 pragma solidity ^0.8.30;
 
 /// @title BLS12381
-/// @notice The on-chain half of the scheme CG-BLS12381G1-v1 (PROTOCOL.md §2), over the EIP-2537 precompiles.
+/// @notice The on-chain half of the scheme CG-BLS12381G1-v2 (PROTOCOL.md §2), over the EIP-2537 precompiles.
 /// @dev Concepts:
 ///  - Tokens, partial tokens and hashed messages live in G1; keys and Feldman commitments live in G2.
 ///  - Every point is `bytes` in EIP-2537 form: G1 = 128 bytes (x ‖ y), G2 = 256 bytes (x.c0 ‖ x.c1 ‖ y.c0 ‖ y.c1),
@@ -50,11 +50,11 @@ library BLS12381 {
     /// @notice A precompile that cannot fail on valid input failed (out of gas, or a chain without EIP-2537).
     error BLSPrecompileFailed(address precompile);
 
-    /// @notice Domain separation tag of CG-BLS12381G1-v1 (PROTOCOL.md §2); the TypeScript constant is spelled identically.
-    bytes internal constant DST = "CGUARD-V01-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_";
+    /// @notice Domain separation tag of CG-BLS12381G1-v2 (PROTOCOL.md §2); the TypeScript constant is spelled identically.
+    bytes internal constant DST = "CGUARD-V02-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_";
 
     // The DST as two words for the fixed-DST hash: DST[0:32], and DST[32:52] ‖ I2OSP(52, 1) (DST_prime's tail).
-    bytes32 private constant DST_W0 = "CGUARD-V01-CS01-with-BLS12381G1_";
+    bytes32 private constant DST_W0 = "CGUARD-V02-CS01-with-BLS12381G1_";
     bytes32 private constant DST_W1 = "XMD:SHA-256_SSWU_RO_\x34";
 
     uint256 internal constant G1_POINT_LENGTH = 128;

@@ -1,5 +1,5 @@
 /**
- * BLS12-381 for CG-BLS12381G1-v1 (PROTOCOL.md §2): signatures in G1, keys in G2, a thin layer over
+ * BLS12-381 for CG-BLS12381G1-v2 (PROTOCOL.md §2): signatures in G1, keys in G2, a thin layer over
  * `@noble/curves`. Encodings: EIP-2537 on-chain (G1 128 bytes, G2 256 bytes), ZCash compressed off-chain
  * (G1 48 bytes, G2 96 bytes). Every decoder refuses the point at infinity, non-canonical coordinates,
  * points off the curve and points outside the prime-order subgroup, each with its own message.

@@ -4,7 +4,7 @@
  * BLS signature of the committee on id_j.
  *
  *   Q_j = H(id_j); random ρ; U_j = ρ·P2;
- *   key_j = HKDF-SHA256(ikm = Fp12.toBytes(e(ρ·Q_j, K)), salt = empty, info = "CGUARD-V01/channel-key", L = 32);
+ *   key_j = HKDF-SHA256(ikm = Fp12.toBytes(e(ρ·Q_j, K)), salt = empty, info = "CGUARD-V02/channel-key", L = 32);
  *   sealed_j = compress(U_j) ‖ ChaCha20-Poly1305(key_j, nonce = 0, URI_j).
  *   Open with σ = k·Q_j: e(σ, U_j) = e(ρ·Q_j, K).
  */

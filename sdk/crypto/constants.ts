@@ -1,15 +1,15 @@
 /**
- * Constants of the scheme CG-BLS12381G1-v1 (PROTOCOL.md §2–§4, §9), defined once.
+ * Constants of the scheme CG-BLS12381G1-v2 (PROTOCOL.md §2–§4, §9), defined once.
  * The Solidity side spells the DST identically (contracts/libraries/BLS12381.sol); a test checks both agree.
  */
 
-export const SCHEME = "CG-BLS12381G1-v1";
+export const SCHEME = "CG-BLS12381G1-v2";
 
 /** RFC 9380 suite of the hash to G1. */
 export const HASH_TO_G1_SUITE = "BLS12381G1_XMD:SHA-256_SSWU_RO_";
 
 /** Domain separation tag for every BLS message of the protocol (PROTOCOL.md §2). */
-export const DST = "CGUARD-V01-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_";
+export const DST = "CGUARD-V02-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_";
 
 /** Domain tags: keccak256 of these ASCII strings head the abi-encoded messages (PROTOCOL.md §9). */
 export const TAG = {
@@ -23,7 +23,7 @@ export const TAG = {
 export const INFO = {
   share: "CGUARD-V01/share",
   fragment: "CGUARD-V01/fragment",
-  channelKey: "CGUARD-V01/channel-key",
+  channelKey: "CGUARD-V02/channel-key",
 } as const;
 
 /** RFC 9180 suite: base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305. */

@@ -1,5 +1,5 @@
 /**
- * Threshold BLS of CG-BLS12381G1-v1: Shamir dealing with Feldman commitments (PROTOCOL.md §3.2–§3.3, §3.7),
+ * Threshold BLS of CG-BLS12381G1-v2: Shamir dealing with Feldman commitments (PROTOCOL.md §3.2–§3.3, §3.7),
  * partial tokens (§4.3), their verification against public shares and their Lagrange combination (§4.6).
  *
  * Secrets: the polynomial's coefficients and the shares are bigints while in use, which JavaScript cannot
