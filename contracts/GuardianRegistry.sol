@@ -65,6 +65,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     uint64 private _minUnbondingDelay;
     mapping(address operator => Guardian) private _guardians;
     mapping(address account => uint256) private _claimable;
+    mapping(address operator => bytes32[2]) private _tags;
+    address[] private _operators;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (governance) and the treasury's claimable funds.
     constructor(address admin, uint256 minStake_, uint64 unbondingDelay_) EIP712("CredentialGuardians", "1") {
@@ -128,6 +130,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         g.registered = true;
         g.encryptionKey = encryptionKey;
         g.channelKinds = channelKinds;
+        _tags[msg.sender] = [region, provider];
+        _operators.push(msg.sender);
         emit GuardianRegistered(msg.sender, encryptionKey, metadataURI, region, provider, channelKinds);
         _record(
             IAuditLog.AuditKind.GuardianRegistered,
@@ -278,6 +282,22 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             missed: g.missed,
             eligible: _isEligible(g)
         });
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function guardianTags(address operator) external view returns (bytes32 region, bytes32 provider) {
+        bytes32[2] storage t = _tags[operator];
+        return (t[0], t[1]);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function guardianCount() external view returns (uint256) {
+        return _operators.length;
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function guardianAt(uint256 index) external view returns (address) {
+        return _operators[index];
     }
 
     function minStake() external view returns (uint256) {

@@ -83,6 +83,7 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     uint256 private _slashAmount;
     uint256 private _proverRewardBps;
     uint256 private _hookGasLimit;
+    address private _committeeRegistry;
 
     constructor(address admin, IGuardianRegistry guardianRegistry_, Parameters memory p)
         ShardMapRegistry(guardianRegistry_)
@@ -332,10 +333,19 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
 
     /// @inheritdoc IAuditLog
     function recordRegistryEvent(AuditKind kind, bytes32 payloadHash) external {
-        if (msg.sender != address(_guardianRegistry) || kind > AuditKind.RegistryParameterChanged) {
-            revert AuditUnauthorizedWriter(msg.sender);
-        }
+        bool allowed = msg.sender == address(_guardianRegistry)
+            ? kind <= AuditKind.RegistryParameterChanged
+            : msg.sender == _committeeRegistry && kind >= AuditKind.CommitteeProposed;
+        if (!allowed) revert AuditUnauthorizedWriter(msg.sender);
         _appendAudit(kind, payloadHash);
+    }
+
+    /// @notice Wires the committee registry, once: it may then append its own events to the audit log.
+    function setCommitteeRegistry(address committeeRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_committeeRegistry != address(0) || committeeRegistry_ == address(0)) {
+            revert ResetParameterOutOfRange("committeeRegistry", uint160(committeeRegistry_));
+        }
+        _committeeRegistry = committeeRegistry_;
     }
 
     // ───────────────────────────── views ─────────────────────────────

@@ -85,7 +85,7 @@ export async function register(
     {
       public: createPublicClient({ chain, transport: http(config.rpcUrl) }) as never,
       wallet: createWalletClient({ chain, account: operator, transport: http(config.rpcUrl) }) as never,
-      deployment: { chainId, deploymentBlock: Number(config.startBlock), contracts: { GuardianRegistry: config.registry, ResetCoordinator: config.coordinator } },
+      deployment: { chainId, deploymentBlock: Number(config.startBlock), contracts: { GuardianRegistry: config.registry, ResetCoordinator: config.coordinator, CommitteeRegistry: config.committees } },
     },
     { encryptionKey: encryptionKey as Hex, metadataURI: o.metadata, region: o.region ?? "", provider: o.provider ?? "", channelKinds: kinds, stake },
   );

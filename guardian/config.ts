@@ -16,6 +16,7 @@ export interface GuardianConfig {
   chainId?: number;
   coordinator: Address;
   registry: Address;
+  committees: Address;
   startBlock: bigint;
   confirmations: number;
   pollIntervalMs: number;
@@ -89,6 +90,7 @@ export function loadConfig(file: string | undefined, env: Source = process.env):
   // Deployment: either a deployments/<network>.json file or explicit addresses.
   let coordinator: Address;
   let registry: Address;
+  let committees: Address;
   let startBlock: bigint;
   let chainId: number | undefined;
   if (src.CG_DEPLOYMENT) {
@@ -97,11 +99,13 @@ export function loadConfig(file: string | undefined, env: Source = process.env):
     const d = JSON.parse(readFileSync(deploymentPath, "utf8"));
     coordinator = address({ c: d?.contracts?.ResetCoordinator }, "c");
     registry = address({ r: d?.contracts?.GuardianRegistry }, "r");
+    committees = address({ m: d?.contracts?.CommitteeRegistry }, "m");
     startBlock = BigInt(d.deploymentBlock ?? 0);
     chainId = d.chainId;
   } else {
     coordinator = address(src, "CG_COORDINATOR");
     registry = address(src, "CG_REGISTRY");
+    committees = address(src, "CG_COMMITTEES");
     startBlock = BigInt(int(src, "CG_START_BLOCK", 0, 0, Number.MAX_SAFE_INTEGER));
   }
 
@@ -146,6 +150,7 @@ export function loadConfig(file: string | undefined, env: Source = process.env):
     chainId,
     coordinator,
     registry,
+    committees,
     startBlock,
     confirmations: int(src, "CG_CONFIRMATIONS", 2, 1, 1000),
     pollIntervalMs: int(src, "CG_POLL_INTERVAL_MS", 1000, 50, 600_000),
@@ -174,6 +179,7 @@ export function describeConfig(c: GuardianConfig): Record<string, unknown> {
     rpc: `${rpc.protocol}//${rpc.host}`,
     coordinator: c.coordinator,
     registry: c.registry,
+    committees: c.committees,
     confirmations: c.confirmations,
     dataDir: c.dataDir,
     http: `${c.httpHost}:${c.httpPort}`,

@@ -25,7 +25,7 @@ Usage:
   guardian status --config <file> [--json]
 
 --config names a .env-style file; CG_* environment variables override it. Required: CG_RPC_URL, CG_DEPLOYMENT
-(or CG_COORDINATOR and CG_REGISTRY), CG_KEYSTORE_PASSPHRASE (or CG_KEYSTORE_PASSPHRASE_FILE). See guardian/README.md.
+(or CG_COORDINATOR, CG_REGISTRY and CG_COMMITTEES), CG_KEYSTORE_PASSPHRASE (or CG_KEYSTORE_PASSPHRASE_FILE). See guardian/README.md.
 
 Example:
   guardian keys init --config guardian.env && guardian start --config guardian.env

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
-export const EXPORTED = ["GuardianRegistry", "ResetCoordinator", "RecoverableAccount"] as const;
+export const EXPORTED = ["GuardianRegistry", "ResetCoordinator", "CommitteeRegistry", "RecoverableAccount"] as const;
 
 export function abiSource(name: string): string {
   const dir = name === "RecoverableAccount" ? "examples/" : "";

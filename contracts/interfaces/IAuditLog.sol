@@ -32,10 +32,23 @@ interface IAuditLog {
         ResetFinalized,
         ResetLapsed,
         InvalidShareProven,
-        CoordinatorParameterChanged
+        CoordinatorParameterChanged,
+        CommitteeProposed,
+        CommitteeHandoverStarted,
+        CommitteeDealingPosted,
+        CommitteeComplaintFiled,
+        CommitteeComplaintAnswered,
+        CommitteeRoundFinalized,
+        CommitteeAcknowledged,
+        CommitteeActivated,
+        CommitteeEpochRetired,
+        CommitteeRoundFailed,
+        CommitteeFaultProven,
+        CommitteeParameterChanged
     }
 
-    /// @notice Only the guardian registry may append its own events.
+    /// @notice Only the guardian registry (registry kinds) and the committee registry (committee kinds) may append
+    ///         their own events.
     error AuditUnauthorizedWriter(address caller);
 
     /// @notice Head of the hash chain after `auditLength()` entries.
@@ -44,8 +57,8 @@ interface IAuditLog {
     /// @notice Number of entries folded so far.
     function auditLength() external view returns (uint256);
 
-    /// @notice Appends an entry for an event the guardian registry emitted.
-    /// @param kind An `AuditKind` of a registry event.
+    /// @notice Appends an entry for an event the guardian registry or the committee registry emitted.
+    /// @param kind An `AuditKind` of the caller's own events.
     /// @param payloadHash keccak256 of `abi.encode` of that event's arguments.
     function recordRegistryEvent(AuditKind kind, bytes32 payloadHash) external;
 }

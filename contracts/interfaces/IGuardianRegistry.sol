@@ -124,6 +124,15 @@ interface IGuardianRegistry {
 
     function guardian(address operator) external view returns (GuardianView memory);
 
+    /// @notice The region and provider tags given at registration.
+    function guardianTags(address operator) external view returns (bytes32 region, bytes32 provider);
+
+    /// @notice How many operators ever registered.
+    function guardianCount() external view returns (uint256);
+
+    /// @notice The operator registered `index`-th (0-based, registration order).
+    function guardianAt(uint256 index) external view returns (address);
+
     function minStake() external view returns (uint256);
 
     function unbondingDelay() external view returns (uint64);

@@ -26,7 +26,8 @@ library BLS12381 {
         PointNotOnCurve,
         PointNotInSubgroup,
         PointAtInfinity,
-        SignatureInvalid
+        SignatureInvalid,
+        ShareInvalid
     }
 
     /// @notice A point had the wrong number of bytes for its group.
@@ -47,6 +48,10 @@ library BLS12381 {
     error BLSInvalidCommitments(uint256 length);
     /// @notice Shamir share indices start at 1; index 0 is the secret itself.
     error BLSInvalidShareIndex(uint256 index);
+    /// @notice A Feldman share does not match its commitments: value·P2 ≠ Σ_l index^l·C_l.
+    error BLSShareInvalid(uint256 index, uint256 value);
+    /// @notice Lagrange coefficients need distinct non-zero indices.
+    error BLSInvalidLagrangeIndices(uint256 index);
     /// @notice A precompile that cannot fail on valid input failed (out of gas, or a chain without EIP-2537).
     error BLSPrecompileFailed(address precompile);
 
@@ -68,6 +73,7 @@ library BLS12381 {
     address internal constant G2MSM = address(0x0e);
     address internal constant PAIRING = address(0x0f);
     address internal constant MAP_FP_TO_G1 = address(0x10);
+    address internal constant MODEXP = address(0x05);
 
     // EIP-2537 prices: a call given exactly this much gas succeeds on valid input.
     uint256 private constant G1ADD_GAS = 375;
@@ -431,6 +437,154 @@ library BLS12381 {
         return publicShare;
     }
 
+    /// @notice Feldman check of a (sub-)share: value·P2 == Σ_l index^l·C_l (PROTOCOL.md §3.3), with one G2MSM of
+    ///         t + 1 points whose result must be the point at infinity: Σ_l index^l·C_l + (r − value)·P2 = O.
+    /// @dev A value outside [1, r − 1] is `ShareInvalid` (the protocol's scalars are never 0). Malformed
+    ///      commitments are diagnosed like `derivePublicShare` does.
+    function tryVerifyShare(bytes memory commitments, uint256 index, uint256 value)
+        internal
+        view
+        returns (BLSError err)
+    {
+        (err,) = _verifyShare(commitments, index, value);
+    }
+
+    /// @notice As `tryVerifyShare`, reverting with `BLSShareInvalid` or the error naming the refused commitment.
+    function verifyShare(bytes memory commitments, uint256 index, uint256 value) internal view {
+        (BLSError err, bytes memory culprit) = _verifyShare(commitments, index, value);
+        if (err == BLSError.ShareInvalid) revert BLSShareInvalid(index, value);
+        if (err != BLSError.None) _revert(err, culprit);
+    }
+
+    /// @notice Σ_i points_i for equally long lists of G2 points: entry l of the result is Σ_i C_{i,l} (the DKG's
+    ///         committee commitments C_l = Σ_{i∈Q} D_{i,l}, PROTOCOL.md §3.5), with G2ADD (600 gas each).
+    /// @dev G2ADD checks that every input is on the curve, not that it is in the subgroup: callers sum
+    ///      commitments that every honest recipient has checked in full off-chain (a dealing with a point outside
+    ///      the subgroup draws complaints, and the answer check below refuses it).
+    /// @param lists Each entry is k concatenated 256-byte G2 points (k ≥ 1, the same for all entries).
+    function trySumG2(bytes[] memory lists) internal view returns (BLSError err, bytes memory sum, bytes memory culprit) {
+        uint256 count = lists.length;
+        if (count == 0) revert BLSInvalidCommitments(0);
+        uint256 len = lists[0].length;
+        if (len == 0 || len % G2_POINT_LENGTH != 0) revert BLSInvalidCommitments(len);
+        sum = new bytes(len);
+        for (uint256 i = 0; i < count; ++i) {
+            bytes memory list = lists[i];
+            if (list.length != len) revert BLSInvalidCommitments(list.length);
+            for (uint256 off = 0; off < len; off += G2_POINT_LENGTH) {
+                bool ok;
+                assembly ("memory-safe") {
+                    let buf := mload(0x40)
+                    mcopy(buf, add(add(sum, 0x20), off), 0x100)
+                    mcopy(add(buf, 0x100), add(add(list, 0x20), off), 0x100)
+                    ok := staticcall(G2ADD_GAS, 0x0d, buf, 0x200, add(add(sum, 0x20), off), 0x100)
+                }
+                if (!ok) {
+                    culprit = _slice(list, off, G2_POINT_LENGTH);
+                    err = _diagnose(culprit, true);
+                    if (err == BLSError.None) revert BLSPrecompileFailed(G2ADD);
+                    return (err, "", culprit);
+                }
+            }
+        }
+    }
+
+    /// @notice Σ_i scalars_i·lists_i entry by entry: entry l of the result is Σ_i scalars_i·C_{i,l}, one G2MSM
+    ///         of `lists.length` points per entry (the handover's C'_l = Σ_{i∈Q'} λ_i·E_{i,l}, PROTOCOL.md §4.3).
+    ///         The precompile checks every point, subgroup included.
+    function tryLinearCombinationG2(bytes[] memory lists, uint256[] memory scalars)
+        internal
+        view
+        returns (BLSError err, bytes memory result, bytes memory culprit)
+    {
+        uint256 count = lists.length;
+        if (count == 0 || scalars.length != count) revert BLSInvalidCommitments(count);
+        uint256 len = lists[0].length;
+        if (len == 0 || len % G2_POINT_LENGTH != 0) revert BLSInvalidCommitments(len);
+        for (uint256 i = 1; i < count; ++i) {
+            if (lists[i].length != len) revert BLSInvalidCommitments(lists[i].length);
+        }
+        result = new bytes(len);
+        for (uint256 off = 0; off < len; off += G2_POINT_LENGTH) {
+            bool ok;
+            assembly ("memory-safe") {
+                let input := mload(0x40)
+                let dst := input
+                for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                    let list := mload(add(add(lists, 0x20), mul(i, 0x20)))
+                    mcopy(dst, add(add(list, 0x20), off), 0x100)
+                    mstore(add(dst, 0x100), mload(add(add(scalars, 0x20), mul(i, 0x20))))
+                    dst := add(dst, 0x120)
+                }
+                // count·22,500 bounds the G2MSM price for any count (its discount factors never exceed 1).
+                ok := staticcall(mul(count, G2MUL_GAS), 0x0e, input, mul(count, 0x120), add(add(result, 0x20), off), 0x100)
+            }
+            if (!ok) {
+                for (uint256 i = 0; i < count; ++i) {
+                    culprit = _slice(lists[i], off, G2_POINT_LENGTH);
+                    err = _diagnose(culprit, true);
+                    if (err != BLSError.None) return (err, "", culprit);
+                }
+                revert BLSPrecompileFailed(G2MSM);
+            }
+        }
+    }
+
+    // ───────────────────────────── scalars mod r ─────────────────────────────
+
+    /// @notice λ_i = Π_{j≠i} j / (j − i) mod r, the Lagrange coefficients at 0 over distinct non-zero indices
+    ///         (PROTOCOL.md §4.3). One MODEXP inverts the product of all denominators (Montgomery's trick); the
+    ///         rest is mulmod.
+    function lagrangeAtZero(uint256[] memory indices) internal view returns (uint256[] memory lambdas) {
+        uint256 k = indices.length;
+        lambdas = new uint256[](k);
+        uint256[] memory dens = new uint256[](k);
+        uint256[] memory prefix = new uint256[](k);
+        uint256 acc = 1;
+        for (uint256 a = 0; a < k; ++a) {
+            uint256 i = indices[a];
+            if (i == 0 || i >= R) revert BLSInvalidLagrangeIndices(i);
+            uint256 num = 1;
+            uint256 den = 1;
+            for (uint256 b = 0; b < k; ++b) {
+                if (a == b) continue;
+                uint256 j = indices[b];
+                if (j == i) revert BLSInvalidLagrangeIndices(i);
+                num = mulmod(num, j, R);
+                den = mulmod(den, addmod(j, R - i, R), R);
+            }
+            lambdas[a] = num;
+            dens[a] = den;
+            prefix[a] = acc; // Π_{b<a} den_b
+            acc = mulmod(acc, den, R);
+        }
+        uint256 inv = inverseModR(acc);
+        for (uint256 a = k; a > 0; --a) {
+            // inv = (Π_{b<a} den_b)^−1 on entry
+            uint256 denInv = mulmod(inv, prefix[a - 1], R);
+            inv = mulmod(inv, dens[a - 1], R);
+            lambdas[a - 1] = mulmod(lambdas[a - 1], denInv, R);
+        }
+    }
+
+    /// @notice x^(r−2) mod r with the MODEXP precompile: the inverse of a non-zero x mod the prime r.
+    function inverseModR(uint256 x) internal view returns (uint256 inv) {
+        if (x % R == 0) revert BLSInvalidLagrangeIndices(0);
+        bool ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, 0x20)
+            mstore(add(p, 0x20), 0x20)
+            mstore(add(p, 0x40), 0x20)
+            mstore(add(p, 0x60), x)
+            mstore(add(p, 0x80), sub(R, 2))
+            mstore(add(p, 0xa0), R)
+            ok := staticcall(gas(), 0x05, p, 0xc0, p, 0x20)
+            inv := mload(p)
+        }
+        if (!ok) revert BLSPrecompileFailed(MODEXP);
+    }
+
     // ───────────────────────────── point checks ─────────────────────────────
 
     /// @notice Full check of a G1 point: length, canonical coordinates, on curve, in subgroup, not infinity.
@@ -547,6 +701,62 @@ library BLS12381 {
             bytes memory c = _slice(commitments, j * G2_POINT_LENGTH, G2_POINT_LENGTH);
             BLSError err = _diagnose(c, true);
             if (err != BLSError.None) return (err, "", c);
+        }
+        revert BLSPrecompileFailed(G2MSM);
+    }
+
+    function _verifyShare(bytes memory commitments, uint256 index, uint256 value)
+        private
+        view
+        returns (BLSError, bytes memory culprit)
+    {
+        uint256 len = commitments.length;
+        if (len == 0 || len % G2_POINT_LENGTH != 0) revert BLSInvalidCommitments(len);
+        if (index == 0) revert BLSInvalidShareIndex(index);
+        if (value == 0 || value >= R) return (BLSError.ShareInvalid, "");
+        uint256 k = len / G2_POINT_LENGTH;
+        bool success;
+        bool isZero;
+        assembly ("memory-safe") {
+            let input := mload(0x40)
+            // G2MSM input: (C_l, index^l) for l < k, then (P2, r − value); P2 = −(−P2).
+            let scalar := 1
+            let src := add(commitments, 0x20)
+            let dst := input
+            for { let l := 0 } lt(l, k) { l := add(l, 1) } {
+                mcopy(dst, add(src, mul(l, 0x100)), 0x100)
+                mstore(add(dst, 0x100), scalar)
+                scalar := mulmod(scalar, index, R)
+                dst := add(dst, 0x120)
+            }
+            // −P2 with scalar value: Σ index^l·C_l − value·P2 = O exactly when the share is right.
+            mstore(dst, NEG_P2_X0_HI)
+            mstore(add(dst, 0x20), NEG_P2_X0_LO)
+            mstore(add(dst, 0x40), NEG_P2_X1_HI)
+            mstore(add(dst, 0x60), NEG_P2_X1_LO)
+            mstore(add(dst, 0x80), NEG_P2_Y0_HI)
+            mstore(add(dst, 0xa0), NEG_P2_Y0_LO)
+            mstore(add(dst, 0xc0), NEG_P2_Y1_HI)
+            mstore(add(dst, 0xe0), NEG_P2_Y1_LO)
+            mstore(add(dst, 0x100), value)
+            let points := add(k, 1)
+            let out := add(dst, 0x120)
+            // points·22,500 bounds the G2MSM price (its discount factors never exceed 1).
+            success := staticcall(mul(points, G2MUL_GAS), 0x0e, input, mul(points, 0x120), out, 0x100)
+            if success {
+                isZero := iszero(
+                    or(
+                        or(or(mload(out), mload(add(out, 0x20))), or(mload(add(out, 0x40)), mload(add(out, 0x60)))),
+                        or(or(mload(add(out, 0x80)), mload(add(out, 0xa0))), or(mload(add(out, 0xc0)), mload(add(out, 0xe0))))
+                    )
+                )
+            }
+        }
+        if (success) return (isZero ? BLSError.None : BLSError.ShareInvalid, "");
+        for (uint256 l = 0; l < k; ++l) {
+            bytes memory c = _slice(commitments, l * G2_POINT_LENGTH, G2_POINT_LENGTH);
+            BLSError err = _diagnose(c, true);
+            if (err != BLSError.None) return (err, c);
         }
         revert BLSPrecompileFailed(G2MSM);
     }

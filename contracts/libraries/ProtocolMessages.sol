@@ -13,6 +13,8 @@ library ProtocolMessages {
     bytes32 internal constant ACK_TAG = keccak256("CGUARD-V01/ack");
     /// @dev keccak256("CGUARD-V01/channel")
     bytes32 internal constant CHANNEL_TAG = keccak256("CGUARD-V01/channel");
+    /// @dev keccak256("CGUARD-V02/ack")
+    bytes32 internal constant COMMITTEE_ACK_TAG = keccak256("CGUARD-V02/ack");
 
     /// @notice Reset message m (PROTOCOL.md §4.2); the token is a BLS signature on its 32 bytes.
     function resetMessage(
@@ -62,5 +64,15 @@ library ProtocolMessages {
         returns (bytes32)
     {
         return keccak256(abi.encode(CHANNEL_TAG, chainId, shardMapRegistry, accountId, slot));
+    }
+
+    /// @notice Committee acknowledgement message (PROTOCOL v2 §3.6, §11): what member i's proof of possession of
+    ///         its share of `committeeEpoch` signs.
+    function committeeAckMessage(uint256 chainId, address registry, uint256 committeeId, uint256 committeeEpoch, uint256 i)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(COMMITTEE_ACK_TAG, chainId, registry, committeeId, committeeEpoch, i));
     }
 }

@@ -35,6 +35,42 @@ contract BLS12381Harness {
         return BLS12381.hashToG1(message);
     }
 
+    function tryVerifyShare(bytes memory commitments, uint256 index, uint256 value) external view returns (uint8) {
+        return uint8(BLS12381.tryVerifyShare(commitments, index, value));
+    }
+
+    function verifyShare(bytes memory commitments, uint256 index, uint256 value) external view {
+        BLS12381.verifyShare(commitments, index, value);
+    }
+
+    function trySumG2(bytes[] memory lists) external view returns (uint8 err, bytes memory sum) {
+        BLS12381.BLSError e;
+        (e, sum,) = BLS12381.trySumG2(lists);
+        err = uint8(e);
+    }
+
+    function tryLinearCombinationG2(bytes[] memory lists, uint256[] memory scalars)
+        external
+        view
+        returns (uint8 err, bytes memory result)
+    {
+        BLS12381.BLSError e;
+        (e, result,) = BLS12381.tryLinearCombinationG2(lists, scalars);
+        err = uint8(e);
+    }
+
+    function lagrangeAtZero(uint256[] memory indices) external view returns (uint256[] memory) {
+        return BLS12381.lagrangeAtZero(indices);
+    }
+
+    function committeeAckMessage(uint256 chainId, address registry, uint256 committeeId, uint256 epoch, uint256 i)
+        external
+        pure
+        returns (bytes32)
+    {
+        return ProtocolMessages.committeeAckMessage(chainId, registry, committeeId, epoch, i);
+    }
+
     function tryVerifyToken(bytes memory sigma, bytes memory groupKey, bytes32 message)
         external
         view

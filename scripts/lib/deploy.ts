@@ -19,6 +19,14 @@ export interface DeployParameters {
   slashAmount: bigint;
   proverRewardBps: number;
   hookGasLimit: number;
+  /** Committee rounds (CommitteeRegistry): phase windows in seconds, epoch age before a periodic handover, and how
+   *  long members who left stay bonded. Faults found in rounds are slashed by `slashAmount` / `proverRewardBps`. */
+  dealWindow: number;
+  complaintWindow: number;
+  answerWindow: number;
+  ackWindow: number;
+  maxEpochAge: number;
+  releaseDelay: number;
 }
 
 export const DEFAULT_PARAMETERS: DeployParameters = {
@@ -32,6 +40,12 @@ export const DEFAULT_PARAMETERS: DeployParameters = {
   slashAmount: parseEther("0.5"),
   proverRewardBps: 2_000,
   hookGasLimit: 200_000,
+  dealWindow: 600,
+  complaintWindow: 300,
+  answerWindow: 300,
+  ackWindow: 600,
+  maxEpochAge: 90 * 24 * 3600,
+  releaseDelay: 8 * 24 * 3600,
 };
 
 export interface Deployment {
@@ -41,13 +55,16 @@ export interface Deployment {
   deploymentBlock: number;
   admin: string;
   attesters: string[];
-  contracts: { GuardianRegistry: string; ResetCoordinator: string; ShardMapRegistry: string };
+  contracts: { GuardianRegistry: string; ResetCoordinator: string; ShardMapRegistry: string; CommitteeRegistry: string; CommitteeCrypto: string };
   parameters: Record<string, string | number>;
 }
 
 /** Minimal shape of the hardhat-ethers object this needs. */
 export interface EthersLike {
-  getContractFactory(name: string, signer?: Signer): Promise<{ deploy(...args: unknown[]): Promise<any> }>;
+  getContractFactory(
+    name: string,
+    options?: Signer | { signer?: Signer; libraries?: Record<string, string> },
+  ): Promise<{ deploy(...args: unknown[]): Promise<any> }>;
   provider: { getNetwork(): Promise<{ chainId: bigint }>; getBlockNumber(): Promise<number> };
 }
 
@@ -83,16 +100,34 @@ export async function deployCredentialGuardians(
     hookGasLimit: p.hookGasLimit,
   });
   await coordinator.waitForDeployment();
+  log("deploying CommitteeCrypto and CommitteeRegistry");
+  const committeeCrypto = await (await ethers.getContractFactory("CommitteeCrypto", deployer)).deploy();
+  await committeeCrypto.waitForDeployment();
+  const committees = await (
+    await ethers.getContractFactory("CommitteeRegistry", { signer: deployer, libraries: { CommitteeCrypto: await committeeCrypto.getAddress() } })
+  ).deploy(deployerAddress, await registry.getAddress(), await coordinator.getAddress(), {
+    dealWindow: p.dealWindow,
+    complaintWindow: p.complaintWindow,
+    answerWindow: p.answerWindow,
+    ackWindow: p.ackWindow,
+    maxEpochAge: p.maxEpochAge,
+    releaseDelay: p.releaseDelay,
+    slashAmount: p.slashAmount,
+    proverRewardBps: p.proverRewardBps,
+  });
+  await committees.waitForDeployment();
 
   log("wiring roles");
   await (await registry.setCoordinator(await coordinator.getAddress())).wait();
+  await (await coordinator.setCommitteeRegistry(await committees.getAddress())).wait();
+  await (await registry.grantRole(await registry.SLASHER_ROLE(), await committees.getAddress())).wait();
   await (await coordinator.syncUnbondingFloor()).wait();
   const attesterRole = await registry.ATTESTER_ROLE();
   const attesters = options.attesters ?? [admin];
   for (const a of attesters) await (await registry.grantRole(attesterRole, a)).wait();
   if (admin.toLowerCase() !== deployerAddress.toLowerCase()) {
     const adminRole = await registry.DEFAULT_ADMIN_ROLE();
-    for (const c of [registry, coordinator]) {
+    for (const c of [registry, coordinator, committees]) {
       await (await c.grantRole(adminRole, admin)).wait();
       await (await c.renounceRole(adminRole, deployerAddress)).wait();
     }
@@ -109,8 +144,10 @@ export async function deployCredentialGuardians(
       GuardianRegistry: await registry.getAddress(),
       ResetCoordinator: await coordinator.getAddress(),
       ShardMapRegistry: await coordinator.getAddress(),
+      CommitteeRegistry: await committees.getAddress(),
+      CommitteeCrypto: await committeeCrypto.getAddress(),
     },
     parameters: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
   };
-  return { registry, coordinator, deployment };
+  return { registry, coordinator, committees, deployment };
 }

@@ -2309,6 +2309,19 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "committeeRegistry_",
+        "type": "address"
+      }
+    ],
+    "name": "setCommitteeRegistry",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "value",
         "type": "uint256"

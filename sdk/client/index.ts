@@ -21,7 +21,7 @@ import {
   toHex,
 } from "viem";
 
-import { guardianRegistryAbi, resetCoordinatorAbi } from "../abi/index.ts";
+import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "../abi/index.ts";
 import { g1ToEip2537 } from "../crypto/bls.ts";
 import { type HpkeKeyPair, generateHpkeKeyPair } from "../crypto/hpke.ts";
 import { CGError } from "../errors.ts";
@@ -33,7 +33,7 @@ import { type CommitteeMember, computeAccountId, decodeCommitments, prepareShard
 export interface Deployment {
   chainId: number;
   deploymentBlock: number;
-  contracts: { GuardianRegistry: Address; ResetCoordinator: Address };
+  contracts: { GuardianRegistry: Address; ResetCoordinator: Address; CommitteeRegistry: Address };
 }
 
 export interface Clients {
@@ -393,11 +393,12 @@ export async function proveInvalidFragment(c: Clients, state: RequestState, inde
 
 // ───────────────────────────── audit ─────────────────────────────
 
-/** Every event of both contracts since deployment, decoded, in log order. */
+/** Every event of the audited contracts since deployment, decoded, in log order. */
 export async function auditedEvents(c: Clients): Promise<AuditedEvent[]> {
   const sources = [
     { address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi },
     { address: coordinator(c), abi: resetCoordinatorAbi },
+    { address: c.deployment.contracts.CommitteeRegistry, abi: committeeRegistryAbi },
   ] as const;
   const logs = await c.public.getLogs({ address: sources.map((s) => s.address), fromBlock: BigInt(c.deployment.deploymentBlock), toBlock: "latest" });
   const events: AuditedEvent[] = [];

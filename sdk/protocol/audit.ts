@@ -31,6 +31,18 @@ export const AUDIT_KINDS = [
   "ResetLapsed",
   "InvalidShareProven",
   "CoordinatorParameterChanged",
+  "CommitteeProposed",
+  "CommitteeHandoverStarted",
+  "CommitteeDealingPosted",
+  "CommitteeComplaintFiled",
+  "CommitteeComplaintAnswered",
+  "CommitteeRoundFinalized",
+  "CommitteeAcknowledged",
+  "CommitteeActivated",
+  "CommitteeEpochRetired",
+  "CommitteeRoundFailed",
+  "CommitteeFaultProven",
+  "CommitteeParameterChanged",
 ] as const;
 
 export type AuditKindName = (typeof AUDIT_KINDS)[number];

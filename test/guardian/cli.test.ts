@@ -21,7 +21,7 @@ describe("guardian CLI", function () {
   const config = join(dir, "guardian.env");
   writeFileSync(
     config,
-    ["CG_RPC_URL=http://127.0.0.1:9", "CG_COORDINATOR=0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", "CG_REGISTRY=0x5FbDB2315678afecb367f032d93F642f64180aa3", "CG_DATA_DIR=data", "CG_SCRYPT_N=1024"].join("\n"),
+    ["CG_RPC_URL=http://127.0.0.1:9", "CG_COORDINATOR=0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", "CG_REGISTRY=0x5FbDB2315678afecb367f032d93F642f64180aa3", "CG_COMMITTEES=0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0", "CG_DATA_DIR=data", "CG_SCRYPT_N=1024"].join("\n"),
   );
   const env = { CG_KEYSTORE_PASSPHRASE: "operator passphrase" };
 

@@ -50,7 +50,7 @@ export async function deploySystem(connection: Connection, options: { guardians?
   const { ethers, networkHelpers } = connection;
   const signers = await ethers.getSigners();
   const [admin, attester, alice, bob, carol, prover, ...rest] = signers;
-  const { registry, coordinator, deployment } = await deployCredentialGuardians(ethers, admin, {
+  const { registry, coordinator, committees, deployment } = await deployCredentialGuardians(ethers, admin, {
     network: connection.networkName,
     attesters: [attester.address],
   });
@@ -63,7 +63,7 @@ export async function deploySystem(connection: Connection, options: { guardians?
     guardians.push(g);
     await registerGuardian({ registry, attester, chainId }, g);
   }
-  return { connection, ethers, networkHelpers, registry, coordinator, deployment, chainId, admin, attester, alice, bob, carol, prover, guardians, spare: rest.slice(count) };
+  return { connection, ethers, networkHelpers, registry, coordinator, committees, deployment, chainId, admin, attester, alice, bob, carol, prover, guardians, spare: rest.slice(count) };
 }
 
 export type System = Awaited<ReturnType<typeof deploySystem>>;
@@ -258,16 +258,17 @@ export async function replayFromChain(sys: System) {
   return replayAudit(await collectAuditedEvents(sys));
 }
 
-/** Every event of both contracts since deployment, decoded, in log order. */
+/** Every event of the audited contracts since deployment, decoded, in log order. */
 export async function collectAuditedEvents(sys: System) {
   const provider = sys.ethers.provider;
-  const addresses = [await sys.registry.getAddress(), await sys.coordinator.getAddress()].map((a: string) => a.toLowerCase());
+  const contracts = [sys.registry, sys.coordinator, sys.committees];
+  const addresses = await Promise.all(contracts.map(async (c) => ((await c.getAddress()) as string).toLowerCase()));
   const logs = await provider.getLogs({ fromBlock: 0, toBlock: "latest" });
   const events = [];
   for (const log of logs) {
     const idx = addresses.indexOf(log.address.toLowerCase());
     if (idx < 0) continue;
-    const contract = idx === 0 ? sys.registry : sys.coordinator;
+    const contract = contracts[idx];
     const parsed = contract.interface.parseLog(log);
     if (!parsed) continue;
     const inputs = JSON.parse(parsed.fragment.format("json")).inputs;

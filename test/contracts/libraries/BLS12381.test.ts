@@ -6,6 +6,10 @@ import {
   DST,
   Fp,
   Fp2Field,
+  Fr,
+  deal,
+  lagrangeAtZero,
+  randomScalar,
   G1,
   G2,
   computePartial,
@@ -28,6 +32,7 @@ const BLSError = {
   PointNotInSubgroup: 4,
   PointAtInfinity: 5,
   SignatureInvalid: 6,
+  ShareInvalid: 7,
 } as const;
 const errorName = (v: number) => Object.keys(BLSError).find((k) => BLSError[k as keyof typeof BLSError] === v);
 
@@ -261,6 +266,63 @@ describe("BLS12381 library", function () {
       await expect(harness.derivePublicShare(commitments, 2)).to.be.revertedWithCustomError(harness, "BLSPointNotInSubgroup").withArgs(bad);
       const [err] = await harness.tryDerivePublicShare(commitments, 2);
       expect(err).to.equal(BigInt(BLSError.PointNotInSubgroup));
+    });
+  });
+
+  describe("committee rounds: Feldman shares, G2 sums, Lagrange coefficients (PROTOCOL.md §3–§4)", function () {
+    const hexOf = (points: readonly (typeof G2.BASE)[]) => ("0x" + points.map((p) => toHex(g2ToEip2537(p)).slice(2)).join("")) as Hex;
+
+    it("tryVerifyShare accepts every true share of random dealings and refuses a wrong, zero or out-of-range one", async function () {
+      const harness = await deployHarness();
+      for (let k = 0; k < 4; k++) {
+        const d = deal(5, 3);
+        const commitments = hexOf(d.commitments);
+        for (const s of d.shares) expect(await harness.tryVerifyShare(commitments, s.index, s.value)).to.equal(BLSError.None);
+        expect(await harness.tryVerifyShare(commitments, 1, Fr.add(d.shares[0].value, 1n))).to.equal(BLSError.ShareInvalid);
+        expect(await harness.tryVerifyShare(commitments, 2, d.shares[0].value)).to.equal(BLSError.ShareInvalid);
+      }
+      const d = deal(3, 2);
+      const commitments = hexOf(d.commitments);
+      expect(await harness.tryVerifyShare(commitments, 1, 0n)).to.equal(BLSError.ShareInvalid);
+      expect(await harness.tryVerifyShare(commitments, 1, Fr.ORDER)).to.equal(BLSError.ShareInvalid);
+      await expect(harness.verifyShare(commitments, 1, 5n)).to.be.revertedWithCustomError(harness, "BLSShareInvalid").withArgs(1n, 5n);
+      const bad = g2OffSubgroup();
+      expect(await harness.tryVerifyShare((commitments + bad.slice(2)) as Hex, 1, d.shares[0].value)).to.equal(BLSError.PointNotInSubgroup);
+    });
+
+    it("trySumG2 adds lists of commitments entry by entry, as @noble/curves does, and names an off-curve point", async function () {
+      const harness = await deployHarness();
+      const dealings = [deal(5, 3), deal(5, 3), deal(5, 3), deal(5, 3)];
+      const [err, sum] = await harness.trySumG2(dealings.map((d) => hexOf(d.commitments)));
+      expect(err).to.equal(BigInt(BLSError.None));
+      const expected = [0, 1, 2].map((l) => dealings.reduce((acc, d) => acc.add(d.commitments[l]), G2.ZERO));
+      expect(sum).to.equal(hexOf(expected));
+      const offCurve = ("0x" + "00".repeat(255) + "01") as Hex;
+      const [err2] = await harness.trySumG2([hexOf(dealings[0].commitments.slice(0, 1)), offCurve]);
+      expect(err2).to.equal(BigInt(BLSError.PointNotOnCurve));
+      await expect(harness.trySumG2([hexOf(dealings[0].commitments), hexOf(dealings[1].commitments.slice(0, 2))])).to.be.revertedWithCustomError(harness, "BLSInvalidCommitments");
+    });
+
+    it("lagrangeAtZero equals the TypeScript coefficients for random index sets and refuses duplicates and 0", async function () {
+      const harness = await deployHarness();
+      for (const indices of [[1, 2, 3], [2, 3, 4], [1, 5, 9, 17], [3, 7, 11, 19, 23, 29, 31, 32]]) {
+        expect(await harness.lagrangeAtZero(indices)).to.deep.equal(lagrangeAtZero(indices));
+      }
+      await expect(harness.lagrangeAtZero([1, 2, 2])).to.be.revertedWithCustomError(harness, "BLSInvalidLagrangeIndices").withArgs(2n);
+      await expect(harness.lagrangeAtZero([0, 2])).to.be.revertedWithCustomError(harness, "BLSInvalidLagrangeIndices").withArgs(0n);
+    });
+
+    it("tryLinearCombinationG2 with Lagrange coefficients recovers the reshared key: C'_0 = K", async function () {
+      const harness = await deployHarness();
+      const old = deal(5, 3);
+      // Old members 2, 4, 5 reshare their shares with fresh polynomials g_i(0) = s_i.
+      const dealers = [2, 4, 5];
+      const reshares = dealers.map((i) => deal(5, 3, { coefficients: [old.shares[i - 1].value, randomScalar(), randomScalar()] }));
+      const [err, combined] = await harness.tryLinearCombinationG2(reshares.map((d) => hexOf(d.commitments)), lagrangeAtZero(dealers));
+      expect(err).to.equal(BigInt(BLSError.None));
+      expect((combined as string).slice(0, 2 + 512)).to.equal(toHex(g2ToEip2537(old.groupKey)));
+      const [err2] = await harness.tryLinearCombinationG2([hexOf(reshares[0].commitments), g2OffSubgroup() + "00".repeat(512)], [1n, 1n]);
+      expect(err2).to.equal(BigInt(BLSError.PointNotInSubgroup));
     });
   });
 

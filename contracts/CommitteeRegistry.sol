@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IAuditLog} from "./interfaces/IAuditLog.sol";
+import {ICommitteeRegistry} from "./interfaces/ICommitteeRegistry.sol";
+import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
+import {IStakeLock} from "./interfaces/IStakeLock.sol";
+import {CommitteeCrypto} from "./libraries/CommitteeCrypto.sol";
+import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
+
+/// @title CommitteeRegistry
+/// @notice Committees of guardians sharing one BLS key K (PROTOCOL.md §3–§4, §8). Not upgradeable.
+/// @dev Concepts:
+///  - Committee: n members in slots 1…n, threshold t, the hash of K (fixed by its DKG, never changed), its active
+///    epoch. Members of every epoch are stored (one slot each: operator and the epoch it joined).
+///  - Round: the DKG of epoch 1, or a handover to a new epoch. Dealers are the round's own members (DKG) or the
+///    members of the source epoch (handover); recipients are the round's members. A round stores its phase,
+///    deadlines, bitmaps (dealt, disqualified, complained, acknowledged, replaced) and, once finalized, the hash of
+///    its commitments; dealings live in events and only their hashes are stored. Callers that need dealings or
+///    commitments pass them and the contract checks them against the stored hashes.
+///  - Phases: dealing until every dealer dealt or `dealDeadline`; complaints until `complaintDeadline`
+///    (= end of dealing + complaintWindow); answers until `answerDeadline`; `finalize` by anyone after the
+///    complaint window (after the answer window if a complaint is open); acknowledgements until `ackDeadline`; the
+///    last one activates. The windows are copied into the round when it opens, so governance changes only apply
+///    to later rounds.
+///  - Enforcement on-chain: a DKG's C_l = Σ_{i∈Q} D_{i,l} and a handover's C'_l = Σ_{i∈Q'} λ_i·E_{i,l} with
+///    C'_0 = K are computed here, never posted; answers are checked against the dealer's commitments with G2MSM.
+///    Faults that need no window (a wrong answer) are slashed at once; an unanswered complaint when the round is
+///    finalized or expires; a reshare dealing with E_{i,0} ≠ PK_i and an invalid proof of possession by proofs
+///    anyone may submit. Proofs of possession are not verified when posted (a pairing per acknowledgement);
+///    their hashes are stored so that an invalid one is provable.
+///  - Replacement rule: on-chain randomness (`block.prevrandao`) picks a starting point in the registry's list of
+///    guardians; the first eligible non-member with the best spread score (new region 2, new provider 1) within
+///    `MAX_SCAN` entries is taken. Nobody picks the replacement; a block proposer can only withhold its block.
+///  - Stake lock (`IStakeLock`): a member's stake stays in the registry while it sits in a forming, active or
+///    incoming membership, and for `releaseDelay` after it has been handed over (its epoch's dispute windows).
+///  - Every state change emits its event and is folded into the coordinator's audit log.
+contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuardTransient {
+    uint256 public constant MAX_SIZE = 32;
+    uint256 public constant MIN_THRESHOLD = 2;
+    /// @notice How many registry entries a replacement draw looks at, at most.
+    uint256 public constant MAX_SCAN = 32;
+    uint32 public constant MIN_WINDOW = 30 seconds;
+    uint32 public constant MAX_WINDOW = 30 days;
+    uint32 public constant MIN_EPOCH_AGE = 1 days;
+    uint32 public constant MAX_EPOCH_AGE = 3650 days;
+    uint32 public constant MIN_RELEASE_DELAY = 1 hours;
+    uint32 public constant MAX_RELEASE_DELAY = 365 days;
+    uint256 public constant MAX_SLASH_AMOUNT = 1_000 ether;
+    uint256 public constant MAX_PROVER_REWARD_BPS = 5_000;
+
+    /// @dev Per-byte length of a sealed sub-share: X25519 encapsulated key (32) ‖ ChaCha20-Poly1305(32-byte scalar).
+    uint256 public constant SEALED_SUBSHARE_LENGTH = 80;
+    uint256 private constant G2_LENGTH = 256;
+    uint256 private constant G1_LENGTH = 128;
+
+    struct Committee {
+        CommitteeStatus status;
+        uint8 size;
+        uint8 threshold;
+        uint32 activeEpoch;
+        uint32 lastEpoch;
+        uint40 activatedAt;
+        bytes32 groupKeyHash;
+    }
+
+    struct Round {
+        // slot 0
+        RoundPhase phase;
+        uint8 threshold;
+        uint32 sourceEpoch;
+        uint40 dealDeadline;
+        uint40 dealEnd; // when the last dealer dealt, 0 until then
+        uint40 finalizedAt;
+        uint32 dealt;
+        uint32 disqualified;
+        // slot 1
+        uint32 complained;
+        uint32 acknowledged;
+        uint32 replaced;
+        uint32 complaintWindow;
+        uint32 answerWindow;
+        uint32 ackWindow;
+        // slot 2
+        bytes32 commitmentsHash;
+    }
+
+    struct Lock {
+        uint32 memberships;
+        uint64 releaseAt;
+    }
+
+    IGuardianRegistry private immutable _guardians;
+    IAuditLog private immutable _auditLog;
+
+    Parameters private _params;
+    uint256 private _committeeCount;
+    mapping(uint256 committeeId => Committee) private _committees;
+    mapping(uint256 committeeId => mapping(uint256 epoch => Round)) private _rounds;
+    mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 slot => Member))) private _members;
+    mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 dealer => bytes32))) private _dealings;
+    mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 dealer => uint32))) private _complaints;
+    mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 slot => bytes32))) private _possessions;
+    mapping(address operator => Lock) private _locks;
+
+    constructor(address admin, IGuardianRegistry guardianRegistry_, IAuditLog auditLog_, Parameters memory p) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _guardians = guardianRegistry_;
+        _auditLog = auditLog_;
+        // The initial values are checked like later changes, but not audited: the coordinator accepts this
+        // contract's entries only once it has been wired (`parameters()` shows them).
+        _checkParameters(p);
+        _params = p;
+    }
+
+    // ───────────────────────────── formation (§3) ─────────────────────────────
+
+    /// @inheritdoc ICommitteeRegistry
+    function propose(address[] calldata members_, uint8 threshold) external nonReentrant returns (uint256 committeeId) {
+        uint256 n = members_.length;
+        _checkSize(n, threshold);
+        _guardians.requireEligibleCommittee(members_);
+        committeeId = ++_committeeCount;
+        _committees[committeeId] = Committee({
+            status: CommitteeStatus.Forming,
+            size: uint8(n),
+            threshold: threshold,
+            activeEpoch: 0,
+            lastEpoch: 1,
+            activatedAt: 0,
+            groupKeyHash: bytes32(0)
+        });
+        for (uint256 s = 1; s <= n; ++s) {
+            _members[committeeId][1][s] = Member(members_[s - 1], 1);
+            _lock(members_[s - 1]);
+        }
+        uint64 dealDeadline = _openRound(committeeId, 1, threshold, 0, 0);
+        emit CommitteeProposed(committeeId, msg.sender, members_, threshold, dealDeadline);
+        _audit(
+            IAuditLog.AuditKind.CommitteeProposed, abi.encode(committeeId, msg.sender, members_, threshold, dealDeadline)
+        );
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function deal(uint256 committeeId, uint256 epoch, uint8 dealer, bytes calldata commitments, bytes calldata sealedShares)
+        external
+    {
+        Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
+        uint256 n = _committees[committeeId].size;
+        _requireMember(committeeId, _dealerEpoch(r, epoch), epoch, dealer, n);
+        if (block.timestamp > r.dealDeadline) revert CommitteeDealingClosed(committeeId, epoch, r.dealDeadline);
+        if (commitments.length != uint256(r.threshold) * G2_LENGTH || sealedShares.length != n * SEALED_SUBSHARE_LENGTH)
+        {
+            revert CommitteeDealingMalformed(commitments.length, sealedShares.length);
+        }
+        uint32 bit = _bit(dealer);
+        uint32 dealt = r.dealt;
+        if (dealt & bit != 0) revert CommitteeAlreadyDealt(committeeId, epoch, dealer);
+        dealt |= bit;
+        r.dealt = dealt;
+        if (dealt == _mask(n)) r.dealEnd = uint40(block.timestamp);
+        _dealings[committeeId][epoch][dealer] = keccak256(commitments);
+        emit CommitteeDealingPosted(committeeId, epoch, dealer, commitments, sealedShares);
+        _audit(
+            IAuditLog.AuditKind.CommitteeDealingPosted,
+            abi.encode(committeeId, epoch, dealer, commitments, sealedShares)
+        );
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function complain(uint256 committeeId, uint256 epoch, uint8 dealer, uint8 recipient) external {
+        Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
+        uint256 n = _committees[committeeId].size;
+        _requireMember(committeeId, epoch, epoch, recipient, n);
+        uint64 closes = _complaintDeadline(r);
+        if (block.timestamp > closes) revert CommitteeComplaintsClosed(committeeId, epoch, closes);
+        uint32 dealerBit = _dealerBit(committeeId, epoch, r, dealer, n);
+        uint32 open = _complaints[committeeId][epoch][dealer];
+        uint32 bit = _bit(recipient);
+        if (open & bit != 0) revert CommitteeAlreadyComplained(committeeId, epoch, dealer, recipient);
+        _complaints[committeeId][epoch][dealer] = open | bit;
+        r.complained |= dealerBit;
+        emit CommitteeComplaintFiled(committeeId, epoch, dealer, recipient);
+        _audit(IAuditLog.AuditKind.CommitteeComplaintFiled, abi.encode(committeeId, epoch, dealer, recipient));
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function answer(
+        uint256 committeeId,
+        uint256 epoch,
+        uint8 dealer,
+        uint8 recipient,
+        uint256 subShare,
+        bytes calldata commitments
+    ) external nonReentrant {
+        Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
+        uint256 n = _committees[committeeId].size;
+        address dealerOperator = _requireMember(committeeId, _dealerEpoch(r, epoch), epoch, dealer, n);
+        uint64 closes = _answerDeadline(r);
+        if (block.timestamp > closes) revert CommitteeAnswersClosed(committeeId, epoch, closes);
+        uint32 dealerBit = _dealerBit(committeeId, epoch, r, dealer, n);
+        uint32 open = _complaints[committeeId][epoch][dealer];
+        uint32 bit = recipient == 0 || recipient > n ? 0 : _bit(recipient);
+        if (open & bit == 0) revert CommitteeNoComplaint(committeeId, epoch, dealer, recipient);
+        if (keccak256(commitments) != _dealings[committeeId][epoch][dealer]) {
+            revert CommitteeDealingMismatch(committeeId, epoch, dealer);
+        }
+        bool valid = CommitteeCrypto.shareMatches(commitments, recipient, subShare);
+        open &= ~bit;
+        _complaints[committeeId][epoch][dealer] = open;
+        if (open == 0) r.complained &= ~dealerBit;
+        emit CommitteeComplaintAnswered(committeeId, epoch, dealer, recipient, subShare, valid);
+        _audit(
+            IAuditLog.AuditKind.CommitteeComplaintAnswered,
+            abi.encode(committeeId, epoch, dealer, recipient, subShare, valid)
+        );
+        if (!valid) _disqualify(committeeId, epoch, r, dealer, dealerOperator, CommitteeFault.WrongAnswer);
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function finalize(uint256 committeeId, uint256 epoch, bytes[] calldata dealings) external nonReentrant {
+        Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
+        Committee storage c = _committees[committeeId];
+        uint64 notBefore = _complaintDeadline(r);
+        if (block.timestamp <= notBefore) revert CommitteeTooEarly(committeeId, epoch, notBefore);
+        if (r.complained != 0) {
+            notBefore = _answerDeadline(r);
+            if (block.timestamp <= notBefore) revert CommitteeTooEarly(committeeId, epoch, notBefore);
+            _settleComplaints(committeeId, epoch, r, c.size);
+        }
+        uint32 qualified = r.dealt & ~r.disqualified;
+        uint256 t = r.threshold;
+        if (_popcount(qualified) < t) {
+            _fail(committeeId, epoch, r, RoundFailure.TooFewQualifiedDealers);
+            return;
+        }
+        bytes memory commitments;
+        bool ok;
+        if (r.sourceEpoch == 0) {
+            // §3.5: C_l = Σ_{i∈Q} D_{i,l}, K = C_0.
+            (ok, commitments) = CommitteeCrypto.sumCommitments(_selectDealings(committeeId, epoch, qualified, dealings));
+            if (!ok) revert CommitteeWrongCommitments(committeeId, epoch);
+            c.groupKeyHash = _hashPrefix(commitments, G2_LENGTH);
+        } else {
+            // §4.3: Q' = the t qualified dealers with the lowest old indices; C'_l = Σ λ_i·E_{i,l}; C'_0 = K.
+            qualified = _lowestBits(qualified, t);
+            uint256[] memory indices = new uint256[](t);
+            uint256 k = 0;
+            for (uint256 s = 1; k < t; ++s) {
+                if (qualified & _bit(s) != 0) indices[k++] = s;
+            }
+            (ok, commitments) =
+                CommitteeCrypto.reshareCommitments(_selectDealings(committeeId, epoch, qualified, dealings), indices);
+            if (!ok) revert CommitteeWrongCommitments(committeeId, epoch);
+            if (_hashPrefix(commitments, G2_LENGTH) != c.groupKeyHash) {
+                revert CommitteeReshareKeyMismatch(committeeId, epoch);
+            }
+        }
+        bytes32 commitmentsHash = keccak256(commitments);
+        r.commitmentsHash = commitmentsHash;
+        r.phase = RoundPhase.Acknowledging;
+        r.finalizedAt = uint40(block.timestamp);
+        emit CommitteeRoundFinalized(committeeId, epoch, qualified, commitments);
+        _audit(IAuditLog.AuditKind.CommitteeRoundFinalized, abi.encode(committeeId, epoch, qualified, commitments));
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function acknowledge(uint256 committeeId, uint256 epoch, uint8 slot, bytes calldata proof) external nonReentrant {
+        Round storage r = _round(committeeId, epoch, RoundPhase.Acknowledging);
+        uint256 n = _committees[committeeId].size;
+        _requireMember(committeeId, epoch, epoch, slot, n);
+        uint64 closes = _ackDeadline(r);
+        if (block.timestamp > closes) revert CommitteeAcknowledgementsClosed(committeeId, epoch, closes);
+        if (proof.length != G1_LENGTH) revert CommitteeInvalidProofLength(proof.length);
+        uint32 bit = _bit(slot);
+        uint32 acknowledged = r.acknowledged;
+        if (acknowledged & bit != 0) revert CommitteeAlreadyAcknowledged(committeeId, epoch, slot);
+        acknowledged |= bit;
+        r.acknowledged = acknowledged;
+        _possessions[committeeId][epoch][slot] = keccak256(proof);
+        emit CommitteeAcknowledged(committeeId, epoch, slot, proof);
+        _audit(IAuditLog.AuditKind.CommitteeAcknowledged, abi.encode(committeeId, epoch, slot, proof));
+        if (acknowledged == _mask(n)) _activate(committeeId, epoch, r);
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function expire(uint256 committeeId, uint256 epoch) external nonReentrant {
+        Round storage r = _rounds[committeeId][epoch];
+        RoundPhase phase = r.phase;
+        uint64 deadline;
+        RoundFailure reason;
+        if (phase == RoundPhase.Dealing) {
+            deadline = _answerDeadline(r) + r.ackWindow;
+            reason = RoundFailure.NotFinalizedInTime;
+        } else if (phase == RoundPhase.Acknowledging) {
+            deadline = _ackDeadline(r);
+            reason = RoundFailure.NotAcknowledgedInTime;
+        } else {
+            if (phase == RoundPhase.None) revert CommitteeUnknown(committeeId);
+            revert CommitteeWrongPhase(committeeId, epoch, phase);
+        }
+        if (block.timestamp <= deadline) revert CommitteeTooEarly(committeeId, epoch, deadline);
+        if (phase == RoundPhase.Dealing && r.complained != 0) {
+            _settleComplaints(committeeId, epoch, r, _committees[committeeId].size);
+        }
+        _fail(committeeId, epoch, r, reason);
+    }
+
+    // ───────────────────────────── handover (§4) ─────────────────────────────
+
+    /// @inheritdoc ICommitteeRegistry
+    function startHandover(uint256 committeeId) external nonReentrant returns (uint256) {
+        Committee storage c = _activeCommittee(committeeId);
+        uint256 n = c.size;
+        uint256 active = c.activeEpoch;
+        uint32 leaving = 0;
+        uint256 longest = 0;
+        uint256 longestSince = type(uint256).max;
+        for (uint256 s = 1; s <= n; ++s) {
+            Member storage m = _members[committeeId][active][s];
+            if (!_guardians.isEligible(m.operator)) leaving |= _bit(s);
+            if (m.since < longestSince) (longest, longestSince) = (s, m.since);
+        }
+        if (leaving == 0) {
+            uint64 due = uint64(c.activatedAt) + _params.maxEpochAge;
+            if (block.timestamp < due) revert CommitteeHandoverNotDue(committeeId, due);
+            leaving = _bit(longest); // the seed's periodic rotation: the longest-serving member leaves
+        }
+        return _startHandover(committeeId, c, leaving, c.threshold);
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function forceHandover(uint256 committeeId, uint32 slots, uint8 threshold)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        nonReentrant
+        returns (uint256)
+    {
+        Committee storage c = _activeCommittee(committeeId);
+        if (slots & ~_mask(c.size) != 0) revert CommitteeInvalidSlots(committeeId, slots);
+        _checkSize(c.size, threshold);
+        return _startHandover(committeeId, c, slots, threshold);
+    }
+
+    // ───────────────────────────── accountability (§8) ─────────────────────────────
+
+    /// @inheritdoc ICommitteeRegistry
+    function proveReshareKeyMismatch(
+        uint256 committeeId,
+        uint256 epoch,
+        uint8 dealer,
+        bytes calldata dealing,
+        bytes calldata sourceCommitments
+    ) external nonReentrant {
+        Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
+        uint256 source = r.sourceEpoch;
+        if (source == 0) revert CommitteeWrongPhase(committeeId, epoch, r.phase);
+        uint256 n = _committees[committeeId].size;
+        address operator = _member(committeeId, source, dealer, n);
+        _dealerBit(committeeId, epoch, r, dealer, n);
+        if (keccak256(dealing) != _dealings[committeeId][epoch][dealer]) {
+            revert CommitteeDealingMismatch(committeeId, epoch, dealer);
+        }
+        if (keccak256(sourceCommitments) != _rounds[committeeId][source].commitmentsHash) {
+            revert CommitteeWrongCommitments(committeeId, source);
+        }
+        if (keccak256(dealing[:G2_LENGTH]) == CommitteeCrypto.publicShareHash(sourceCommitments, dealer)) {
+            revert CommitteeFaultNotProven(committeeId, epoch, dealer);
+        }
+        _disqualify(committeeId, epoch, r, dealer, operator, CommitteeFault.ReshareKeyMismatch);
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function proveInvalidPossession(
+        uint256 committeeId,
+        uint256 epoch,
+        uint8 slot,
+        bytes calldata proof,
+        bytes calldata commitments
+    ) external nonReentrant {
+        Round storage r = _rounds[committeeId][epoch];
+        uint256 n = _committees[committeeId].size;
+        address operator = _member(committeeId, epoch, slot, n);
+        bytes32 stored = _possessions[committeeId][epoch][slot];
+        if (stored == bytes32(0) || keccak256(proof) != stored) {
+            revert CommitteeNotAcknowledged(committeeId, epoch, slot);
+        }
+        if (keccak256(commitments) != r.commitmentsHash) revert CommitteeWrongCommitments(committeeId, epoch);
+        bytes32 message = ProtocolMessages.committeeAckMessage(block.chainid, address(this), committeeId, epoch, slot);
+        if (CommitteeCrypto.possessionHolds(proof, commitments, slot, message)) {
+            revert CommitteeFaultNotProven(committeeId, epoch, slot);
+        }
+        delete _possessions[committeeId][epoch][slot]; // proven once
+        _slash(committeeId, epoch, slot, operator, CommitteeFault.InvalidPossession);
+    }
+
+    // ───────────────────────────── views ─────────────────────────────
+
+    /// @inheritdoc IStakeLock
+    function stakeLockedUntil(address operator) external view returns (uint64) {
+        Lock storage l = _locks[operator];
+        return l.memberships > 0 ? type(uint64).max : l.releaseAt;
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function committee(uint256 committeeId) external view returns (CommitteeView memory v) {
+        Committee storage c = _committees[committeeId];
+        v = CommitteeView({
+            status: c.status,
+            size: c.size,
+            threshold: c.threshold,
+            activeEpoch: c.activeEpoch,
+            lastEpoch: c.lastEpoch,
+            activatedAt: c.activatedAt,
+            groupKeyHash: c.groupKeyHash,
+            commitmentsHash: _rounds[committeeId][c.activeEpoch].commitmentsHash
+        });
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function round(uint256 committeeId, uint256 epoch) external view returns (RoundView memory v) {
+        Round storage r = _rounds[committeeId][epoch];
+        v = RoundView({
+            phase: r.phase,
+            threshold: r.threshold,
+            sourceEpoch: r.sourceEpoch,
+            dealDeadline: r.dealDeadline,
+            complaintDeadline: _complaintDeadline(r),
+            answerDeadline: _answerDeadline(r),
+            finalizedAt: r.finalizedAt,
+            ackDeadline: r.finalizedAt == 0 ? 0 : _ackDeadline(r),
+            dealt: r.dealt,
+            disqualified: r.disqualified,
+            complained: r.complained,
+            acknowledged: r.acknowledged,
+            replaced: r.replaced,
+            commitmentsHash: r.commitmentsHash
+        });
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function members(uint256 committeeId, uint256 epoch) external view returns (Member[] memory list) {
+        uint256 n = _committees[committeeId].size;
+        list = new Member[](n);
+        for (uint256 s = 1; s <= n; ++s) {
+            list[s - 1] = _members[committeeId][epoch][s];
+        }
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function dealingHash(uint256 committeeId, uint256 epoch, uint256 dealer) external view returns (bytes32) {
+        return _dealings[committeeId][epoch][dealer];
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function complaints(uint256 committeeId, uint256 epoch, uint256 dealer) external view returns (uint32) {
+        return _complaints[committeeId][epoch][dealer];
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function ackMessage(uint256 committeeId, uint256 epoch, uint256 slot) external view returns (bytes32) {
+        return ProtocolMessages.committeeAckMessage(block.chainid, address(this), committeeId, epoch, slot);
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function committeeCount() external view returns (uint256) {
+        return _committeeCount;
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function parameters() external view returns (Parameters memory) {
+        return _params;
+    }
+
+    function guardianRegistry() external view returns (IGuardianRegistry) {
+        return _guardians;
+    }
+
+    // ───────────────────────────── governance ─────────────────────────────
+
+    function setDealWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.dealWindow = value;
+        _update(p, "dealWindow", value);
+    }
+
+    function setComplaintWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.complaintWindow = value;
+        _update(p, "complaintWindow", value);
+    }
+
+    function setAnswerWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.answerWindow = value;
+        _update(p, "answerWindow", value);
+    }
+
+    function setAckWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.ackWindow = value;
+        _update(p, "ackWindow", value);
+    }
+
+    function setMaxEpochAge(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.maxEpochAge = value;
+        _update(p, "maxEpochAge", value);
+    }
+
+    function setReleaseDelay(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.releaseDelay = value;
+        _update(p, "releaseDelay", value);
+    }
+
+    function setSlashAmount(uint256 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.slashAmount = value;
+        _update(p, "slashAmount", value);
+    }
+
+    function setProverRewardBps(uint256 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Parameters memory p = _params;
+        p.proverRewardBps = value;
+        _update(p, "proverRewardBps", value);
+    }
+
+    // ───────────────────────────── internals: rounds ─────────────────────────────
+
+    /// @dev Opens round `epoch` with the current windows; returns its dealing deadline.
+    function _openRound(uint256 committeeId, uint256 epoch, uint8 threshold, uint256 sourceEpoch, uint32 replaced)
+        private
+        returns (uint64 dealDeadline)
+    {
+        Parameters storage p = _params;
+        dealDeadline = uint64(block.timestamp) + p.dealWindow;
+        Round storage r = _rounds[committeeId][epoch];
+        r.phase = RoundPhase.Dealing;
+        r.threshold = threshold;
+        r.sourceEpoch = uint32(sourceEpoch);
+        r.dealDeadline = uint40(dealDeadline);
+        r.replaced = replaced;
+        r.complaintWindow = p.complaintWindow;
+        r.answerWindow = p.answerWindow;
+        r.ackWindow = p.ackWindow;
+    }
+
+    function _startHandover(uint256 committeeId, Committee storage c, uint32 replaced, uint8 threshold)
+        private
+        returns (uint256 epoch)
+    {
+        uint256 source = c.activeEpoch;
+        RoundPhase last = _rounds[committeeId][c.lastEpoch].phase;
+        if (last != RoundPhase.Active && last != RoundPhase.Failed) {
+            revert CommitteeHandoverInProgress(committeeId, c.lastEpoch);
+        }
+        epoch = c.lastEpoch + 1;
+        c.lastEpoch = uint32(epoch);
+        uint256 n = c.size;
+        address[] memory previous = new address[](n);
+        address[] memory next = new address[](n);
+        for (uint256 s = 1; s <= n; ++s) {
+            Member storage m = _members[committeeId][source][s];
+            previous[s - 1] = m.operator;
+            if (replaced & _bit(s) == 0) {
+                next[s - 1] = m.operator;
+                _members[committeeId][epoch][s] = Member(m.operator, m.since);
+            }
+        }
+        for (uint256 s = 1; s <= n; ++s) {
+            if (replaced & _bit(s) == 0) continue;
+            address pick = _pickReplacement(committeeId, epoch, s, previous, next);
+            next[s - 1] = pick;
+            _members[committeeId][epoch][s] = Member(pick, uint32(epoch));
+            _lock(pick);
+        }
+        uint64 dealDeadline = _openRound(committeeId, epoch, threshold, source, replaced);
+        emit CommitteeHandoverStarted(committeeId, epoch, source, threshold, replaced, next, dealDeadline);
+        _audit(
+            IAuditLog.AuditKind.CommitteeHandoverStarted,
+            abi.encode(committeeId, epoch, source, threshold, replaced, next, dealDeadline)
+        );
+    }
+
+    /// @dev The replacement for `slot`: a pseudo-random starting point in the registry's guardian list, then the
+    ///      first eligible guardian that is in neither membership with the best spread score (new region 2, new
+    ///      provider 1) among at most MAX_SCAN entries.
+    function _pickReplacement(
+        uint256 committeeId,
+        uint256 epoch,
+        uint256 slot,
+        address[] memory previous,
+        address[] memory next
+    ) private view returns (address best) {
+        uint256 count = _guardians.guardianCount();
+        if (count == 0) revert CommitteeNoReplacement(committeeId, slot);
+        uint256 n = next.length;
+        bytes32[] memory regions = new bytes32[](n);
+        bytes32[] memory providers = new bytes32[](n);
+        for (uint256 k = 0; k < n; ++k) {
+            if (next[k] != address(0)) (regions[k], providers[k]) = _guardians.guardianTags(next[k]);
+        }
+        uint256 start = uint256(keccak256(abi.encode(block.prevrandao, committeeId, epoch, slot))) % count;
+        uint256 scan = count < MAX_SCAN ? count : MAX_SCAN;
+        uint256 bestScore = 0;
+        for (uint256 k = 0; k < scan; ++k) {
+            address candidate = _guardians.guardianAt((start + k) % count);
+            if (_contains(previous, candidate) || _contains(next, candidate) || !_guardians.isEligible(candidate)) {
+                continue;
+            }
+            (bytes32 region, bytes32 provider) = _guardians.guardianTags(candidate);
+            uint256 score = 1 + (_contains(regions, region) ? 0 : 2) + (_contains(providers, provider) ? 0 : 1);
+            if (score > bestScore) (best, bestScore) = (candidate, score);
+            if (score == 4) break;
+        }
+        if (best == address(0)) revert CommitteeNoReplacement(committeeId, slot);
+    }
+
+    function _activate(uint256 committeeId, uint256 epoch, Round storage r) private {
+        Committee storage c = _committees[committeeId];
+        uint256 source = r.sourceEpoch;
+        if (source != 0) {
+            // §4.4: the old epoch is retired; the members who left stay bonded for its dispute windows.
+            _rounds[committeeId][source].phase = RoundPhase.Retired;
+            uint32 replaced = r.replaced;
+            uint64 releaseAt = uint64(block.timestamp) + _params.releaseDelay;
+            for (uint256 s = 1; s <= c.size; ++s) {
+                if (replaced & _bit(s) != 0) _unlock(_members[committeeId][source][s].operator, releaseAt);
+            }
+            emit CommitteeEpochRetired(committeeId, source);
+            _audit(IAuditLog.AuditKind.CommitteeEpochRetired, abi.encode(committeeId, source));
+        }
+        r.phase = RoundPhase.Active;
+        c.status = CommitteeStatus.Active;
+        c.activeEpoch = uint32(epoch);
+        c.threshold = r.threshold;
+        c.activatedAt = uint40(block.timestamp);
+        bytes32 groupKeyHash = c.groupKeyHash;
+        bytes32 commitmentsHash = r.commitmentsHash;
+        emit CommitteeActivated(committeeId, epoch, groupKeyHash, commitmentsHash);
+        _audit(IAuditLog.AuditKind.CommitteeActivated, abi.encode(committeeId, epoch, groupKeyHash, commitmentsHash));
+    }
+
+    /// @dev A failed formation fails the committee and releases its members; a failed handover releases only the
+    ///      incoming members and leaves the active epoch in charge (§4.5).
+    function _fail(uint256 committeeId, uint256 epoch, Round storage r, RoundFailure reason) private {
+        r.phase = RoundPhase.Failed;
+        Committee storage c = _committees[committeeId];
+        uint256 n = c.size;
+        uint32 incoming = r.sourceEpoch == 0 ? _mask(n) : r.replaced;
+        if (r.sourceEpoch == 0) c.status = CommitteeStatus.Failed;
+        for (uint256 s = 1; s <= n; ++s) {
+            if (incoming & _bit(s) != 0) _unlock(_members[committeeId][epoch][s].operator, uint64(block.timestamp));
+        }
+        emit CommitteeRoundFailed(committeeId, epoch, reason);
+        _audit(IAuditLog.AuditKind.CommitteeRoundFailed, abi.encode(committeeId, epoch, reason));
+    }
+
+    /// @dev Every dealer with a complaint still open when the answer window closed is disqualified and slashed.
+    function _settleComplaints(uint256 committeeId, uint256 epoch, Round storage r, uint256 n) private {
+        uint32 complained = r.complained;
+        uint256 dealerEpoch = _dealerEpoch(r, epoch);
+        for (uint256 s = 1; s <= n; ++s) {
+            if (complained & _bit(s) == 0) continue;
+            _disqualify(
+                committeeId,
+                epoch,
+                r,
+                uint8(s),
+                _members[committeeId][dealerEpoch][s].operator,
+                CommitteeFault.UnansweredComplaint
+            );
+        }
+    }
+
+    function _disqualify(
+        uint256 committeeId,
+        uint256 epoch,
+        Round storage r,
+        uint8 dealer,
+        address operator,
+        CommitteeFault fault
+    ) private {
+        uint32 bit = _bit(dealer);
+        r.disqualified |= bit;
+        r.complained &= ~bit;
+        _slash(committeeId, epoch, dealer, operator, fault);
+    }
+
+    function _slash(uint256 committeeId, uint256 epoch, uint8 slot, address operator, CommitteeFault fault) private {
+        uint256 slashed = _guardians.slash(operator, _params.slashAmount, msg.sender, _params.proverRewardBps);
+        emit CommitteeFaultProven(committeeId, epoch, slot, operator, fault, msg.sender, slashed);
+        _audit(
+            IAuditLog.AuditKind.CommitteeFaultProven,
+            abi.encode(committeeId, epoch, slot, operator, fault, msg.sender, slashed)
+        );
+    }
+
+    /// @dev The dealings of the dealers in `selected`, in slot order, each checked against its stored hash.
+    function _selectDealings(uint256 committeeId, uint256 epoch, uint32 selected, bytes[] calldata dealings)
+        private
+        view
+        returns (bytes[] memory lists)
+    {
+        lists = new bytes[](_popcount(selected));
+        uint256 k = 0;
+        for (uint256 s = 1; k < lists.length; ++s) {
+            if (selected & _bit(s) == 0) continue;
+            if (s > dealings.length || keccak256(dealings[s - 1]) != _dealings[committeeId][epoch][s]) {
+                revert CommitteeDealingMismatch(committeeId, epoch, s);
+            }
+            lists[k++] = dealings[s - 1];
+        }
+    }
+
+    // ───────────────────────────── internals: checks ─────────────────────────────
+
+    function _round(uint256 committeeId, uint256 epoch, RoundPhase expected) private view returns (Round storage r) {
+        r = _rounds[committeeId][epoch];
+        RoundPhase phase = r.phase;
+        if (phase != expected) {
+            if (phase == RoundPhase.None) revert CommitteeUnknown(committeeId);
+            revert CommitteeWrongPhase(committeeId, epoch, phase);
+        }
+    }
+
+    function _activeCommittee(uint256 committeeId) private view returns (Committee storage c) {
+        c = _committees[committeeId];
+        if (c.status != CommitteeStatus.Active) {
+            if (c.status == CommitteeStatus.None) revert CommitteeUnknown(committeeId);
+            revert CommitteeNotActive(committeeId, c.status);
+        }
+    }
+
+    /// @dev The operator in `slot` of `epoch`, or a revert naming the slot.
+    function _member(uint256 committeeId, uint256 epoch, uint256 slot, uint256 n) private view returns (address) {
+        if (slot == 0 || slot > n) revert CommitteeNotMember(committeeId, epoch, slot, msg.sender);
+        return _members[committeeId][epoch][slot].operator;
+    }
+
+    /// @dev Reverts unless msg.sender holds `slot` in `epoch`; `roundEpoch` names the round in the error.
+    function _requireMember(uint256 committeeId, uint256 epoch, uint256 roundEpoch, uint256 slot, uint256 n)
+        private
+        view
+        returns (address operator)
+    {
+        operator = slot == 0 || slot > n ? address(0) : _members[committeeId][epoch][slot].operator;
+        if (operator != msg.sender || operator == address(0)) {
+            revert CommitteeNotMember(committeeId, roundEpoch, slot, msg.sender);
+        }
+    }
+
+    /// @dev The bit of a dealer that dealt and is not disqualified.
+    function _dealerBit(uint256 committeeId, uint256 epoch, Round storage r, uint256 dealer, uint256 n)
+        private
+        view
+        returns (uint32 bit)
+    {
+        bit = dealer == 0 || dealer > n ? 0 : _bit(dealer);
+        if (r.dealt & bit == 0) revert CommitteeNotDealt(committeeId, epoch, dealer);
+        if (r.disqualified & bit != 0) revert CommitteeDealerDisqualified(committeeId, epoch, dealer);
+    }
+
+    function _dealerEpoch(Round storage r, uint256 epoch) private view returns (uint256) {
+        uint256 source = r.sourceEpoch;
+        return source == 0 ? epoch : source;
+    }
+
+    function _complaintDeadline(Round storage r) private view returns (uint64) {
+        uint64 dealClose = r.dealEnd != 0 ? r.dealEnd : r.dealDeadline;
+        return dealClose + r.complaintWindow;
+    }
+
+    function _answerDeadline(Round storage r) private view returns (uint64) {
+        return _complaintDeadline(r) + r.answerWindow;
+    }
+
+    function _ackDeadline(Round storage r) private view returns (uint64) {
+        return uint64(r.finalizedAt) + r.ackWindow;
+    }
+
+    function _checkSize(uint256 n, uint256 t) private pure {
+        if (n > MAX_SIZE || t < MIN_THRESHOLD || t > n || 2 * t <= n) revert CommitteeInvalidSize(n, t);
+    }
+
+    // ───────────────────────────── internals: locks, audit, bits ─────────────────────────────
+
+    function _lock(address operator) private {
+        ++_locks[operator].memberships;
+    }
+
+    function _unlock(address operator, uint64 releaseAt) private {
+        Lock storage l = _locks[operator];
+        --l.memberships;
+        if (releaseAt > l.releaseAt) l.releaseAt = releaseAt;
+    }
+
+    function _audit(IAuditLog.AuditKind kind, bytes memory payload) private {
+        _auditLog.recordRegistryEvent(kind, keccak256(payload));
+    }
+
+    function _hashPrefix(bytes memory data, uint256 len) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := keccak256(add(data, 0x20), len)
+        }
+    }
+
+    function _bit(uint256 slot) private pure returns (uint32) {
+        return uint32(1) << uint32(slot - 1);
+    }
+
+    function _mask(uint256 n) private pure returns (uint32) {
+        return uint32((uint256(1) << n) - 1);
+    }
+
+    function _popcount(uint32 x) private pure returns (uint256 count) {
+        while (x != 0) {
+            x &= x - 1;
+            ++count;
+        }
+    }
+
+    /// @dev The lowest `t` set bits of `bits` (it has at least t).
+    function _lowestBits(uint32 bits, uint256 t) private pure returns (uint32 out) {
+        for (uint256 k = 0; k < t; ++k) {
+            uint32 low = bits & (~bits + 1);
+            out |= low;
+            bits &= ~low;
+        }
+    }
+
+    function _contains(address[] memory list, address a) private pure returns (bool) {
+        for (uint256 k = 0; k < list.length; ++k) {
+            if (list[k] == a) return true;
+        }
+        return false;
+    }
+
+    function _contains(bytes32[] memory list, bytes32 v) private pure returns (bool) {
+        for (uint256 k = 0; k < list.length; ++k) {
+            if (list[k] == v) return true;
+        }
+        return false;
+    }
+
+    // ───────────────────────────── internals: parameters ─────────────────────────────
+
+    function _checkParameters(Parameters memory p) private pure {
+        _checkWindow("dealWindow", p.dealWindow);
+        _checkWindow("complaintWindow", p.complaintWindow);
+        _checkWindow("answerWindow", p.answerWindow);
+        _checkWindow("ackWindow", p.ackWindow);
+        if (p.maxEpochAge < MIN_EPOCH_AGE || p.maxEpochAge > MAX_EPOCH_AGE) {
+            revert CommitteeParameterOutOfRange("maxEpochAge", p.maxEpochAge);
+        }
+        if (p.releaseDelay < MIN_RELEASE_DELAY || p.releaseDelay > MAX_RELEASE_DELAY) {
+            revert CommitteeParameterOutOfRange("releaseDelay", p.releaseDelay);
+        }
+        if (p.slashAmount == 0 || p.slashAmount > MAX_SLASH_AMOUNT) {
+            revert CommitteeParameterOutOfRange("slashAmount", p.slashAmount);
+        }
+        if (p.proverRewardBps > MAX_PROVER_REWARD_BPS) {
+            revert CommitteeParameterOutOfRange("proverRewardBps", p.proverRewardBps);
+        }
+    }
+
+    function _checkWindow(bytes32 name, uint32 value) private pure {
+        if (value < MIN_WINDOW || value > MAX_WINDOW) revert CommitteeParameterOutOfRange(name, value);
+    }
+
+    /// @dev Checks the whole set, stores it, and emits (and audits) the one value that changed.
+    function _update(Parameters memory p, bytes32 name, uint256 value) private {
+        _checkParameters(p);
+        _params = p;
+        emit CommitteeParameterChanged(name, value);
+        _audit(IAuditLog.AuditKind.CommitteeParameterChanged, abi.encode(name, value));
+    }
+}

@@ -1,0 +1,127 @@
+/**
+ * Committee fixtures for contract tests: members deal, complain, answer, finalize and acknowledge through the
+ * contract exactly as agents do, with every scalar and point computed by the SDK (never mocked).
+ */
+import { type Hex, hexToBytes, toHex } from "viem";
+
+import {
+  Fr,
+  type G2Point,
+  computePartial,
+  deal,
+  g1ToEip2537,
+  g2ToEip2537,
+  lagrangeAtZero,
+  randomScalar,
+} from "../../sdk/index.ts";
+import { concatHex } from "./fixtures.ts";
+import { type GuardianFixture, type System, findEvent } from "./system.ts";
+
+/** One dealer's polynomial as the tests see it: commitments and the sub-share of every recipient. */
+export interface TestDealing {
+  dealer: number;
+  commitments: G2Point[];
+  commitmentsHex: Hex;
+  subShares: bigint[];
+}
+
+export interface Round {
+  committeeId: bigint;
+  epoch: bigint;
+  members: GuardianFixture[];
+  dealers: GuardianFixture[];
+  threshold: number;
+  dealings: Map<number, TestDealing>;
+}
+
+export function commitmentsHexOf(points: readonly G2Point[]): Hex {
+  return concatHex(points.map((c) => toHex(g2ToEip2537(c))));
+}
+
+/** Sealed sub-shares are opaque to the contract (only their length is checked); recipients open them off-chain. */
+export function opaqueSealedShares(n: number): Hex {
+  return toHex(crypto.getRandomValues(new Uint8Array(80 * n)));
+}
+
+/** A DKG dealing (fresh polynomial) or, with `secret`, a reshare dealing with g(0) = secret. */
+export function makeDealing(dealer: number, n: number, t: number, secret?: bigint): TestDealing {
+  const coefficients = [secret ?? randomScalar(), ...Array.from({ length: t - 1 }, () => randomScalar())];
+  const d = deal(n, t, { coefficients });
+  return { dealer, commitments: [...d.commitments], commitmentsHex: commitmentsHexOf(d.commitments), subShares: d.shares.map((s) => s.value) };
+}
+
+export async function propose(sys: System, members: GuardianFixture[], threshold: number, from = sys.alice): Promise<Round> {
+  const receipt = await (await sys.committees.connect(from).propose(members.map((g) => g.address), threshold)).wait();
+  const ev = findEvent(sys.committees, receipt, "CommitteeProposed");
+  return { committeeId: ev.args.committeeId, epoch: 1n, members, dealers: members, threshold, dealings: new Map() };
+}
+
+export async function postDealing(sys: System, round: Round, d: TestDealing) {
+  const dealer = round.dealers[d.dealer - 1];
+  round.dealings.set(d.dealer, d);
+  return (await sys.committees.connect(dealer.signer).deal(round.committeeId, round.epoch, d.dealer, d.commitmentsHex, opaqueSealedShares(round.members.length))).wait();
+}
+
+/** Every dealer in `dealers` (slots) deals; reshare dealers use their current share as g(0). */
+export async function dealAll(sys: System, round: Round, dealers: number[], oldShares?: Map<number, bigint>) {
+  for (const i of dealers) await postDealing(sys, round, makeDealing(i, round.members.length, round.threshold, oldShares?.get(i)));
+}
+
+export async function pastWindow(sys: System, round: Round, which: "complaintDeadline" | "answerDeadline" | "ackDeadline") {
+  const view = await sys.committees.round(round.committeeId, round.epoch);
+  await sys.networkHelpers.time.increaseTo(Number(view[which]) + 1);
+}
+
+/** The dealings argument of `finalize`: every posted dealing at its dealer's slot. */
+export function dealingsArg(round: Round): Hex[] {
+  return round.dealers.map((_, k) => round.dealings.get(k + 1)?.commitmentsHex ?? "0x");
+}
+
+export async function finalize(sys: System, round: Round, from = sys.bob) {
+  const receipt = await (await sys.committees.connect(from).finalize(round.committeeId, round.epoch, dealingsArg(round))).wait();
+  return { receipt, event: findEvent(sys.committees, receipt, "CommitteeRoundFinalized") };
+}
+
+/** Qualified dealers (slots) from the finalization event's bitmap. */
+export function slotsOf(bitmap: bigint | number, n: number): number[] {
+  const b = BigInt(bitmap);
+  return Array.from({ length: n }, (_, k) => k + 1).filter((s) => (b >> BigInt(s - 1)) & 1n);
+}
+
+/** s_j of every recipient: Σ_{i∈Q} f_i(j) (DKG) or Σ_{i∈Q'} λ_i·g_i(j) (handover). */
+export function sharesFrom(round: Round, qualified: number[], reshare: boolean): Map<number, bigint> {
+  const lambdas = reshare ? lagrangeAtZero(qualified) : qualified.map(() => 1n);
+  const shares = new Map<number, bigint>();
+  for (let j = 1; j <= round.members.length; j++) {
+    let s = 0n;
+    qualified.forEach((i, k) => (s = Fr.add(s, Fr.mul(lambdas[k], round.dealings.get(i)!.subShares[j - 1]))));
+    shares.set(j, s);
+  }
+  return shares;
+}
+
+export async function possessionProof(sys: System, round: Round, slot: number, share: bigint): Promise<Hex> {
+  const message = (await sys.committees.ackMessage(round.committeeId, round.epoch, slot)) as Hex;
+  return toHex(g1ToEip2537(computePartial({ index: slot, value: share }, hexToBytes(message)).sigma));
+}
+
+export async function acknowledge(sys: System, round: Round, shares: Map<number, bigint>, slots?: number[]) {
+  const receipts = [];
+  for (const j of slots ?? round.members.map((_, k) => k + 1)) {
+    const proof = await possessionProof(sys, round, j, shares.get(j)!);
+    receipts.push(await (await sys.committees.connect(round.members[j - 1].signer).acknowledge(round.committeeId, round.epoch, j, proof)).wait());
+  }
+  return receipts;
+}
+
+/** A whole honest formation: propose, everyone deals, finalize, everyone acknowledges. */
+export async function formCommittee(sys: System, members: GuardianFixture[], threshold = 3) {
+  const round = await propose(sys, members, threshold);
+  await dealAll(sys, round, members.map((_, k) => k + 1));
+  await pastWindow(sys, round, "complaintDeadline");
+  const { event } = await finalize(sys, round);
+  const qualified = slotsOf(event.args.qualified, members.length);
+  const shares = sharesFrom(round, qualified, false);
+  await acknowledge(sys, round, shares);
+  return { round, shares, commitments: event.args.commitments as Hex };
+}
