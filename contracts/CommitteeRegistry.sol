@@ -9,6 +9,7 @@ import {ICommitteeRegistry} from "./interfaces/ICommitteeRegistry.sol";
 import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
 import {IStakeLock} from "./interfaces/IStakeLock.sol";
 import {CommitteeCrypto} from "./libraries/CommitteeCrypto.sol";
+import {CommitteeSelection} from "./libraries/CommitteeSelection.sol";
 import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 
 /// @title CommitteeRegistry
@@ -32,9 +33,10 @@ import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 ///    finalized or expires; a reshare dealing with E_{i,0} ≠ PK_i and an invalid proof of possession by proofs
 ///    anyone may submit. Proofs of possession are not verified when posted (a pairing per acknowledgement);
 ///    their hashes are stored so that an invalid one is provable.
-///  - Replacement rule: on-chain randomness (`block.prevrandao`) picks a starting point in the registry's list of
-///    guardians; the first eligible non-member with the best spread score (new region 2, new provider 1) within
-///    `MAX_SCAN` entries is taken. Nobody picks the replacement; a block proposer can only withhold its block.
+///  - Replacement rule (`CommitteeSelection`): on-chain randomness (`block.prevrandao`) picks a starting point in
+///    the registry's list of guardians; the first eligible non-member with the best spread score (new region 2,
+///    new provider 1) within `MAX_SCAN` entries is taken. Nobody picks the replacement; a block proposer can only
+///    withhold its block.
 ///  - Stake lock (`IStakeLock`): a member's stake stays in the registry while it sits in a forming, active or
 ///    incoming membership, and for `releaseDelay` after it has been handed over (its epoch's dispute windows).
 ///  - Every state change emits its event and is folded into the coordinator's audit log.
@@ -81,11 +83,14 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         uint32 complained;
         uint32 acknowledged;
         uint32 replaced;
+        uint32 possessionProven;
         uint32 complaintWindow;
         uint32 answerWindow;
         uint32 ackWindow;
         // slot 2
         bytes32 commitmentsHash;
+        // slot 3: d_k = keccak256(abi.encode(d_{k−1}, slot, operator, keccak256(proof))) over the acknowledgements
+        bytes32 possessionDigest;
     }
 
     struct Lock {
@@ -100,10 +105,12 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     uint256 private _committeeCount;
     mapping(uint256 committeeId => Committee) private _committees;
     mapping(uint256 committeeId => mapping(uint256 epoch => Round)) private _rounds;
-    mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 slot => Member))) private _members;
+    /// @dev The current membership (the forming one, then the active one), and the replacements of a handover in
+    ///      progress (only its replaced slots). Older memberships live in events.
+    mapping(uint256 committeeId => mapping(uint256 slot => Member)) private _members;
+    mapping(uint256 committeeId => mapping(uint256 slot => address)) private _incoming;
     mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 dealer => bytes32))) private _dealings;
     mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 dealer => uint32))) private _complaints;
-    mapping(uint256 committeeId => mapping(uint256 epoch => mapping(uint256 slot => bytes32))) private _possessions;
     mapping(address operator => Lock) private _locks;
 
     constructor(address admin, IGuardianRegistry guardianRegistry_, IAuditLog auditLog_, Parameters memory p) {
@@ -134,7 +141,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             groupKeyHash: bytes32(0)
         });
         for (uint256 s = 1; s <= n; ++s) {
-            _members[committeeId][1][s] = Member(members_[s - 1], 1);
+            _members[committeeId][s] = Member(members_[s - 1], 1);
             _lock(members_[s - 1]);
         }
         uint64 dealDeadline = _openRound(committeeId, 1, threshold, 0, 0);
@@ -150,7 +157,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     {
         Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
         uint256 n = _committees[committeeId].size;
-        _requireMember(committeeId, _dealerEpoch(r, epoch), epoch, dealer, n);
+        _requireDealer(committeeId, epoch, dealer, n);
         if (block.timestamp > r.dealDeadline) revert CommitteeDealingClosed(committeeId, epoch, r.dealDeadline);
         if (commitments.length != uint256(r.threshold) * G2_LENGTH || sealedShares.length != n * SEALED_SUBSHARE_LENGTH)
         {
@@ -174,7 +181,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     function complain(uint256 committeeId, uint256 epoch, uint8 dealer, uint8 recipient) external {
         Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
         uint256 n = _committees[committeeId].size;
-        _requireMember(committeeId, epoch, epoch, recipient, n);
+        _requireRecipient(committeeId, epoch, r, recipient, n);
         uint64 closes = _complaintDeadline(r);
         if (block.timestamp > closes) revert CommitteeComplaintsClosed(committeeId, epoch, closes);
         uint32 dealerBit = _dealerBit(committeeId, epoch, r, dealer, n);
@@ -198,7 +205,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     ) external nonReentrant {
         Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
         uint256 n = _committees[committeeId].size;
-        address dealerOperator = _requireMember(committeeId, _dealerEpoch(r, epoch), epoch, dealer, n);
+        address dealerOperator = _requireDealer(committeeId, epoch, dealer, n);
         uint64 closes = _answerDeadline(r);
         if (block.timestamp > closes) revert CommitteeAnswersClosed(committeeId, epoch, closes);
         uint32 dealerBit = _dealerBit(committeeId, epoch, r, dealer, n);
@@ -271,7 +278,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     function acknowledge(uint256 committeeId, uint256 epoch, uint8 slot, bytes calldata proof) external nonReentrant {
         Round storage r = _round(committeeId, epoch, RoundPhase.Acknowledging);
         uint256 n = _committees[committeeId].size;
-        _requireMember(committeeId, epoch, epoch, slot, n);
+        _requireRecipient(committeeId, epoch, r, slot, n);
         uint64 closes = _ackDeadline(r);
         if (block.timestamp > closes) revert CommitteeAcknowledgementsClosed(committeeId, epoch, closes);
         if (proof.length != G1_LENGTH) revert CommitteeInvalidProofLength(proof.length);
@@ -280,9 +287,9 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         if (acknowledged & bit != 0) revert CommitteeAlreadyAcknowledged(committeeId, epoch, slot);
         acknowledged |= bit;
         r.acknowledged = acknowledged;
-        _possessions[committeeId][epoch][slot] = keccak256(proof);
-        emit CommitteeAcknowledged(committeeId, epoch, slot, proof);
-        _audit(IAuditLog.AuditKind.CommitteeAcknowledged, abi.encode(committeeId, epoch, slot, proof));
+        r.possessionDigest = keccak256(abi.encode(r.possessionDigest, slot, msg.sender, keccak256(proof)));
+        emit CommitteeAcknowledged(committeeId, epoch, slot, msg.sender, proof);
+        _audit(IAuditLog.AuditKind.CommitteeAcknowledged, abi.encode(committeeId, epoch, slot, msg.sender, proof));
         if (acknowledged == _mask(n)) _activate(committeeId, epoch, r);
     }
 
@@ -315,12 +322,11 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     function startHandover(uint256 committeeId) external nonReentrant returns (uint256) {
         Committee storage c = _activeCommittee(committeeId);
         uint256 n = c.size;
-        uint256 active = c.activeEpoch;
         uint32 leaving = 0;
         uint256 longest = 0;
         uint256 longestSince = type(uint256).max;
         for (uint256 s = 1; s <= n; ++s) {
-            Member storage m = _members[committeeId][active][s];
+            Member storage m = _members[committeeId][s];
             if (!_guardians.isEligible(m.operator)) leaving |= _bit(s);
             if (m.since < longestSince) (longest, longestSince) = (s, m.since);
         }
@@ -359,8 +365,8 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         uint256 source = r.sourceEpoch;
         if (source == 0) revert CommitteeWrongPhase(committeeId, epoch, r.phase);
         uint256 n = _committees[committeeId].size;
-        address operator = _member(committeeId, source, dealer, n);
         _dealerBit(committeeId, epoch, r, dealer, n);
+        address operator = _members[committeeId][dealer].operator;
         if (keccak256(dealing) != _dealings[committeeId][epoch][dealer]) {
             revert CommitteeDealingMismatch(committeeId, epoch, dealer);
         }
@@ -379,21 +385,33 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         uint256 epoch,
         uint8 slot,
         bytes calldata proof,
-        bytes calldata commitments
+        bytes calldata commitments,
+        Acknowledgement[] calldata history
     ) external nonReentrant {
         Round storage r = _rounds[committeeId][epoch];
-        uint256 n = _committees[committeeId].size;
-        address operator = _member(committeeId, epoch, slot, n);
-        bytes32 stored = _possessions[committeeId][epoch][slot];
-        if (stored == bytes32(0) || keccak256(proof) != stored) {
+        if (r.acknowledged & (slot == 0 || slot > MAX_SIZE ? 0 : _bit(slot)) == 0) {
             revert CommitteeNotAcknowledged(committeeId, epoch, slot);
         }
+        // Replay the acknowledgements against the stored digest; the entry of `slot` names its operator and proof.
+        bytes32 digest;
+        address operator;
+        bytes32 proofHash;
+        for (uint256 k = 0; k < history.length; ++k) {
+            Acknowledgement calldata a = history[k];
+            digest = keccak256(abi.encode(digest, a.slot, a.operator, a.proofHash));
+            if (a.slot == slot) (operator, proofHash) = (a.operator, a.proofHash);
+        }
+        if (digest != r.possessionDigest) revert CommitteeWrongHistory(committeeId, epoch);
+        if (proofHash == bytes32(0) || keccak256(proof) != proofHash) {
+            revert CommitteeNotAcknowledged(committeeId, epoch, slot);
+        }
+        if (r.possessionProven & _bit(slot) != 0) revert CommitteeFaultNotProven(committeeId, epoch, slot);
         if (keccak256(commitments) != r.commitmentsHash) revert CommitteeWrongCommitments(committeeId, epoch);
         bytes32 message = ProtocolMessages.committeeAckMessage(block.chainid, address(this), committeeId, epoch, slot);
         if (CommitteeCrypto.possessionHolds(proof, commitments, slot, message)) {
             revert CommitteeFaultNotProven(committeeId, epoch, slot);
         }
-        delete _possessions[committeeId][epoch][slot]; // proven once
+        r.possessionProven |= _bit(slot); // proven once
         _slash(committeeId, epoch, slot, operator, CommitteeFault.InvalidPossession);
     }
 
@@ -443,10 +461,16 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
 
     /// @inheritdoc ICommitteeRegistry
     function members(uint256 committeeId, uint256 epoch) external view returns (Member[] memory list) {
-        uint256 n = _committees[committeeId].size;
+        Committee storage c = _committees[committeeId];
+        Round storage r = _rounds[committeeId][epoch];
+        bool current = epoch == c.activeEpoch || (c.status == CommitteeStatus.Forming && epoch == 1);
+        bool pending = epoch == c.lastEpoch && (r.phase == RoundPhase.Dealing || r.phase == RoundPhase.Acknowledging);
+        if (!current && !pending) revert CommitteeWrongPhase(committeeId, epoch, r.phase);
+        uint256 n = c.size;
         list = new Member[](n);
         for (uint256 s = 1; s <= n; ++s) {
-            list[s - 1] = _members[committeeId][epoch][s];
+            address incoming = pending && r.sourceEpoch != 0 && r.replaced & _bit(s) != 0 ? _incoming[committeeId][s] : address(0);
+            list[s - 1] = incoming != address(0) ? Member(incoming, uint32(epoch)) : _members[committeeId][s];
         }
     }
 
@@ -564,18 +588,15 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         address[] memory previous = new address[](n);
         address[] memory next = new address[](n);
         for (uint256 s = 1; s <= n; ++s) {
-            Member storage m = _members[committeeId][source][s];
-            previous[s - 1] = m.operator;
-            if (replaced & _bit(s) == 0) {
-                next[s - 1] = m.operator;
-                _members[committeeId][epoch][s] = Member(m.operator, m.since);
-            }
+            address operator = _members[committeeId][s].operator;
+            previous[s - 1] = operator;
+            if (replaced & _bit(s) == 0) next[s - 1] = operator;
         }
         for (uint256 s = 1; s <= n; ++s) {
             if (replaced & _bit(s) == 0) continue;
             address pick = _pickReplacement(committeeId, epoch, s, previous, next);
             next[s - 1] = pick;
-            _members[committeeId][epoch][s] = Member(pick, uint32(epoch));
+            _incoming[committeeId][s] = pick;
             _lock(pick);
         }
         uint64 dealDeadline = _openRound(committeeId, epoch, threshold, source, replaced);
@@ -586,38 +607,17 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         );
     }
 
-    /// @dev The replacement for `slot`: a pseudo-random starting point in the registry's guardian list, then the
-    ///      first eligible guardian that is in neither membership with the best spread score (new region 2, new
-    ///      provider 1) among at most MAX_SCAN entries.
+    /// @dev The replacement for `slot`, drawn by `CommitteeSelection` from a seed no caller chooses.
     function _pickReplacement(
         uint256 committeeId,
         uint256 epoch,
         uint256 slot,
         address[] memory previous,
         address[] memory next
-    ) private view returns (address best) {
-        uint256 count = _guardians.guardianCount();
-        if (count == 0) revert CommitteeNoReplacement(committeeId, slot);
-        uint256 n = next.length;
-        bytes32[] memory regions = new bytes32[](n);
-        bytes32[] memory providers = new bytes32[](n);
-        for (uint256 k = 0; k < n; ++k) {
-            if (next[k] != address(0)) (regions[k], providers[k]) = _guardians.guardianTags(next[k]);
-        }
-        uint256 start = uint256(keccak256(abi.encode(block.prevrandao, committeeId, epoch, slot))) % count;
-        uint256 scan = count < MAX_SCAN ? count : MAX_SCAN;
-        uint256 bestScore = 0;
-        for (uint256 k = 0; k < scan; ++k) {
-            address candidate = _guardians.guardianAt((start + k) % count);
-            if (_contains(previous, candidate) || _contains(next, candidate) || !_guardians.isEligible(candidate)) {
-                continue;
-            }
-            (bytes32 region, bytes32 provider) = _guardians.guardianTags(candidate);
-            uint256 score = 1 + (_contains(regions, region) ? 0 : 2) + (_contains(providers, provider) ? 0 : 1);
-            if (score > bestScore) (best, bestScore) = (candidate, score);
-            if (score == 4) break;
-        }
-        if (best == address(0)) revert CommitteeNoReplacement(committeeId, slot);
+    ) private view returns (address pick) {
+        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, committeeId, epoch, slot)));
+        pick = CommitteeSelection.pickReplacement(address(_guardians), seed, MAX_SCAN, previous, next);
+        if (pick == address(0)) revert CommitteeNoReplacement(committeeId, slot);
     }
 
     function _activate(uint256 committeeId, uint256 epoch, Round storage r) private {
@@ -629,7 +629,10 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             uint32 replaced = r.replaced;
             uint64 releaseAt = uint64(block.timestamp) + _params.releaseDelay;
             for (uint256 s = 1; s <= c.size; ++s) {
-                if (replaced & _bit(s) != 0) _unlock(_members[committeeId][source][s].operator, releaseAt);
+                if (replaced & _bit(s) == 0) continue;
+                _unlock(_members[committeeId][s].operator, releaseAt);
+                _members[committeeId][s] = Member(_incoming[committeeId][s], uint32(epoch));
+                delete _incoming[committeeId][s];
             }
             emit CommitteeEpochRetired(committeeId, source);
             _audit(IAuditLog.AuditKind.CommitteeEpochRetired, abi.encode(committeeId, source));
@@ -654,7 +657,13 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         uint32 incoming = r.sourceEpoch == 0 ? _mask(n) : r.replaced;
         if (r.sourceEpoch == 0) c.status = CommitteeStatus.Failed;
         for (uint256 s = 1; s <= n; ++s) {
-            if (incoming & _bit(s) != 0) _unlock(_members[committeeId][epoch][s].operator, uint64(block.timestamp));
+            if (incoming & _bit(s) == 0) continue;
+            if (r.sourceEpoch == 0) {
+                _unlock(_members[committeeId][s].operator, uint64(block.timestamp));
+            } else {
+                _unlock(_incoming[committeeId][s], uint64(block.timestamp));
+                delete _incoming[committeeId][s];
+            }
         }
         emit CommitteeRoundFailed(committeeId, epoch, reason);
         _audit(IAuditLog.AuditKind.CommitteeRoundFailed, abi.encode(committeeId, epoch, reason));
@@ -663,7 +672,6 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     /// @dev Every dealer with a complaint still open when the answer window closed is disqualified and slashed.
     function _settleComplaints(uint256 committeeId, uint256 epoch, Round storage r, uint256 n) private {
         uint32 complained = r.complained;
-        uint256 dealerEpoch = _dealerEpoch(r, epoch);
         for (uint256 s = 1; s <= n; ++s) {
             if (complained & _bit(s) == 0) continue;
             _disqualify(
@@ -671,7 +679,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
                 epoch,
                 r,
                 uint8(s),
-                _members[committeeId][dealerEpoch][s].operator,
+                _members[committeeId][s].operator,
                 CommitteeFault.UnansweredComplaint
             );
         }
@@ -736,21 +744,33 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         }
     }
 
-    /// @dev The operator in `slot` of `epoch`, or a revert naming the slot.
-    function _member(uint256 committeeId, uint256 epoch, uint256 slot, uint256 n) private view returns (address) {
-        if (slot == 0 || slot > n) revert CommitteeNotMember(committeeId, epoch, slot, msg.sender);
-        return _members[committeeId][epoch][slot].operator;
-    }
-
-    /// @dev Reverts unless msg.sender holds `slot` in `epoch`; `roundEpoch` names the round in the error.
-    function _requireMember(uint256 committeeId, uint256 epoch, uint256 roundEpoch, uint256 slot, uint256 n)
+    /// @dev Reverts unless msg.sender is the dealer in `slot`: a member of the current membership (the forming one
+    ///      for a DKG, the active one for a handover).
+    function _requireDealer(uint256 committeeId, uint256 epoch, uint256 slot, uint256 n)
         private
         view
         returns (address operator)
     {
-        operator = slot == 0 || slot > n ? address(0) : _members[committeeId][epoch][slot].operator;
+        operator = slot == 0 || slot > n ? address(0) : _members[committeeId][slot].operator;
         if (operator != msg.sender || operator == address(0)) {
-            revert CommitteeNotMember(committeeId, roundEpoch, slot, msg.sender);
+            revert CommitteeNotMember(committeeId, epoch, slot, msg.sender);
+        }
+    }
+
+    /// @dev Reverts unless msg.sender is the recipient in `slot` of round `r` (its replacement if a handover
+    ///      replaces that slot).
+    function _requireRecipient(uint256 committeeId, uint256 epoch, Round storage r, uint256 slot, uint256 n)
+        private
+        view
+    {
+        address operator;
+        if (slot != 0 && slot <= n) {
+            operator = r.sourceEpoch != 0 && r.replaced & _bit(slot) != 0
+                ? _incoming[committeeId][slot]
+                : _members[committeeId][slot].operator;
+        }
+        if (operator != msg.sender || operator == address(0)) {
+            revert CommitteeNotMember(committeeId, epoch, slot, msg.sender);
         }
     }
 
@@ -763,11 +783,6 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         bit = dealer == 0 || dealer > n ? 0 : _bit(dealer);
         if (r.dealt & bit == 0) revert CommitteeNotDealt(committeeId, epoch, dealer);
         if (r.disqualified & bit != 0) revert CommitteeDealerDisqualified(committeeId, epoch, dealer);
-    }
-
-    function _dealerEpoch(Round storage r, uint256 epoch) private view returns (uint256) {
-        uint256 source = r.sourceEpoch;
-        return source == 0 ? epoch : source;
     }
 
     function _complaintDeadline(Round storage r) private view returns (uint64) {
@@ -831,20 +846,6 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             out |= low;
             bits &= ~low;
         }
-    }
-
-    function _contains(address[] memory list, address a) private pure returns (bool) {
-        for (uint256 k = 0; k < list.length; ++k) {
-            if (list[k] == a) return true;
-        }
-        return false;
-    }
-
-    function _contains(bytes32[] memory list, bytes32 v) private pure returns (bool) {
-        for (uint256 k = 0; k < list.length; ++k) {
-            if (list[k] == v) return true;
-        }
-        return false;
     }
 
     // ───────────────────────────── internals: parameters ─────────────────────────────

@@ -76,6 +76,13 @@ interface ICommitteeRegistry is IStakeLock {
         uint32 since; // the epoch it joined the committee
     }
 
+    /// @notice One acknowledgement as its event recorded it (for `proveInvalidPossession`).
+    struct Acknowledgement {
+        uint8 slot;
+        address operator;
+        bytes32 proofHash; // keccak256 of the 128-byte proof
+    }
+
     /// @notice Bounded parameters (see the setters' bounds in the implementation).
     struct Parameters {
         uint32 dealWindow;
@@ -115,6 +122,7 @@ interface ICommitteeRegistry is IStakeLock {
     error CommitteeInvalidSlots(uint256 committeeId, uint256 slots);
     error CommitteeFaultNotProven(uint256 committeeId, uint256 epoch, uint256 slot);
     error CommitteeNotAcknowledged(uint256 committeeId, uint256 epoch, uint256 slot);
+    error CommitteeWrongHistory(uint256 committeeId, uint256 epoch);
     error CommitteeParameterOutOfRange(bytes32 name, uint256 value);
     error CommitteeAuditNotSet();
 
@@ -145,7 +153,9 @@ interface ICommitteeRegistry is IStakeLock {
     );
     /// @notice The round's commitments are fixed: C_l = Σ_{i∈Q} D_{i,l} (DKG) or Σ_{i∈Q'} λ_i·E_{i,l} (handover).
     event CommitteeRoundFinalized(uint256 indexed committeeId, uint256 indexed epoch, uint32 qualified, bytes commitments);
-    event CommitteeAcknowledged(uint256 indexed committeeId, uint256 indexed epoch, uint8 slot, bytes proof);
+    event CommitteeAcknowledged(
+        uint256 indexed committeeId, uint256 indexed epoch, uint8 slot, address operator, bytes proof
+    );
     event CommitteeActivated(
         uint256 indexed committeeId, uint256 indexed epoch, bytes32 groupKeyHash, bytes32 commitmentsHash
     );
@@ -223,20 +233,24 @@ interface ICommitteeRegistry is IStakeLock {
     ) external;
 
     /// @notice Anyone: proves that the proof of possession acknowledged by `slot` does not verify under its public
-    ///         share PK_slot of `epoch`'s commitments; slashes the member.
+    ///         share PK_slot of `epoch`'s commitments; slashes the member that posted it.
+    /// @param history Every acknowledgement of the round in order (from `CommitteeAcknowledged`), replayed against
+    ///        the stored digest; it names the operator and the proof's hash.
     function proveInvalidPossession(
         uint256 committeeId,
         uint256 epoch,
         uint8 slot,
         bytes calldata proof,
-        bytes calldata commitments
+        bytes calldata commitments,
+        Acknowledgement[] calldata history
     ) external;
 
     function committee(uint256 committeeId) external view returns (CommitteeView memory);
 
     function round(uint256 committeeId, uint256 epoch) external view returns (RoundView memory);
 
-    /// @notice The members of `epoch` in slot order.
+    /// @notice The members of the active epoch (the forming one before activation) or of the handover in progress,
+    ///         in slot order; other epochs' memberships are in events (`CommitteeProposed`, `CommitteeHandoverStarted`).
     function members(uint256 committeeId, uint256 epoch) external view returns (Member[] memory);
 
     function dealingHash(uint256 committeeId, uint256 epoch, uint256 dealer) external view returns (bytes32);

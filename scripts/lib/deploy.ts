@@ -55,7 +55,7 @@ export interface Deployment {
   deploymentBlock: number;
   admin: string;
   attesters: string[];
-  contracts: { GuardianRegistry: string; ResetCoordinator: string; ShardMapRegistry: string; CommitteeRegistry: string; CommitteeCrypto: string };
+  contracts: { GuardianRegistry: string; ResetCoordinator: string; ShardMapRegistry: string; CommitteeRegistry: string; CommitteeCrypto: string; CommitteeSelection: string };
   parameters: Record<string, string | number>;
 }
 
@@ -100,12 +100,13 @@ export async function deployCredentialGuardians(
     hookGasLimit: p.hookGasLimit,
   });
   await coordinator.waitForDeployment();
-  log("deploying CommitteeCrypto and CommitteeRegistry");
+  log("deploying CommitteeCrypto, CommitteeSelection and CommitteeRegistry");
   const committeeCrypto = await (await ethers.getContractFactory("CommitteeCrypto", deployer)).deploy();
   await committeeCrypto.waitForDeployment();
-  const committees = await (
-    await ethers.getContractFactory("CommitteeRegistry", { signer: deployer, libraries: { CommitteeCrypto: await committeeCrypto.getAddress() } })
-  ).deploy(deployerAddress, await registry.getAddress(), await coordinator.getAddress(), {
+  const committeeSelection = await (await ethers.getContractFactory("CommitteeSelection", deployer)).deploy();
+  await committeeSelection.waitForDeployment();
+  const libraries = { CommitteeCrypto: await committeeCrypto.getAddress(), CommitteeSelection: await committeeSelection.getAddress() };
+  const committees = await (await ethers.getContractFactory("CommitteeRegistry", { signer: deployer, libraries })).deploy(deployerAddress, await registry.getAddress(), await coordinator.getAddress(), {
     dealWindow: p.dealWindow,
     complaintWindow: p.complaintWindow,
     answerWindow: p.answerWindow,
@@ -145,7 +146,8 @@ export async function deployCredentialGuardians(
       ResetCoordinator: await coordinator.getAddress(),
       ShardMapRegistry: await coordinator.getAddress(),
       CommitteeRegistry: await committees.getAddress(),
-      CommitteeCrypto: await committeeCrypto.getAddress(),
+      CommitteeCrypto: libraries.CommitteeCrypto,
+      CommitteeSelection: libraries.CommitteeSelection,
     },
     parameters: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
   };

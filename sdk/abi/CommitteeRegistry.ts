@@ -617,6 +617,22 @@ export const committeeRegistryAbi = [
         "internalType": "uint256",
         "name": "epoch",
         "type": "uint256"
+      }
+    ],
+    "name": "CommitteeWrongHistory",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "epoch",
+        "type": "uint256"
       },
       {
         "internalType": "enum ICommitteeRegistry.RoundPhase",
@@ -652,6 +668,12 @@ export const committeeRegistryAbi = [
         "internalType": "uint8",
         "name": "slot",
         "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
       },
       {
         "indexed": false,
@@ -1851,6 +1873,28 @@ export const committeeRegistryAbi = [
         "internalType": "bytes",
         "name": "commitments",
         "type": "bytes"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint8",
+            "name": "slot",
+            "type": "uint8"
+          },
+          {
+            "internalType": "address",
+            "name": "operator",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "proofHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct ICommitteeRegistry.Acknowledgement[]",
+        "name": "history",
+        "type": "tuple[]"
       }
     ],
     "name": "proveInvalidPossession",

@@ -16,6 +16,7 @@ import {
 import {
   type Round,
   acknowledge,
+  acknowledgementHistory,
   commitmentsHexOf,
   dealAll,
   dealingsArg,
@@ -281,13 +282,22 @@ describe("CommitteeRegistry", function () {
       // g5 acknowledges with a proof made with a wrong share.
       const bogus = await possessionProof(sys, round, 5, Fr.add(shares.get(5)!, 1n));
       await (await c.connect(members[4].signer).acknowledge(round.committeeId, 1, 5, bogus)).wait();
+      const history = await acknowledgementHistory(sys, round);
+      expect(history.map((h: any) => Number(h.slot))).to.deep.equal([1, 2, 3, 4, 5]);
       const honest = await possessionProof(sys, round, 1, shares.get(1)!);
-      await expect(c.connect(sys.prover).proveInvalidPossession(round.committeeId, 1, 1, honest, event.args.commitments)).to.be.revertedWithCustomError(c, "CommitteeFaultNotProven");
-      await expect(c.connect(sys.prover).proveInvalidPossession(round.committeeId, 1, 5, honest, event.args.commitments)).to.be.revertedWithCustomError(c, "CommitteeNotAcknowledged");
-      await expect(c.connect(sys.prover).proveInvalidPossession(round.committeeId, 1, 5, bogus, event.args.commitments))
+      const prove = (slot: number, proof: Hex, h = history) => c.connect(sys.prover).proveInvalidPossession(round.committeeId, 1, slot, proof, event.args.commitments, h);
+      // Every honest proof of possession stands.
+      for (const j of [1, 2, 3, 4]) {
+        await expect(prove(j, await possessionProof(sys, round, j, shares.get(j)!))).to.be.revertedWithCustomError(c, "CommitteeFaultNotProven");
+      }
+      await expect(prove(5, honest)).to.be.revertedWithCustomError(c, "CommitteeNotAcknowledged");
+      // A history that names another operator for slot 5 does not replay to the stored digest.
+      const forged = history.map((h: any) => (Number(h.slot) === 5 ? { ...h, operator: members[0].address } : h));
+      await expect(prove(5, bogus, forged)).to.be.revertedWithCustomError(c, "CommitteeWrongHistory");
+      await expect(prove(5, bogus))
         .to.emit(c, "CommitteeFaultProven")
         .withArgs(round.committeeId, 1, 5, members[4].address, FAULT.InvalidPossession, sys.prover.address, ONE_ETH / 2n);
-      await expect(c.connect(sys.prover).proveInvalidPossession(round.committeeId, 1, 5, bogus, event.args.commitments)).to.be.revertedWithCustomError(c, "CommitteeNotAcknowledged");
+      await expect(prove(5, bogus)).to.be.revertedWithCustomError(c, "CommitteeFaultNotProven");
     });
   });
 

@@ -2,7 +2,7 @@
  * Committee fixtures for contract tests: members deal, complain, answer, finalize and acknowledge through the
  * contract exactly as agents do, with every scalar and point computed by the SDK (never mocked).
  */
-import { type Hex, hexToBytes, toHex } from "viem";
+import { type Hex, hexToBytes, keccak256, toHex } from "viem";
 
 import {
   Fr,
@@ -72,13 +72,13 @@ export async function pastWindow(sys: System, round: Round, which: "complaintDea
   await sys.networkHelpers.time.increaseTo(Number(view[which]) + 1);
 }
 
-/** The dealings argument of `finalize`: every posted dealing at its dealer's slot. */
-export function dealingsArg(round: Round): Hex[] {
-  return round.dealers.map((_, k) => round.dealings.get(k + 1)?.commitmentsHex ?? "0x");
+/** The dealings argument of `finalize`: the posted dealings at their dealers' slots (all, or only `only`). */
+export function dealingsArg(round: Round, only?: number[]): Hex[] {
+  return round.dealers.map((_, k) => (only === undefined || only.includes(k + 1) ? round.dealings.get(k + 1)?.commitmentsHex : undefined) ?? "0x");
 }
 
-export async function finalize(sys: System, round: Round, from = sys.bob) {
-  const receipt = await (await sys.committees.connect(from).finalize(round.committeeId, round.epoch, dealingsArg(round))).wait();
+export async function finalize(sys: System, round: Round, from = sys.bob, only?: number[]) {
+  const receipt = await (await sys.committees.connect(from).finalize(round.committeeId, round.epoch, dealingsArg(round, only))).wait();
   return { receipt, event: findEvent(sys.committees, receipt, "CommitteeRoundFinalized") };
 }
 
@@ -112,6 +112,12 @@ export async function acknowledge(sys: System, round: Round, shares: Map<number,
     receipts.push(await (await sys.committees.connect(round.members[j - 1].signer).acknowledge(round.committeeId, round.epoch, j, proof)).wait());
   }
   return receipts;
+}
+
+/** Every acknowledgement of the round in order, as `proveInvalidPossession` replays them (from the events). */
+export async function acknowledgementHistory(sys: System, round: Round) {
+  const logs = await sys.committees.queryFilter(sys.committees.filters.CommitteeAcknowledged(round.committeeId, round.epoch));
+  return logs.map((l: any) => ({ slot: l.args.slot, operator: l.args.operator, proofHash: keccak256(l.args.proof) }));
 }
 
 /** A whole honest formation: propose, everyone deals, finalize, everyone acknowledges. */
