@@ -3,6 +3,7 @@ export * from "./errors.ts";
 export * from "./crypto/constants.ts";
 export * from "./crypto/bls.ts";
 export * from "./crypto/threshold.ts";
+export * from "./crypto/dkg.ts";
 export * from "./crypto/hpke.ts";
 export * from "./crypto/channelTable.ts";
 export * from "./crypto/keystore.ts";

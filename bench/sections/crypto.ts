@@ -1,17 +1,35 @@
 /**
  * Foundation figures: gas of the BLS12381 library calls (through BLS12381Harness, measured with gasleft()
  * around the call, calldata copied to memory inside the window; no transaction base or calldata cost) and
- * off-chain timings of the TypeScript cryptography (medians over 50 runs).
+ * off-chain timings of the TypeScript cryptography (medians over 50 runs; the committee DKG and reshare
+ * figures, medians over 20).
  */
-import { toBytes } from "viem";
+import { type Address, toBytes } from "viem";
 
 import {
+  type DkgDealing,
+  type Share,
+  CGError,
+  G2,
+  checkReshareDealing,
   combine,
+  combineDkgCommitments,
+  combineDkgShares,
+  combineReshareCommitments,
+  combineReshareShares,
+  committeePossessionProof,
+  committeePublicShare,
   computePartial,
   deal,
+  dealDkg,
+  dealReshare,
   generateHpkeKeyPair,
+  openSubShare,
+  reshareDealers,
   sealFragment,
+  sealSubShare,
   verifyPartial,
+  verifySubShare,
 } from "../../sdk/index.ts";
 import { message, tokenFixture } from "../../test/helpers/fixtures.ts";
 import { medianMs } from "../stats.ts";
@@ -40,6 +58,96 @@ export async function cryptoSection({ ethers }: Connection): Promise<Figure[]> {
     { key: "offchain.verifyPartialMs", value: await medianMs(() => verifyPartial(partials[0], d.commitments, m)), unit: "ms" },
     { key: "offchain.combineT3Ms", value: await medianMs(() => combine(partials.slice(1, 4), 3)), unit: "ms" },
     { key: "offchain.sealFragmentMs", value: await medianMs(() => sealFragment(eph.publicKey, ctx, partials[0].sigma)), unit: "ms" },
+    ...(await committeeKeyFigures()),
   );
   return figures;
+}
+
+/**
+ * CPU of one member's part of the v2 committee key ceremonies (PROTOCOL v2 §3, §4), 3-of-5, no chain:
+ * the other members' dealings are prepared before the clock starts. Exported so that it can run alone.
+ *
+ * - offchain.dkgN5T3Ms: member 1 deals, seals its 5 sub-shares, opens the 5 addressed to it (its own
+ *   and 4 others'), checks them against their dealers' commitments, combines s_1, computes C and PK_1,
+ *   checks s_1·P2 == PK_1 and signs its proof of possession.
+ * - offchain.reshareN5T3Ms: old member 1 deals from s_1 to 5 new members and seals the 5 sub-shares; new
+ *   member 1 opens and checks the sub-shares of Q' = {1, 2, 3}, checks E_{i,0} == PK_i for each, combines
+ *   s'_1 and C' with Lagrange, checks s'_1·P2 == PK'_1 and signs its proof of possession.
+ */
+export async function committeeKeyFigures(): Promise<Figure[]> {
+  const n = 5;
+  const t = 3;
+  const runs = 20;
+  const chainId = 31337n;
+  const registry: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+  const committeeId = 1n;
+  const keys = await Promise.all(Array.from({ length: n }, () => generateHpkeKeyPair()));
+  const ctx = (committeeEpoch: bigint, dealer: number, recipient: number) => ({ chainId, registry, committeeId, committeeEpoch, dealer, recipient });
+
+  // §3: dealers 2…5 have dealt; member 1 receives their sealed sub-shares.
+  const others: DkgDealing[] = [];
+  const othersSealed: Uint8Array[] = [];
+  for (let i = 2; i <= n; i++) {
+    const d = dealDkg(n, t);
+    others.push(d);
+    othersSealed.push(await sealSubShare(keys[0].publicKey, ctx(1n, i, 1), d.subShares[0]));
+  }
+  const dkgMember = async () => {
+    const mine = dealDkg(n, t);
+    const sealed: Uint8Array[] = [];
+    for (let j = 1; j <= n; j++) sealed.push(await sealSubShare(keys[j - 1].publicKey, ctx(1n, 1, j), mine.subShares[j - 1]));
+    const dealings = [mine, ...others];
+    const received = [sealed[0], ...othersSealed];
+    const subShares: bigint[] = [];
+    for (let i = 1; i <= n; i++) {
+      const v = await openSubShare(keys[0].privateKey, ctx(1n, i, 1), received[i - 1]);
+      if (!verifySubShare(1, v, dealings[i - 1].commitments)) throw new CGError("BENCH", `sub-share from dealer #${i} does not verify`);
+      subShares.push(v);
+    }
+    const share: Share = { index: 1, value: combineDkgShares(subShares) };
+    const C = combineDkgCommitments(dealings.map((d) => d.commitments));
+    if (!G2.BASE.multiply(share.value).equals(committeePublicShare(C, 1))) throw new CGError("BENCH", "s_1 does not match PK_1");
+    committeePossessionProof(share, chainId, registry, committeeId, 1n);
+    mine.wipe();
+  };
+
+  // §4: the old epoch (3-of-5 from the dealings above plus one more), and the reshare dealings of old members 2 and 3.
+  const last = dealDkg(n, t);
+  const oldDealings = [...others, last];
+  const oldC = combineDkgCommitments(oldDealings.map((d) => d.commitments));
+  const oldShares: Share[] = Array.from({ length: n }, (_, k) => ({
+    index: k + 1,
+    value: combineDkgShares(oldDealings.map((d) => d.subShares[k])),
+  }));
+  const dealers = reshareDealers([1, 2, 3, 4, 5], t);
+  const reshareOf = new Map<number, { commitments: DkgDealing["commitments"]; sealed: Uint8Array }>();
+  for (const i of dealers.slice(1)) {
+    const d = dealReshare(oldShares[i - 1], n, t);
+    reshareOf.set(i, { commitments: d.commitments, sealed: await sealSubShare(keys[0].publicKey, ctx(2n, i, 1), d.subShares[0]) });
+  }
+  const reshareMember = async () => {
+    const mine = dealReshare(oldShares[0], n, t);
+    const sealed: Uint8Array[] = [];
+    for (let j = 1; j <= n; j++) sealed.push(await sealSubShare(keys[j - 1].publicKey, ctx(2n, 1, j), mine.subShares[j - 1]));
+    reshareOf.set(1, { commitments: mine.commitments, sealed: sealed[0] });
+    const subShares: bigint[] = [];
+    for (const i of dealers) {
+      const { commitments, sealed: s } = reshareOf.get(i)!;
+      const v = await openSubShare(keys[0].privateKey, ctx(2n, i, 1), s);
+      if (!verifySubShare(1, v, commitments)) throw new CGError("BENCH", `reshare sub-share from dealer #${i} does not verify`);
+      if (!checkReshareDealing(i, commitments, oldC)) throw new CGError("BENCH", `E_{${i},0} != PK_${i}`);
+      subShares.push(v);
+    }
+    const share: Share = { index: 1, value: combineReshareShares(dealers, subShares) };
+    const C = combineReshareCommitments(dealers, dealers.map((i) => reshareOf.get(i)!.commitments));
+    if (!C[0].equals(oldC[0])) throw new CGError("BENCH", "C'_0 != K");
+    if (!G2.BASE.multiply(share.value).equals(committeePublicShare(C, 1))) throw new CGError("BENCH", "s'_1 does not match PK'_1");
+    committeePossessionProof(share, chainId, registry, committeeId, 2n);
+    mine.wipe();
+  };
+
+  return [
+    { key: "offchain.dkgN5T3Ms", value: await medianMs(dkgMember, runs), unit: "ms", note: "one member's part of a 3-of-5 DKG, median of 20" },
+    { key: "offchain.reshareN5T3Ms", value: await medianMs(reshareMember, runs), unit: "ms", note: "one old dealer + one new member of a 3-of-5 reshare, median of 20" },
+  ];
 }

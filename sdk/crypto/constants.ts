@@ -17,6 +17,8 @@ export const TAG = {
   shareCommit: "CGUARD-V01/share-commit",
   ack: "CGUARD-V01/ack",
   channel: "CGUARD-V01/channel",
+  /** v2 committee acknowledgement (PROTOCOL v2 §3.6, §11); `ack` above is the v1 per-account one. */
+  committeeAck: "CGUARD-V02/ack",
 } as const;
 
 /** HPKE `info` prefixes and the channel-table HKDF info (PROTOCOL.md §3.4, §3.5, §4.4). */
@@ -24,6 +26,8 @@ export const INFO = {
   share: "CGUARD-V01/share",
   fragment: "CGUARD-V01/fragment",
   channelKey: "CGUARD-V02/channel-key",
+  /** v2 DKG and reshare sub-shares (PROTOCOL v2 §3.2, §4.1, §11). */
+  subShare: "CGUARD-V02/subshare",
 } as const;
 
 /** RFC 9180 suite: base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305. */
@@ -47,6 +51,11 @@ export const X25519_KEY_LENGTH = 32;
 /** HPKE encapsulated key (32) + ChaCha20-Poly1305 over a 48-byte compressed partial (48 + 16 tag). */
 export const FRAGMENT_PAYLOAD_LENGTH = 32 + 48 + 16;
 
-/** Committee bounds: 2 ≤ t ≤ n ≤ 16 (PROTOCOL.md §3.1). */
+/** HPKE encapsulated key (32) + ChaCha20-Poly1305 over a 32-byte scalar (32 + 16 tag): a sealed DKG sub-share. */
+export const SEALED_SUBSHARE_LENGTH = 32 + 32 + 16;
+
+/** Committee bounds of the v1 per-account dealing: 2 ≤ t ≤ n ≤ 16 (PROTOCOL.md §3.1). */
 export const MAX_COMMITTEE_SIZE = 16;
 export const MIN_THRESHOLD = 2;
+/** Committee bounds of the v2 committee key (DKG, reshare): 2 ≤ t ≤ n ≤ 32 and t > n/2 (PROTOCOL v2 §3.1). */
+export const COMMITTEE_MAX_SIZE = 32;

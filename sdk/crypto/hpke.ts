@@ -9,9 +9,9 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import type { Address, Hex } from "viem";
 
 import { CGError, describe } from "../errors.ts";
-import { fragmentInfo, shareEnvelopeInfo } from "../encoding/messages.ts";
-import { type G1Point, g1FromCompressed, g1ToCompressed, scalarFromBytes, scalarToBytes } from "./bls.ts";
-import { G1_COMPRESSED_LENGTH, X25519_KEY_LENGTH } from "./constants.ts";
+import { fragmentInfo, shareEnvelopeInfo, subShareInfo } from "../encoding/messages.ts";
+import { type G1Point, R, g1FromCompressed, g1ToCompressed, scalarFromBytes, scalarToBytes } from "./bls.ts";
+import { G1_COMPRESSED_LENGTH, SCALAR_LENGTH, SEALED_SUBSHARE_LENGTH, X25519_KEY_LENGTH } from "./constants.ts";
 import { wipe } from "./threshold.ts";
 
 export const suite = new CipherSuite({
@@ -172,5 +172,76 @@ export async function openFragment(ephemeralPrivateKey: Uint8Array, ctx: Fragmen
     return g1FromCompressed(plaintext, `fragment #${ctx.index} of request ${ctx.requestId}`);
   } finally {
     wipe(plaintext);
+  }
+}
+
+// ───────────────────────────── committee sub-shares (v2 §3.2, §4.1, §11) ─────────────────────────────
+
+/** Who sealed a sub-share to whom, for which committee epoch: all of it goes into the HPKE info (§11). */
+export interface SubShareContext {
+  chainId: bigint;
+  registry: Address;
+  committeeId: bigint;
+  /** The epoch the sub-share builds: 1 for the DKG, e + 1 for a reshare from epoch e. */
+  committeeEpoch: bigint;
+  /** The dealer's index in the dealing epoch (its old index in a reshare). */
+  dealer: number;
+  /** The recipient's index in the epoch being built. */
+  recipient: number;
+}
+
+function subShareContextInfo(ctx: SubShareContext, where: string): Uint8Array {
+  if (typeof ctx !== "object" || ctx === null) throw new CGError("INVALID_INPUT", `${where}: expected a sub-share context, got ${describe(ctx)}`);
+  return subShareInfo(ctx.chainId, ctx.registry, ctx.committeeId, ctx.committeeEpoch, ctx.dealer, ctx.recipient);
+}
+
+function subShareName(ctx: SubShareContext): string {
+  return `sub-share from dealer #${ctx.dealer} to member #${ctx.recipient} (committee ${ctx.committeeId}, epoch ${ctx.committeeEpoch})`;
+}
+
+/** Seals a sub-share f_i(j) (32 bytes big-endian) to recipient j's HPKE key: enc (32) ‖ ciphertext + tag (48) = 80 bytes. */
+export async function sealSubShare(recipientPublicKey: Uint8Array, ctx: SubShareContext, value: bigint): Promise<Uint8Array> {
+  const info = subShareContextInfo(ctx, "sealSubShare");
+  if (typeof value !== "bigint" || value <= 0n || value >= R) {
+    throw new CGError("INVALID_INPUT", `sealSubShare: expected the sub-share as a scalar in [1, r-1], got ${typeof value === "bigint" ? "a value out of range" : typeof value}`);
+  }
+  const plaintext = scalarToBytes(value);
+  try {
+    const sealed = await seal(recipientPublicKey, info, plaintext);
+    if (sealed.length !== SEALED_SUBSHARE_LENGTH) {
+      // Cannot happen with this suite; a library change that breaks the wire form must not go unnoticed.
+      throw new CGError("INTERNAL", `sealSubShare: expected ${SEALED_SUBSHARE_LENGTH} sealed bytes, produced ${sealed.length}`);
+    }
+    return sealed;
+  } finally {
+    wipe(plaintext);
+  }
+}
+
+/**
+ * Opens a sealed sub-share with the recipient's raw X25519 private key and reads the scalar (§11: in
+ * [1, r − 1]). Fails only with CGError: INVALID_INPUT (lengths, context), DECRYPT_FAILED (wrong key,
+ * wrong context, tampered, or a malformed or low-order enc), INVALID_SCALAR (0 or ≥ r inside).
+ */
+export async function openSubShare(privateKey: Uint8Array, ctx: SubShareContext, sealed: Uint8Array): Promise<bigint> {
+  const info = subShareContextInfo(ctx, "openSubShare");
+  assertKey(privateKey, "openSubShare: private key");
+  if (!(sealed instanceof Uint8Array) || sealed.length !== SEALED_SUBSHARE_LENGTH) {
+    throw new CGError("INVALID_INPUT", `openSubShare: expected ${SEALED_SUBSHARE_LENGTH} sealed bytes, got ${describe(sealed)}`);
+  }
+  const what = subShareName(ctx);
+  let plaintext: Uint8Array | undefined;
+  try {
+    plaintext = await open(privateKey, info, sealed, what);
+    if (plaintext.length !== SCALAR_LENGTH) {
+      throw new CGError("INVALID_SCALAR", `${what}: expected a ${SCALAR_LENGTH}-byte scalar, got ${plaintext.length} bytes`);
+    }
+    return scalarFromBytes(plaintext, what);
+  } catch (cause) {
+    if (cause instanceof CGError) throw cause;
+    // Whatever the HPKE library throws outside `open`'s own guard (e.g. on a malformed key) stays a CGError.
+    throw new CGError("DECRYPT_FAILED", `${what}: cannot be opened with this key (wrong key, wrong context, or tampered)`, { cause });
+  } finally {
+    if (plaintext) wipe(plaintext);
   }
 }

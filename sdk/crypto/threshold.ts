@@ -72,7 +72,12 @@ export function assertCommittee(n: number, t: number, where: string, allowSingle
   }
 }
 
-function evalPoly(coefficients: readonly bigint[], x: bigint): bigint {
+/** f(x) = Σ_j a_j·x^j over F_r; shared with the committee dealings of sdk/crypto/dkg.ts. */
+export function evalPoly(coefficients: readonly bigint[], x: bigint): bigint {
+  if (!Array.isArray(coefficients) || coefficients.length === 0) {
+    throw new CGError("INVALID_INPUT", `evalPoly: expected at least one coefficient, got ${Array.isArray(coefficients) ? "none" : describe(coefficients)}`);
+  }
+  if (typeof x !== "bigint") throw new CGError("INVALID_INPUT", `evalPoly: expected x as a bigint, got ${typeof x}`);
   // Horner's rule over F_r.
   let acc = 0n;
   for (let j = coefficients.length - 1; j >= 0; j--) acc = Fr.add(Fr.mul(acc, x), coefficients[j]);
@@ -126,18 +131,29 @@ function assertIndex(index: number, where: string): void {
   }
 }
 
+/**
+ * Σ_j x^j·C_j for a small public x, by Horner's rule: ((C_{t−1}·x + C_{t−2})·x + …)·x + C_0.
+ * Commitments and indices are public, so the variable-time `multiplyUnsafe` is safe here and avoids a
+ * full-width constant-time multiplication per term. Any x in [1, r−1] is accepted: `publicShare` bounds
+ * v1 indices to 16, the v2 committee functions (sdk/crypto/dkg.ts) to 32.
+ */
+export function evalCommitments(commitments: readonly G2Point[], x: bigint): G2Point {
+  if (!Array.isArray(commitments) || commitments.length === 0) {
+    throw new CGError("INVALID_INPUT", `evalCommitments: expected at least one commitment, got ${Array.isArray(commitments) ? "none" : describe(commitments)}`);
+  }
+  if (typeof x !== "bigint" || x < 1n || x >= R) {
+    throw new CGError("INVALID_INPUT", `evalCommitments: expected x as a bigint in [1, r-1], got ${describe(x)}`);
+  }
+  let acc = commitments[commitments.length - 1];
+  for (let j = commitments.length - 2; j >= 0; j--) acc = acc.multiplyUnsafe(x).add(commitments[j]);
+  return acc;
+}
+
 /** PK_i = Σ_j i^j·C_j (PROTOCOL.md §3.7). */
 export function publicShare(commitments: readonly G2Point[], index: number): G2Point {
   assertIndex(index, "publicShare");
   if (commitments.length === 0) throw new CGError("INVALID_INPUT", "publicShare: expected at least one commitment, got none");
-  const x = BigInt(index);
-  let acc = G2.ZERO;
-  let power = 1n;
-  for (const c of commitments) {
-    acc = acc.add(c.multiply(power));
-    power = Fr.mul(power, x);
-  }
-  return acc;
+  return evalCommitments(commitments, BigInt(index));
 }
 
 /** Feldman check of a share: s_i·P2 == Σ_j i^j·C_j (PROTOCOL.md §3.7). */

@@ -2,10 +2,10 @@
  * The exact encodings of PROTOCOL.md §9, computed as the contracts' `abi.encode` does
  * (contracts/libraries/ProtocolMessages.sol); a test compares both on the EVM.
  */
-import { type Address, type Hex, concat, encodeAbiParameters, keccak256, stringToHex, toBytes, toHex } from "viem";
+import { type Address, type Hex, concat, encodeAbiParameters, isAddress, keccak256, maxUint256, stringToHex, toBytes, toHex } from "viem";
 
 import { CGError, describe } from "../errors.ts";
-import { G1_EIP2537_LENGTH, G2_EIP2537_LENGTH, INFO, TAG } from "../crypto/constants.ts";
+import { COMMITTEE_MAX_SIZE, G1_EIP2537_LENGTH, G2_EIP2537_LENGTH, INFO, TAG } from "../crypto/constants.ts";
 
 const tagHash = (tag: string): Hex => keccak256(stringToHex(tag));
 
@@ -15,6 +15,8 @@ export const TAG_HASH = {
   shareCommit: tagHash(TAG.shareCommit),
   ack: tagHash(TAG.ack),
   channel: tagHash(TAG.channel),
+  /** keccak256("CGUARD-V02/ack") */
+  committeeAck: tagHash(TAG.committeeAck),
 } as const;
 
 export interface ResetMessageFields {
@@ -129,4 +131,77 @@ export function commitmentsHash(commitmentsEip2537: readonly Uint8Array[]): Hex 
 /** groupKeyHash = keccak256(C_0). */
 export function groupKeyHash(groupKeyEip2537: Uint8Array): Hex {
   return commitmentsHash([groupKeyEip2537]);
+}
+
+// ───────────────────────────── committees, protocol v2 (§3, §4, §11) ─────────────────────────────
+
+function assertUint256(value: bigint, where: string, name: string, min = 0n): void {
+  if (typeof value !== "bigint" || value < min || value > maxUint256) {
+    throw new CGError("INVALID_INPUT", `${where}: expected ${name} as a bigint in [${min}, 2^256 − 1], got ${describe(value)}`);
+  }
+}
+
+function assertAddress(value: Address, where: string, name: string): void {
+  if (typeof value !== "string" || !isAddress(value)) {
+    throw new CGError("INVALID_INPUT", `${where}: expected ${name} as a 20-byte 0x-hex address (EIP-55 checksum if mixed case), got ${describe(value)}`);
+  }
+}
+
+function assertCommitteeIndex(value: number, where: string, name: string): void {
+  if (!Number.isInteger(value) || value < 1 || value > COMMITTEE_MAX_SIZE) {
+    throw new CGError("INVALID_INPUT", `${where}: expected ${name} as an integer in [1, ${COMMITTEE_MAX_SIZE}], got ${describe(value)}`);
+  }
+}
+
+/** Checks the fields every committee message carries; the first epoch of a committee is 1 (§3). */
+function assertCommitteeFields(where: string, chainId: bigint, registry: Address, committeeId: bigint, committeeEpoch: bigint): void {
+  assertUint256(chainId, where, "chainId");
+  assertAddress(registry, where, "registry");
+  assertUint256(committeeId, where, "committeeId");
+  assertUint256(committeeEpoch, where, "committeeEpoch", 1n);
+}
+
+/**
+ * HPKE info of a DKG or reshare sub-share (§3.2, §4.1, §11):
+ * "CGUARD-V02/subshare" ‖ abi.encode(uint256 chainId, address registry, uint256 committeeId,
+ * uint256 committeeEpoch, uint256 dealer, uint256 recipient).
+ * `committeeEpoch` is the epoch the sub-share builds (1 for the DKG, e + 1 for a reshare from e); `dealer`
+ * is the dealer's index in the dealing epoch (its old index in a reshare), `recipient` its index in the new one.
+ */
+export function subShareInfo(
+  chainId: bigint,
+  registry: Address,
+  committeeId: bigint,
+  committeeEpoch: bigint,
+  dealer: number,
+  recipient: number,
+): Uint8Array {
+  assertCommitteeFields("subShareInfo", chainId, registry, committeeId, committeeEpoch);
+  assertCommitteeIndex(dealer, "subShareInfo", "dealer");
+  assertCommitteeIndex(recipient, "subShareInfo", "recipient");
+  return toBytes(
+    concat([
+      stringToHex(INFO.subShare),
+      encodeAbiParameters(
+        [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }],
+        [chainId, registry, committeeId, committeeEpoch, BigInt(dealer), BigInt(recipient)],
+      ),
+    ]),
+  );
+}
+
+/**
+ * The committee acknowledgement message that member i's proof of possession signs (§3.6, §4.4, §11):
+ * keccak256(abi.encode(bytes32 keccak256("CGUARD-V02/ack"), uint256 chainId, address registry,
+ * uint256 committeeId, uint256 committeeEpoch, uint256 i)).
+ */
+export function committeeAckMessage(chainId: bigint, registry: Address, committeeId: bigint, committeeEpoch: bigint, index: number): Hex {
+  assertCommitteeFields("committeeAckMessage", chainId, registry, committeeId, committeeEpoch);
+  assertCommitteeIndex(index, "committeeAckMessage", "member index i");
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }],
+      [TAG_HASH.committeeAck, chainId, registry, committeeId, committeeEpoch, BigInt(index)],
+    ),
+  );
 }
