@@ -124,7 +124,6 @@ interface ICommitteeRegistry is IStakeLock {
     error CommitteeNotAcknowledged(uint256 committeeId, uint256 epoch, uint256 slot);
     error CommitteeWrongHistory(uint256 committeeId, uint256 epoch);
     error CommitteeParameterOutOfRange(bytes32 name, uint256 value);
-    error CommitteeAuditNotSet();
 
     /// @notice A committee was proposed; its members deal for epoch 1 until `dealDeadline`.
     event CommitteeProposed(
