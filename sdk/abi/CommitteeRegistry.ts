@@ -200,11 +200,6 @@ export const committeeRegistryAbi = [
     "type": "error"
   },
   {
-    "inputs": [],
-    "name": "CommitteeAuditNotSet",
-    "type": "error"
-  },
-  {
     "inputs": [
       {
         "internalType": "uint256",

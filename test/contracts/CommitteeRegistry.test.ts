@@ -1,12 +1,14 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { type Hex, hexToBytes, keccak256, toHex } from "viem";
+import { type Address, type Hex, hexToBytes, keccak256, toHex } from "viem";
 
 import {
   Fr,
   G2,
   checkAudit,
   combine,
+  committeeAckMessage,
+  committeePossessionProof,
   computePartial,
   g2ToEip2537,
   publicShare,
@@ -412,6 +414,30 @@ describe("CommitteeRegistry", function () {
       await networkHelpers.time.increase(Number(await sys.registry.unbondingDelay()) + 1);
       await expect(sys.registry.connect(g1.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked");
     });
+  });
+
+  it("the SDK's acknowledgement message and proof of possession are the contract's: an SDK proof cannot be proven invalid", async function () {
+    const sys = await networkHelpers.loadFixture(sevenGuardians);
+    const members = sys.guardians.slice(0, 5);
+    const round = await propose(sys, members, 3);
+    await dealAll(sys, round, [1, 2, 3, 4, 5]);
+    await pastWindow(sys, round, "complaintDeadline");
+    const { event } = await finalize(sys, round);
+    const shares = sharesFrom(round, slotsOf(event.args.qualified, 5), false);
+    const registry = (await sys.committees.getAddress()) as Address;
+    for (const j of [1, 4]) {
+      expect(await sys.committees.ackMessage(round.committeeId, 1, j)).to.equal(committeeAckMessage(sys.chainId, registry, round.committeeId, 1n, j));
+    }
+    const proofs = new Map<number, Hex>();
+    for (const j of [1, 2, 3, 4, 5]) {
+      proofs.set(j, committeePossessionProof({ index: j, value: shares.get(j)! }, sys.chainId, registry, round.committeeId, 1n));
+      await (await sys.committees.connect(members[j - 1].signer).acknowledge(round.committeeId, 1, j, proofs.get(j)!)).wait();
+    }
+    const history = await acknowledgementHistory(sys, round);
+    for (const j of [1, 2, 3, 4, 5]) {
+      await expect(sys.committees.proveInvalidPossession(round.committeeId, 1, j, proofs.get(j)!, event.args.commitments, history)).to.be.revertedWithCustomError(sys.committees, "CommitteeFaultNotProven");
+    }
+    expect((await sys.committees.committee(round.committeeId)).status).to.equal(STATUS.Active);
   });
 
   it("every committee event folds into the audit chain: a replay matches the on-chain head", async function () {
