@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 
 import { network } from "hardhat";
 
+import { committeesSection } from "./sections/committees.ts";
 import { contractsSection } from "./sections/contracts.ts";
 import { cryptoSection } from "./sections/crypto.ts";
 import { guardianSection } from "./sections/guardian.ts";
@@ -25,6 +26,7 @@ export interface Figure {
 const sections = [
   { name: "cryptography", run: cryptoSection },
   { name: "contracts", run: contractsSection },
+  { name: "committees", run: committeesSection },
   { name: "guardian", run: guardianSection },
 ];
 
