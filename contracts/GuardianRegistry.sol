@@ -18,7 +18,8 @@ import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
 ///    coordinator's longest request lifetime plus its longest security period (checked when either changes), so no
 ///    guardian leaves before its faults become provable.
 ///  - Attestation: EIP-712 `GuardianAttestation` signed by an `ATTESTER_ROLE` holder, bound to the registered key,
-///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester.
+///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester, and a
+///    revocation consumes the current nonce, so nothing signed before it can be submitted after it.
 ///  - Eligible = registered, stake ≥ `minStake`, attestation unexpired, not jailed.
 ///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs); the prover's reward and the treasury's part
 ///    become claimable (pull payments).
@@ -189,6 +190,9 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     function revokeAttestation(address operator) external onlyRole(ATTESTER_ROLE) {
         Guardian storage g = _registered(operator);
         g.attestationExpiresAt = 0;
+        // Consume the nonce: an attestation signed before the revocation (a renewal not yet submitted) names it
+        // and is refused from now on; the attester signs a new one with the next nonce.
+        ++g.attestationNonce;
         emit GuardianAttestationRevoked(operator, msg.sender);
         _record(IAuditLog.AuditKind.GuardianAttestationRevoked, abi.encode(operator, msg.sender));
     }

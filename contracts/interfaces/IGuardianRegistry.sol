@@ -96,7 +96,8 @@ interface IGuardianRegistry {
     /// @notice Records an attestation signed by an `ATTESTER_ROLE` holder; anyone may submit it.
     function attest(GuardianAttestation calldata attestation, bytes calldata signature) external;
 
-    /// @notice Revokes a guardian's current attestation (attesters only).
+    /// @notice Revokes a guardian's current attestation (attesters only) and consumes its nonce, so no attestation
+    ///         signed before the revocation can be submitted afterwards.
     function revokeAttestation(address operator) external;
 
     /// @notice Jails or unjails a guardian (governance); a jailed guardian is not eligible.

@@ -3,7 +3,7 @@ import { network } from "hardhat";
 import { toHex } from "viem";
 
 import { generateHpkeKeyPair } from "../../sdk/index.ts";
-import { type GuardianFixture, ONE_ETH, attest, deploySystem, toBytes32 } from "../helpers/system.ts";
+import { type GuardianFixture, ONE_ETH, attest, deploySystem, replayFromChain, signAttestation, toBytes32 } from "../helpers/system.ts";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -11,6 +11,14 @@ const { networkHelpers } = connection;
 async function fixture() {
   return deploySystem(connection, { guardians: 2 });
 }
+
+/** The audit log still replays to its on-chain head: every registry change above was folded in. */
+async function expectAudited(sys: Awaited<ReturnType<typeof fixture>>) {
+  const replay = await replayFromChain(sys);
+  expect(replay.head + "00".repeat(8)).to.equal(await sys.coordinator.auditHead());
+  expect(replay.length).to.equal(await sys.coordinator.auditLength());
+}
+
 
 describe("GuardianRegistry", function () {
   it("registers a guardian with its key, stake and tags, and refuses a second registration or bad input", async function () {
@@ -51,6 +59,25 @@ describe("GuardianRegistry", function () {
     expect(await sys.registry.isEligible(g.address)).to.equal(true);
     await expect(sys.registry.connect(sys.attester).revokeAttestation(g.address)).to.emit(sys.registry, "GuardianAttestationRevoked");
     expect(await sys.registry.isEligible(g.address)).to.equal(false);
+  });
+
+  it("a revocation invalidates every attestation signed before it; one signed after it with the new nonce is accepted", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const g: GuardianFixture = sys.guardians[0];
+    const renewal = await signAttestation(sys, g); // signed, not yet submitted
+    await expect(sys.registry.connect(sys.attester).revokeAttestation(g.address))
+      .to.emit(sys.registry, "GuardianAttestationRevoked")
+      .withArgs(g.address, sys.attester.address);
+    expect((await sys.registry.guardian(g.address)).attestationNonce).to.equal(renewal.attestation.nonce + 1n);
+    await expect(sys.registry.attest(renewal.attestation, renewal.signature))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianAttestationBadNonce")
+      .withArgs(g.address, renewal.attestation.nonce + 1n, renewal.attestation.nonce);
+    expect(await sys.registry.isEligible(g.address)).to.equal(false);
+    const fresh = await signAttestation(sys, g);
+    expect(fresh.attestation.nonce).to.equal(renewal.attestation.nonce + 1n);
+    await expect(sys.registry.attest(fresh.attestation, fresh.signature)).to.emit(sys.registry, "GuardianAttested");
+    expect(await sys.registry.isEligible(g.address)).to.equal(true);
+    await expectAudited(sys);
   });
 
   it("releases unbonding stake only after the delay, and only once", async function () {
