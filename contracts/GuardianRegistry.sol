@@ -21,8 +21,9 @@ import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
 ///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester, and a
 ///    revocation consumes the current nonce, so nothing signed before it can be submitted after it.
 ///  - Eligible = registered, stake ≥ `minStake`, attestation unexpired, not jailed.
-///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs); the prover's reward and the treasury's part
-///    become claimable (pull payments).
+///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs), from stake first, then from unbonding funds;
+///    the prover's reward and the treasury's part become claimable (pull payments). The treasury is set by
+///    governance and its unclaimed funds follow it when it moves.
 ///  - Every state change emits its event and is folded into the coordinator's audit log.
 contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, ReentrancyGuardTransient {
     /// @dev keccak256("ATTESTER_ROLE")
@@ -59,18 +60,23 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         bytes32 measurement;
     }
 
-    address private immutable _treasuryAddress;
     IAuditLog private _audit;
+    address private _treasury;
+    uint256 private _treasuryFunds; // slashed stake not paid as a reward, claimable by whoever is the treasury
     uint256 private _minStake;
     uint64 private _unbondingDelay;
     uint64 private _minUnbondingDelay;
     mapping(address operator => Guardian) private _guardians;
     mapping(address account => uint256) private _claimable;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE (governance) and the treasury's claimable funds.
-    constructor(address admin, uint256 minStake_, uint64 unbondingDelay_) EIP712("CredentialGuardians", "1") {
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (governance).
+    /// @param treasury_ Receives the slashed stake that is not a prover's reward; governance can move it.
+    constructor(address admin, address treasury_, uint256 minStake_, uint64 unbondingDelay_)
+        EIP712("CredentialGuardians", "1")
+    {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _treasuryAddress = admin;
+        if (treasury_ == address(0)) revert GuardianParameterOutOfRange("treasury", 0);
+        _treasury = treasury_;
         if (minStake_ == 0 || minStake_ > MAX_MIN_STAKE) revert GuardianParameterOutOfRange("minStake", minStake_);
         if (unbondingDelay_ == 0 || unbondingDelay_ > MAX_UNBONDING_DELAY) {
             revert GuardianParameterOutOfRange("unbondingDelay", unbondingDelay_);
@@ -88,6 +94,13 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         }
         _audit = IAuditLog(coordinator_);
         _grantRole(SLASHER_ROLE, coordinator_);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert GuardianParameterOutOfRange("treasury", 0);
+        _treasury = newTreasury;
+        _emitParameter("treasury", uint160(newTreasury));
     }
 
     function setMinStake(uint256 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -220,7 +233,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         slashed = fromStake + fromUnbonding;
         uint256 reward = slashed * rewardBps / 10_000;
         _claimable[prover] += reward;
-        _claimable[_treasury()] += slashed - reward;
+        _treasuryFunds += slashed - reward;
         emit GuardianSlashed(operator, slashed, prover, reward);
         _record(IAuditLog.AuditKind.GuardianSlashed, abi.encode(operator, slashed, prover, reward));
         if (!g.jailed) _setJailed(g, operator, true);
@@ -240,8 +253,12 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     /// @inheritdoc IGuardianRegistry
     function claim() external nonReentrant {
         uint256 amount = _claimable[msg.sender];
-        if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
         _claimable[msg.sender] = 0;
+        if (msg.sender == _treasury) {
+            amount += _treasuryFunds;
+            _treasuryFunds = 0;
+        }
+        if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
         _send(msg.sender, amount);
     }
 
@@ -292,8 +309,14 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         return _unbondingDelay;
     }
 
+    /// @inheritdoc IGuardianRegistry
     function claimable(address account) external view returns (uint256) {
-        return _claimable[account];
+        return _claimable[account] + (account == _treasury ? _treasuryFunds : 0);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function treasury() external view returns (address) {
+        return _treasury;
     }
 
     /// @notice The EIP-712 digest an attester signs for `a`.
@@ -348,11 +371,6 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     function _record(IAuditLog.AuditKind kind, bytes memory payload) private {
         if (address(_audit) == address(0)) revert GuardianCoordinatorNotSet();
         _audit.recordRegistryEvent(kind, keccak256(payload));
-    }
-
-    /// @dev The treasury (the admin given at construction) receives the slashed stake that is not a reward.
-    function _treasury() private view returns (address) {
-        return _treasuryAddress;
     }
 
     function _send(address to, uint256 amount) private {

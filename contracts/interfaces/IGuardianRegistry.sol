@@ -129,8 +129,17 @@ interface IGuardianRegistry {
 
     function unbondingDelay() external view returns (uint64);
 
-    /// @notice ETH a prover (or the treasury) can claim.
+    /// @notice ETH `account` can claim: its prover rewards, plus the treasury's funds when it is the treasury.
     function claimable(address account) external view returns (uint256);
+
+    /// @notice Where slashed stake that is not a prover's reward goes.
+    function treasury() external view returns (address);
+
+    /// @notice Moves the treasury (governance, `DEFAULT_ADMIN_ROLE`); funds the previous treasury had not claimed
+    ///         move with it. Emits `RegistryParameterChanged("treasury", uint160(newTreasury))`.
+    /// @param newTreasury The new treasury, not the zero address.
+    function setTreasury(address newTreasury) external;
+
 
     /// @notice Sends msg.sender its claimable ETH.
     function claim() external;

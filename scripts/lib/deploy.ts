@@ -69,7 +69,8 @@ export async function deployCredentialGuardians(
   const firstBlock = await ethers.provider.getBlockNumber();
 
   log("deploying GuardianRegistry");
-  const registry = await (await ethers.getContractFactory("GuardianRegistry", deployer)).deploy(deployerAddress, p.minStake, p.unbondingDelay);
+  // The deployer holds the admin role while it wires the contracts; the treasury belongs to governance from the start.
+  const registry = await (await ethers.getContractFactory("GuardianRegistry", deployer)).deploy(deployerAddress, admin, p.minStake, p.unbondingDelay);
   await registry.waitForDeployment();
   log("deploying ResetCoordinator");
   const coordinator = await (await ethers.getContractFactory("ResetCoordinator", deployer)).deploy(deployerAddress, await registry.getAddress(), {

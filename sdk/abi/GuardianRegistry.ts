@@ -8,6 +8,11 @@ export const guardianRegistryAbi = [
         "type": "address"
       },
       {
+        "internalType": "address",
+        "name": "treasury_",
+        "type": "address"
+      },
+      {
         "internalType": "uint256",
         "name": "minStake_",
         "type": "uint256"
@@ -1237,6 +1242,19 @@ export const guardianRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "newTreasury",
+        "type": "address"
+      }
+    ],
+    "name": "setTreasury",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint64",
         "name": "value",
         "type": "uint64"
@@ -1315,6 +1333,19 @@ export const guardianRegistryAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "treasury",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
       }
     ],
     "stateMutability": "view",

@@ -1,15 +1,29 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { toHex } from "viem";
+import { type Address, toHex } from "viem";
 
+import { deployCredentialGuardians } from "../../scripts/lib/deploy.ts";
 import { generateHpkeKeyPair } from "../../sdk/index.ts";
-import { type GuardianFixture, ONE_ETH, attest, deploySystem, replayFromChain, signAttestation, toBytes32 } from "../helpers/system.ts";
+import { type GuardianFixture, ONE_ETH, attest, deploySystem, registerGuardian, replayFromChain, signAttestation, toBytes32 } from "../helpers/system.ts";
 
 const connection = await network.create();
-const { networkHelpers } = connection;
+const { ethers, networkHelpers } = connection;
 
 async function fixture() {
   return deploySystem(connection, { guardians: 2 });
+}
+
+/** A deployment whose governance (admin) is not the deployer, with one registered guardian g1. */
+async function governedFixture() {
+  const [deployer, governance, attester, prover, slasher, newTreasury, g1signer] = await ethers.getSigners();
+  const { registry, deployment } = await deployCredentialGuardians(ethers, deployer, {
+    network: connection.networkName,
+    admin: governance.address,
+    attesters: [attester.address],
+  });
+  const g1: GuardianFixture = { name: "g1", signer: g1signer, address: g1signer.address as Address, hpke: await generateHpkeKeyPair(), assignments: new Map() };
+  await registerGuardian({ registry, attester, chainId: BigInt(deployment.chainId) }, g1);
+  return { registry, deployer, governance, prover, slasher, newTreasury, g1 };
 }
 
 /** The audit log still replays to its on-chain head: every registry change above was folded in. */
@@ -92,6 +106,32 @@ describe("GuardianRegistry", function () {
     await networkHelpers.time.increase(14 * 24 * 3600);
     await expect(sys.registry.connect(g.signer).withdraw()).to.changeEtherBalance(sys.ethers, g.signer, ONE_ETH / 2n);
     await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianNothingToWithdraw");
+  });
+
+  it("pays the treasury's part of a slash to the treasury governance chose, which only governance can move", async function () {
+    const { registry, deployer, governance, prover, slasher, newTreasury, g1 } = await networkHelpers.loadFixture(governedFixture);
+    await registry.connect(governance).grantRole(await registry.SLASHER_ROLE(), slasher.address);
+    await registry.connect(slasher).slash(g1.address, ONE_ETH / 2n, prover.address, 2_000);
+    const toTreasury = ONE_ETH / 2n - ONE_ETH / 10n;
+    expect(await registry.claimable(deployer.address)).to.equal(0n);
+    expect(await registry.claimable(governance.address)).to.equal(toTreasury);
+    expect(await registry.claimable(prover.address)).to.equal(ONE_ETH / 10n);
+    expect(await registry.treasury()).to.equal(governance.address);
+
+    await expect(registry.connect(deployer).setTreasury(deployer.address)).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+    await expect(registry.connect(governance).setTreasury("0x0000000000000000000000000000000000000000"))
+      .to.be.revertedWithCustomError(registry, "GuardianParameterOutOfRange")
+      .withArgs(toBytes32("treasury"), 0n);
+    await expect(registry.connect(governance).setTreasury(newTreasury.address))
+      .to.emit(registry, "RegistryParameterChanged")
+      .withArgs(toBytes32("treasury"), BigInt(newTreasury.address));
+    // What the treasury had not claimed moves with it.
+    expect(await registry.treasury()).to.equal(newTreasury.address);
+    expect(await registry.claimable(governance.address)).to.equal(0n);
+    await expect(registry.connect(governance).claim()).to.be.revertedWithCustomError(registry, "GuardianNothingToWithdraw");
+    await expect(registry.connect(newTreasury).claim()).to.changeEtherBalance(ethers, newTreasury, toTreasury);
+    await expect(registry.connect(prover).claim()).to.changeEtherBalance(ethers, prover, ONE_ETH / 10n);
+    expect(await registry.claimable(newTreasury.address)).to.equal(0n);
   });
 
   it("lets only the coordinator slash, and only governance jail or change bounded parameters", async function () {
