@@ -8,6 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IAuditLog} from "./interfaces/IAuditLog.sol";
 import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
+import {IStakeLock} from "./interfaces/IStakeLock.sol";
 
 /// @title GuardianRegistry
 /// @notice Staked, attested Credential Guardians (PROTOCOL.md §6).
@@ -17,6 +18,9 @@ import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
 ///    `unbondingDelay`; unbonding funds stay slashable until withdrawn. The delay is bounded below by the
 ///    coordinator's longest request lifetime plus its longest security period (checked when either changes), so no
 ///    guardian leaves before its faults become provable.
+///  - Stake lock: once governance sets it, the committee contract (`IStakeLock`) says until when an operator's
+///    stake must stay; `withdraw` refuses before that time. Unbonding stays allowed: it is what makes a member
+///    ineligible and starts its handover, and the unbonding funds stay here and slashable meanwhile.
 ///  - Attestation: EIP-712 `GuardianAttestation` signed by an `ATTESTER_ROLE` holder, bound to the registered key,
 ///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester, and a
 ///    revocation consumes the current nonce, so nothing signed before it can be submitted after it.
@@ -61,6 +65,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     IAuditLog private _audit;
+    IStakeLock private _stakeLock;
     address private _treasury;
     uint256 private _treasuryFunds; // slashed stake not paid as a reward, claimable by whoever is the treasury
     uint256 private _minStake;
@@ -94,6 +99,15 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         }
         _audit = IAuditLog(coordinator_);
         _grantRole(SLASHER_ROLE, coordinator_);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function setStakeLock(IStakeLock lock) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_stakeLock) != address(0) || address(lock) == address(0)) {
+            revert GuardianParameterOutOfRange("stakeLock", uint160(address(lock)));
+        }
+        _stakeLock = lock;
+        _emitParameter("stakeLock", uint160(address(lock)));
     }
 
     /// @inheritdoc IGuardianRegistry
@@ -176,6 +190,11 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         uint256 amount = g.unbonding;
         if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
         if (block.timestamp < g.unbondingReadyAt) revert GuardianUnbondingNotReady(msg.sender, g.unbondingReadyAt);
+        IStakeLock lock = _stakeLock;
+        if (address(lock) != address(0)) {
+            uint64 lockedUntil = lock.stakeLockedUntil(msg.sender);
+            if (block.timestamp < lockedUntil) revert GuardianStakeLocked(msg.sender, lockedUntil);
+        }
         g.unbonding = 0;
         emit GuardianWithdrawn(msg.sender, amount);
         _record(IAuditLog.AuditKind.GuardianWithdrawn, abi.encode(msg.sender, amount));
@@ -317,6 +336,11 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     /// @inheritdoc IGuardianRegistry
     function treasury() external view returns (address) {
         return _treasury;
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function stakeLock() external view returns (IStakeLock) {
+        return _stakeLock;
     }
 
     /// @notice The EIP-712 digest an attester signs for `a`.

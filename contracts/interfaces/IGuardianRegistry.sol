@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {IStakeLock} from "./IStakeLock.sol";
+
 /// @title IGuardianRegistry
-/// @notice Credential Guardians: registration, native-ETH stake with an unbonding delay, EIP-712 attestations,
-///         jailing, slashing by the coordinator's fraud proofs, and per-guardian service counters (PROTOCOL.md §6).
+/// @notice Credential Guardians: registration, native-ETH stake with an unbonding delay and a lock while the stake
+///         backs a committee membership, EIP-712 attestations, jailing, slashing by the coordinator's fraud proofs,
+///         and per-guardian service counters (PROTOCOL.md §6).
 interface IGuardianRegistry {
     /// @notice What a guardian looks like to the rest of the system.
     struct GuardianView {
@@ -48,6 +51,9 @@ interface IGuardianRegistry {
     error GuardianParameterOutOfRange(bytes32 name, uint256 value);
     error GuardianTransferFailed(address to, uint256 amount);
     error GuardianCoordinatorNotSet();
+    /// @notice `withdraw` while the stake lock still holds the operator's stake (a committee membership, or the
+    ///         dispute windows of its last epoch); it can withdraw from `lockedUntil` on.
+    error GuardianStakeLocked(address operator, uint64 lockedUntil);
 
     event GuardianRegistered(
         address indexed operator,
@@ -90,7 +96,8 @@ interface IGuardianRegistry {
     /// @notice Moves `amount` of stake into unbonding; it can be withdrawn after `unbondingDelay`.
     function startUnbonding(uint256 amount) external;
 
-    /// @notice Withdraws stake whose unbonding delay has passed.
+    /// @notice Withdraws stake whose unbonding delay has passed, unless the stake lock still holds it
+    ///         (`GuardianStakeLocked`).
     function withdraw() external;
 
     /// @notice Records an attestation signed by an `ATTESTER_ROLE` holder; anyone may submit it.
@@ -139,6 +146,15 @@ interface IGuardianRegistry {
     ///         move with it. Emits `RegistryParameterChanged("treasury", uint160(newTreasury))`.
     /// @param newTreasury The new treasury, not the zero address.
     function setTreasury(address newTreasury) external;
+
+    /// @notice The contract that says until when an operator's stake must stay (zero address: no lock).
+    function stakeLock() external view returns (IStakeLock);
+
+    /// @notice Sets the stake lock once (governance, `DEFAULT_ADMIN_ROLE`); from then on `withdraw` refuses while
+    ///         `block.timestamp < lock.stakeLockedUntil(operator)`. Emits `RegistryParameterChanged("stakeLock", …)`.
+    /// @param lock The committee contract that owns memberships, not the zero address.
+    function setStakeLock(IStakeLock lock) external;
+
 
 
     /// @notice Sends msg.sender its claimable ETH.

@@ -218,6 +218,22 @@ export const guardianRegistryAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "internalType": "uint64",
+        "name": "lockedUntil",
+        "type": "uint64"
+      }
+    ],
+    "name": "GuardianStakeLocked",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "to",
         "type": "address"
       },
@@ -1242,6 +1258,19 @@ export const guardianRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "contract IStakeLock",
+        "name": "lock",
+        "type": "address"
+      }
+    ],
+    "name": "setStakeLock",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "newTreasury",
         "type": "address"
@@ -1304,6 +1333,19 @@ export const guardianRegistryAbi = [
     "name": "stake",
     "outputs": [],
     "stateMutability": "payable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "stakeLock",
+    "outputs": [
+      {
+        "internalType": "contract IStakeLock",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

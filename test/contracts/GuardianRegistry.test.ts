@@ -8,6 +8,7 @@ import { type GuardianFixture, ONE_ETH, attest, deploySystem, registerGuardian, 
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
+const DAY = 24 * 3600;
 
 async function fixture() {
   return deploySystem(connection, { guardians: 2 });
@@ -106,6 +107,45 @@ describe("GuardianRegistry", function () {
     await networkHelpers.time.increase(14 * 24 * 3600);
     await expect(sys.registry.connect(g.signer).withdraw()).to.changeEtherBalance(sys.ethers, g.signer, ONE_ETH / 2n);
     await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianNothingToWithdraw");
+  });
+
+  it("keeps stake that backs a committee membership until the stake lock releases it, and slashing still reaches it", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const [g1, g2] = sys.guardians;
+    const lock = await ethers.deployContract("StakeLockMock");
+    const lockAddress = await lock.getAddress();
+    await expect(sys.registry.connect(sys.bob).setStakeLock(lockAddress)).to.be.revertedWithCustomError(sys.registry, "AccessControlUnauthorizedAccount");
+    await expect(sys.registry.setStakeLock(lockAddress))
+      .to.emit(sys.registry, "RegistryParameterChanged")
+      .withArgs(toBytes32("stakeLock"), BigInt(lockAddress));
+    expect(await sys.registry.stakeLock()).to.equal(lockAddress);
+    await expect(sys.registry.setStakeLock(sys.bob.address))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianParameterOutOfRange")
+      .withArgs(toBytes32("stakeLock"), BigInt(sys.bob.address));
+
+    // g1 sits in a committee until a month from now; g2 never was a member (lock 0).
+    const lockedUntil = BigInt((await networkHelpers.time.latest()) + 30 * DAY);
+    await lock.setLockedUntil(g1.address, lockedUntil);
+    for (const g of [g1, g2]) await expect(sys.registry.connect(g.signer).startUnbonding(ONE_ETH)).to.emit(sys.registry, "GuardianUnbondingStarted");
+    await networkHelpers.time.increase(14 * DAY);
+    await expect(sys.registry.connect(g1.signer).withdraw())
+      .to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked")
+      .withArgs(g1.address, lockedUntil);
+    await expect(sys.registry.connect(g2.signer).withdraw()).to.changeEtherBalance(ethers, g2.signer, ONE_ETH);
+
+    // A fault proven meanwhile takes from the locked unbonding funds (the stake itself is all unbonding).
+    await sys.registry.grantRole(await sys.registry.SLASHER_ROLE(), sys.prover.address);
+    await expect(sys.registry.connect(sys.prover).slash(g1.address, ONE_ETH / 2n, sys.prover.address, 2_000))
+      .to.emit(sys.registry, "GuardianSlashed")
+      .withArgs(g1.address, ONE_ETH / 2n, sys.prover.address, ONE_ETH / 10n);
+    const view = await sys.registry.guardian(g1.address);
+    expect([view.stake, view.unbonding]).to.deep.equal([0n, ONE_ETH / 2n]);
+
+    await networkHelpers.time.setNextBlockTimestamp(lockedUntil - 1n);
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked");
+    await networkHelpers.time.setNextBlockTimestamp(lockedUntil);
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.changeEtherBalance(ethers, g1.signer, ONE_ETH / 2n);
+    await expectAudited(sys);
   });
 
   it("pays the treasury's part of a slash to the treasury governance chose, which only governance can move", async function () {
