@@ -13,7 +13,8 @@ import {IStakeLock} from "./interfaces/IStakeLock.sol";
 /// @title GuardianRegistry
 /// @notice Staked, attested Credential Guardians (PROTOCOL.md §6).
 /// @dev Concepts:
-///  - Registration: operator address (msg.sender), X25519 HPKE key, metadata URI, region/provider tags, channel kinds.
+///  - Registration: operator address (msg.sender), X25519 HPKE key, metadata URI, region/provider tags (stored, for
+///    committee spread), channel kinds. Operators are enumerable in registration order (append-only).
 ///  - Stake: native ETH. `startUnbonding` moves stake into one unbonding bucket that `withdraw` releases after
 ///    `unbondingDelay`; unbonding funds stay slashable until withdrawn. The delay is bounded below by the
 ///    coordinator's longest request lifetime plus its longest security period (checked when either changes), so no
@@ -24,7 +25,7 @@ import {IStakeLock} from "./interfaces/IStakeLock.sol";
 ///  - Attestation: EIP-712 `GuardianAttestation` signed by an `ATTESTER_ROLE` holder, bound to the registered key,
 ///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester, and a
 ///    revocation consumes the current nonce, so nothing signed before it can be submitted after it.
-///  - Eligible = registered, stake ≥ `minStake`, attestation unexpired, not jailed.
+///  - Eligible = registered, stake ≥ `minStake`, attestation unexpired, not jailed, nothing unbonding.
 ///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs), from stake first, then from unbonding funds;
 ///    the prover's reward and the treasury's part become claimable (pull payments). The treasury is set by
 ///    governance and its unclaimed funds follow it when it moves.
@@ -43,25 +44,29 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     uint256 public constant MAX_MIN_STAKE = 1_000 ether;
     uint64 public constant MAX_UNBONDING_DELAY = 365 days;
 
-    /// @dev Slot 0 holds everything eligibility needs, so checking a committee costs one cold read per member.
-    ///      uint96 holds any amount of ETH that exists (2^96 wei ≈ 7.9e10 ETH).
+    /// @dev Slot 0 holds everything eligibility needs (stake, unbonding, attestation expiry, registered, jailed), so
+    ///      checking a committee costs one cold read per member. uint96 holds any amount of ETH that exists
+    ///      (2^96 wei ≈ 7.9e10 ETH).
     struct Guardian {
         // slot 0
         uint96 stake;
+        uint96 unbonding;
         uint40 attestationExpiresAt;
-        uint64 attestationNonce; // next nonce to accept
         bool registered;
         bool jailed;
-        uint8 channelKinds;
         // slot 1
         bytes32 encryptionKey;
         // slot 2
-        uint96 unbonding;
         uint40 unbondingReadyAt;
+        uint64 attestationNonce; // next nonce to accept
         uint32 served;
         uint32 missed;
+        uint8 channelKinds;
         // slot 3
         bytes32 measurement;
+        // slots 4, 5
+        bytes32 region;
+        bytes32 provider;
     }
 
     IAuditLog private _audit;
@@ -72,6 +77,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     uint64 private _unbondingDelay;
     uint64 private _minUnbondingDelay;
     mapping(address operator => Guardian) private _guardians;
+    address[] private _operators; // registration order, append-only
     mapping(address account => uint256) private _claimable;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (governance).
@@ -156,6 +162,9 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         g.registered = true;
         g.encryptionKey = encryptionKey;
         g.channelKinds = channelKinds;
+        g.region = region;
+        g.provider = provider;
+        _operators.push(msg.sender);
         emit GuardianRegistered(msg.sender, encryptionKey, metadataURI, region, provider, channelKinds);
         _record(
             IAuditLog.AuditKind.GuardianRegistered,
@@ -308,6 +317,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             jailed: g.jailed,
             channelKinds: g.channelKinds,
             encryptionKey: g.encryptionKey,
+            region: g.region,
+            provider: g.provider,
             stake: g.stake,
             unbonding: g.unbonding,
             unbondingReadyAt: g.unbondingReadyAt,
@@ -318,6 +329,24 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             missed: g.missed,
             eligible: _isEligible(g)
         });
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function guardianTags(address operator) external view returns (bytes32 region, bytes32 provider) {
+        Guardian storage g = _guardians[operator];
+        return (g.region, g.provider);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function guardianCount() external view returns (uint256) {
+        return _operators.length;
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function guardianAt(uint256 index) external view returns (address) {
+        uint256 count = _operators.length;
+        if (index >= count) revert GuardianIndexOutOfRange(index, count);
+        return _operators[index];
     }
 
     function minStake() external view returns (uint256) {
@@ -361,7 +390,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     function _isEligible(Guardian storage g) private view returns (bool) {
-        return g.registered && !g.jailed && g.stake >= _minStake && g.attestationExpiresAt > block.timestamp;
+        return g.registered && !g.jailed && g.unbonding == 0 && g.stake >= _minStake
+            && g.attestationExpiresAt > block.timestamp;
     }
 
     function _registered(address operator) private view returns (Guardian storage g) {

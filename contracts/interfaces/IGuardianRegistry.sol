@@ -4,9 +4,9 @@ pragma solidity ^0.8.30;
 import {IStakeLock} from "./IStakeLock.sol";
 
 /// @title IGuardianRegistry
-/// @notice Credential Guardians: registration, native-ETH stake with an unbonding delay and a lock while the stake
-///         backs a committee membership, EIP-712 attestations, jailing, slashing by the coordinator's fraud proofs,
-///         and per-guardian service counters (PROTOCOL.md §6).
+/// @notice Credential Guardians: registration with region and provider tags, native-ETH stake with an unbonding
+///         delay and a lock while the stake backs a committee membership, EIP-712 attestations, jailing, slashing by
+///         the coordinator's fraud proofs, and per-guardian service counters (PROTOCOL.md §6).
 interface IGuardianRegistry {
     /// @notice What a guardian looks like to the rest of the system.
     struct GuardianView {
@@ -14,6 +14,8 @@ interface IGuardianRegistry {
         bool jailed;
         uint8 channelKinds;
         bytes32 encryptionKey;
+        bytes32 region;
+        bytes32 provider;
         uint256 stake;
         uint256 unbonding;
         uint64 unbondingReadyAt;
@@ -54,6 +56,8 @@ interface IGuardianRegistry {
     /// @notice `withdraw` while the stake lock still holds the operator's stake (a committee membership, or the
     ///         dispute windows of its last epoch); it can withdraw from `lockedUntil` on.
     error GuardianStakeLocked(address operator, uint64 lockedUntil);
+    /// @notice `guardianAt` past the end of the registration list.
+    error GuardianIndexOutOfRange(uint256 index, uint256 count);
 
     event GuardianRegistered(
         address indexed operator,
@@ -127,10 +131,19 @@ interface IGuardianRegistry {
     ///         they are distinct.
     function requireEligibleCommittee(address[] calldata committee) external view;
 
-    /// @notice Stake ≥ minStake, attestation unexpired, not jailed.
+    /// @notice Registered, stake ≥ minStake, attestation unexpired, not jailed, nothing unbonding.
     function isEligible(address operator) external view returns (bool);
 
     function guardian(address operator) external view returns (GuardianView memory);
+
+    /// @notice The region and provider tags `operator` registered with (zero for an unregistered address).
+    function guardianTags(address operator) external view returns (bytes32 region, bytes32 provider);
+
+    /// @notice Number of operators that ever registered (registrations are never removed).
+    function guardianCount() external view returns (uint256);
+
+    /// @notice The operator that registered `index`-th (0-based, in registration order).
+    function guardianAt(uint256 index) external view returns (address);
 
     function minStake() external view returns (uint256);
 
@@ -154,8 +167,6 @@ interface IGuardianRegistry {
     ///         `block.timestamp < lock.stakeLockedUntil(operator)`. Emits `RegistryParameterChanged("stakeLock", …)`.
     /// @param lock The committee contract that owns memberships, not the zero address.
     function setStakeLock(IStakeLock lock) external;
-
-
 
     /// @notice Sends msg.sender its claimable ETH.
     function claim() external;

@@ -131,6 +131,22 @@ export const guardianRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "GuardianIndexOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "operator",
         "type": "address"
@@ -971,6 +987,16 @@ export const guardianRegistryAbi = [
             "type": "bytes32"
           },
           {
+            "internalType": "bytes32",
+            "name": "region",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "provider",
+            "type": "bytes32"
+          },
+          {
             "internalType": "uint256",
             "name": "stake",
             "type": "uint256"
@@ -1019,6 +1045,62 @@ export const guardianRegistryAbi = [
         "internalType": "struct IGuardianRegistry.GuardianView",
         "name": "v",
         "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "guardianAt",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "guardianCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "name": "guardianTags",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "region",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "provider",
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view",

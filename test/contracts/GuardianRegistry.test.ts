@@ -34,7 +34,6 @@ async function expectAudited(sys: Awaited<ReturnType<typeof fixture>>) {
   expect(replay.length).to.equal(await sys.coordinator.auditLength());
 }
 
-
 describe("GuardianRegistry", function () {
   it("registers a guardian with its key, stake and tags, and refuses a second registration or bad input", async function () {
     const sys = await networkHelpers.loadFixture(fixture);
@@ -47,6 +46,14 @@ describe("GuardianRegistry", function () {
       .withArgs(newcomer.address, ONE_ETH, ONE_ETH);
     const view = await sys.registry.guardian(newcomer.address);
     expect([view.registered, view.stake, view.eligible]).to.deep.equal([true, ONE_ETH, false]); // not attested yet
+    expect([view.region, view.provider]).to.deep.equal([toBytes32("us"), toBytes32("aws")]);
+    expect(await sys.registry.guardianTags(newcomer.address)).to.deep.equal([toBytes32("us"), toBytes32("aws")]);
+    expect(await sys.registry.guardianTags(sys.carol.address)).to.deep.equal([toBytes32(""), toBytes32("")]);
+    // Enumerable in registration order: the fixture's g1 and g2, then the newcomer.
+    expect(await sys.registry.guardianCount()).to.equal(3n);
+    const listed = await Promise.all([0, 1, 2].map((i) => sys.registry.guardianAt(i)));
+    expect(listed).to.deep.equal([sys.guardians[0].address, sys.guardians[1].address, newcomer.address]);
+    await expect(sys.registry.guardianAt(3)).to.be.revertedWithCustomError(sys.registry, "GuardianIndexOutOfRange").withArgs(3n, 3n);
     await expect(sys.registry.connect(newcomer).register(key, "", toBytes32(""), toBytes32(""), 1))
       .to.be.revertedWithCustomError(sys.registry, "GuardianAlreadyRegistered");
     await expect(sys.registry.connect(sys.carol).register(toHex(new Uint8Array(32)), "", toBytes32(""), toBytes32(""), 1))
@@ -95,18 +102,25 @@ describe("GuardianRegistry", function () {
     await expectAudited(sys);
   });
 
-  it("releases unbonding stake only after the delay, and only once", async function () {
+  it("releases unbonding stake only after the delay, and only once; a guardian with stake unbonding is not eligible", async function () {
     const sys = await networkHelpers.loadFixture(fixture);
     const g = sys.guardians[0];
-    await expect(sys.registry.connect(g.signer).startUnbonding(2n * ONE_ETH))
+    await sys.registry.connect(g.signer).stake({ value: ONE_ETH });
+    await expect(sys.registry.connect(g.signer).startUnbonding(3n * ONE_ETH))
       .to.be.revertedWithCustomError(sys.registry, "GuardianInsufficientStake")
-      .withArgs(g.address, ONE_ETH, 2n * ONE_ETH);
+      .withArgs(g.address, 2n * ONE_ETH, 3n * ONE_ETH);
     await sys.registry.connect(g.signer).startUnbonding(ONE_ETH / 2n);
-    expect(await sys.registry.isEligible(g.address)).to.equal(false); // below minStake now
+    // Still 1.5 ETH staked (≥ minStake) and attested, but unbonding: it is leaving, so no new committee may name it.
+    const view = await sys.registry.guardian(g.address);
+    expect([view.stake, view.unbonding, view.eligible]).to.deep.equal([(3n * ONE_ETH) / 2n, ONE_ETH / 2n, false]);
+    await expect(sys.registry.requireEligibleCommittee([g.address, sys.guardians[1].address]))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianNotEligible")
+      .withArgs(g.address);
     await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianUnbondingNotReady");
-    await networkHelpers.time.increase(14 * 24 * 3600);
+    await networkHelpers.time.increase(14 * DAY);
     await expect(sys.registry.connect(g.signer).withdraw()).to.changeEtherBalance(sys.ethers, g.signer, ONE_ETH / 2n);
     await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianNothingToWithdraw");
+    expect(await sys.registry.isEligible(g.address)).to.equal(true); // nothing unbonding any more
   });
 
   it("keeps stake that backs a committee membership until the stake lock releases it, and slashing still reaches it", async function () {
