@@ -8,20 +8,27 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IAuditLog} from "./interfaces/IAuditLog.sol";
 import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
+import {IStakeLock} from "./interfaces/IStakeLock.sol";
 
 /// @title GuardianRegistry
 /// @notice Staked, attested Credential Guardians (PROTOCOL.md §6).
 /// @dev Concepts:
-///  - Registration: operator address (msg.sender), X25519 HPKE key, metadata URI, region/provider tags, channel kinds.
+///  - Registration: operator address (msg.sender), X25519 HPKE key, metadata URI, region/provider tags (stored, for
+///    committee spread), channel kinds. Operators are enumerable in registration order (append-only).
 ///  - Stake: native ETH. `startUnbonding` moves stake into one unbonding bucket that `withdraw` releases after
 ///    `unbondingDelay`; unbonding funds stay slashable until withdrawn. The delay is bounded below by the
 ///    coordinator's longest request lifetime plus its longest security period (checked when either changes), so no
 ///    guardian leaves before its faults become provable.
+///  - Stake lock: once governance sets it, the committee contract (`IStakeLock`) says until when an operator's
+///    stake must stay; `withdraw` refuses before that time. Unbonding stays allowed: it is what makes a member
+///    ineligible and starts its handover, and the unbonding funds stay here and slashable meanwhile.
 ///  - Attestation: EIP-712 `GuardianAttestation` signed by an `ATTESTER_ROLE` holder, bound to the registered key,
-///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester.
-///  - Eligible = registered, stake ≥ `minStake`, attestation unexpired, not jailed.
-///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs); the prover's reward and the treasury's part
-///    become claimable (pull payments).
+///    with an expiry and a per-operator nonce (each nonce used once, in order); revocable by any attester, and a
+///    revocation consumes the current nonce, so nothing signed before it can be submitted after it.
+///  - Eligible = registered, stake ≥ `minStake`, attestation unexpired, not jailed, nothing unbonding.
+///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs), from stake first, then from unbonding funds;
+///    the prover's reward and the treasury's part become claimable (pull payments). The treasury is set by
+///    governance and its unclaimed funds follow it when it moves.
 ///  - Every state change emits its event and is folded into the coordinator's audit log.
 contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, ReentrancyGuardTransient {
     /// @dev keccak256("ATTESTER_ROLE")
@@ -37,41 +44,50 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     uint256 public constant MAX_MIN_STAKE = 1_000 ether;
     uint64 public constant MAX_UNBONDING_DELAY = 365 days;
 
-    /// @dev Slot 0 holds everything eligibility needs, so checking a committee costs one cold read per member.
-    ///      uint96 holds any amount of ETH that exists (2^96 wei ≈ 7.9e10 ETH).
+    /// @dev Slot 0 holds everything eligibility needs (stake, unbonding, attestation expiry, registered, jailed), so
+    ///      checking a committee costs one cold read per member. uint96 holds any amount of ETH that exists
+    ///      (2^96 wei ≈ 7.9e10 ETH).
     struct Guardian {
         // slot 0
         uint96 stake;
+        uint96 unbonding;
         uint40 attestationExpiresAt;
-        uint64 attestationNonce; // next nonce to accept
         bool registered;
         bool jailed;
-        uint8 channelKinds;
         // slot 1
         bytes32 encryptionKey;
         // slot 2
-        uint96 unbonding;
         uint40 unbondingReadyAt;
+        uint64 attestationNonce; // next nonce to accept
         uint32 served;
         uint32 missed;
+        uint8 channelKinds;
         // slot 3
         bytes32 measurement;
+        // slots 4, 5
+        bytes32 region;
+        bytes32 provider;
     }
 
-    address private immutable _treasuryAddress;
     IAuditLog private _audit;
+    IStakeLock private _stakeLock;
+    address private _treasury;
+    uint256 private _treasuryFunds; // slashed stake not paid as a reward, claimable by whoever is the treasury
     uint256 private _minStake;
     uint64 private _unbondingDelay;
     uint64 private _minUnbondingDelay;
     mapping(address operator => Guardian) private _guardians;
+    address[] private _operators; // registration order, append-only
     mapping(address account => uint256) private _claimable;
-    mapping(address operator => bytes32[2]) private _tags;
-    address[] private _operators;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE (governance) and the treasury's claimable funds.
-    constructor(address admin, uint256 minStake_, uint64 unbondingDelay_) EIP712("CredentialGuardians", "1") {
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (governance).
+    /// @param treasury_ Receives the slashed stake that is not a prover's reward; governance can move it.
+    constructor(address admin, address treasury_, uint256 minStake_, uint64 unbondingDelay_)
+        EIP712("CredentialGuardians", "1")
+    {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _treasuryAddress = admin;
+        if (treasury_ == address(0)) revert GuardianParameterOutOfRange("treasury", 0);
+        _treasury = treasury_;
         if (minStake_ == 0 || minStake_ > MAX_MIN_STAKE) revert GuardianParameterOutOfRange("minStake", minStake_);
         if (unbondingDelay_ == 0 || unbondingDelay_ > MAX_UNBONDING_DELAY) {
             revert GuardianParameterOutOfRange("unbondingDelay", unbondingDelay_);
@@ -89,6 +105,22 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         }
         _audit = IAuditLog(coordinator_);
         _grantRole(SLASHER_ROLE, coordinator_);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function setStakeLock(IStakeLock lock) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_stakeLock) != address(0) || address(lock) == address(0)) {
+            revert GuardianParameterOutOfRange("stakeLock", uint160(address(lock)));
+        }
+        _stakeLock = lock;
+        _emitParameter("stakeLock", uint160(address(lock)));
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert GuardianParameterOutOfRange("treasury", 0);
+        _treasury = newTreasury;
+        _emitParameter("treasury", uint160(newTreasury));
     }
 
     function setMinStake(uint256 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -130,7 +162,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         g.registered = true;
         g.encryptionKey = encryptionKey;
         g.channelKinds = channelKinds;
-        _tags[msg.sender] = [region, provider];
+        g.region = region;
+        g.provider = provider;
         _operators.push(msg.sender);
         emit GuardianRegistered(msg.sender, encryptionKey, metadataURI, region, provider, channelKinds);
         _record(
@@ -166,6 +199,11 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         uint256 amount = g.unbonding;
         if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
         if (block.timestamp < g.unbondingReadyAt) revert GuardianUnbondingNotReady(msg.sender, g.unbondingReadyAt);
+        IStakeLock lock = _stakeLock;
+        if (address(lock) != address(0)) {
+            uint64 lockedUntil = lock.stakeLockedUntil(msg.sender);
+            if (block.timestamp < lockedUntil) revert GuardianStakeLocked(msg.sender, lockedUntil);
+        }
         g.unbonding = 0;
         emit GuardianWithdrawn(msg.sender, amount);
         _record(IAuditLog.AuditKind.GuardianWithdrawn, abi.encode(msg.sender, amount));
@@ -193,6 +231,9 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     function revokeAttestation(address operator) external onlyRole(ATTESTER_ROLE) {
         Guardian storage g = _registered(operator);
         g.attestationExpiresAt = 0;
+        // Consume the nonce: an attestation signed before the revocation (a renewal not yet submitted) names it
+        // and is refused from now on; the attester signs a new one with the next nonce.
+        ++g.attestationNonce;
         emit GuardianAttestationRevoked(operator, msg.sender);
         _record(IAuditLog.AuditKind.GuardianAttestationRevoked, abi.encode(operator, msg.sender));
     }
@@ -220,7 +261,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         slashed = fromStake + fromUnbonding;
         uint256 reward = slashed * rewardBps / 10_000;
         _claimable[prover] += reward;
-        _claimable[_treasury()] += slashed - reward;
+        _treasuryFunds += slashed - reward;
         emit GuardianSlashed(operator, slashed, prover, reward);
         _record(IAuditLog.AuditKind.GuardianSlashed, abi.encode(operator, slashed, prover, reward));
         if (!g.jailed) _setJailed(g, operator, true);
@@ -240,8 +281,12 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     /// @inheritdoc IGuardianRegistry
     function claim() external nonReentrant {
         uint256 amount = _claimable[msg.sender];
-        if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
         _claimable[msg.sender] = 0;
+        if (msg.sender == _treasury) {
+            amount += _treasuryFunds;
+            _treasuryFunds = 0;
+        }
+        if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
         _send(msg.sender, amount);
     }
 
@@ -272,6 +317,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             jailed: g.jailed,
             channelKinds: g.channelKinds,
             encryptionKey: g.encryptionKey,
+            region: g.region,
+            provider: g.provider,
             stake: g.stake,
             unbonding: g.unbonding,
             unbondingReadyAt: g.unbondingReadyAt,
@@ -286,8 +333,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
 
     /// @inheritdoc IGuardianRegistry
     function guardianTags(address operator) external view returns (bytes32 region, bytes32 provider) {
-        bytes32[2] storage t = _tags[operator];
-        return (t[0], t[1]);
+        Guardian storage g = _guardians[operator];
+        return (g.region, g.provider);
     }
 
     /// @inheritdoc IGuardianRegistry
@@ -297,6 +344,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
 
     /// @inheritdoc IGuardianRegistry
     function guardianAt(uint256 index) external view returns (address) {
+        uint256 count = _operators.length;
+        if (index >= count) revert GuardianIndexOutOfRange(index, count);
         return _operators[index];
     }
 
@@ -308,8 +357,19 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         return _unbondingDelay;
     }
 
+    /// @inheritdoc IGuardianRegistry
     function claimable(address account) external view returns (uint256) {
-        return _claimable[account];
+        return _claimable[account] + (account == _treasury ? _treasuryFunds : 0);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function stakeLock() external view returns (IStakeLock) {
+        return _stakeLock;
     }
 
     /// @notice The EIP-712 digest an attester signs for `a`.
@@ -330,7 +390,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     function _isEligible(Guardian storage g) private view returns (bool) {
-        return g.registered && !g.jailed && g.stake >= _minStake && g.attestationExpiresAt > block.timestamp;
+        return g.registered && !g.jailed && g.unbonding == 0 && g.stake >= _minStake
+            && g.attestationExpiresAt > block.timestamp;
     }
 
     function _registered(address operator) private view returns (Guardian storage g) {
@@ -364,11 +425,6 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     function _record(IAuditLog.AuditKind kind, bytes memory payload) private {
         if (address(_audit) == address(0)) revert GuardianCoordinatorNotSet();
         _audit.recordRegistryEvent(kind, keccak256(payload));
-    }
-
-    /// @dev The treasury (the admin given at construction) receives the slashed stake that is not a reward.
-    function _treasury() private view returns (address) {
-        return _treasuryAddress;
     }
 
     function _send(address to, uint256 amount) private {

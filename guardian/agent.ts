@@ -10,6 +10,12 @@
  *
  * Reorg safety: a log is acted on only once its block has `confirmations` confirmations; after a restart the last
  * `reorgWindow` blocks are scanned again (handlers are idempotent), and a cursor whose block hash changed is rewound.
+ *
+ * Isolation: every chain event is handled through `#handle`. An event whose content cannot be processed (it does not
+ * decode, a key or point in it is refused, anything throws while its payload is processed) is recorded as ignored
+ * with its reason, counted and logged, and the cursor moves on; it is never handled again, also after a restart.
+ * A failure of the RPC node or of the local database is not the event's fault: it propagates, and the poll reads
+ * the same blocks again later (`core/failures.ts` tells the two apart).
  */
 import { type Server, createServer } from "node:http";
 
@@ -40,16 +46,27 @@ import { decodeCommitments, openAssignment, possessionProof, unpackEntries } fro
 import { servePartial } from "../sdk/protocol/reset.ts";
 import { type Channel, type ChannelKind, type Delivery, channelKind } from "./channels/channel.ts";
 import type { GuardianConfig } from "./config.ts";
+import { classifyHandlerFailure } from "./core/failures.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { Metrics } from "./metrics.ts";
 import type { OutboxJob, Store } from "./store.ts";
 
 const LINKED = getAbiItem({ abi: resetCoordinatorAbi, name: "ShardMapLinked" });
 const REQUESTED = getAbiItem({ abi: resetCoordinatorAbi, name: "ResetRequested" });
+/** Every event the agent reads; each needs an entry in `#handlers` (the type checker insists). */
+const EVENTS = [LINKED, REQUESTED] as const;
+type EventName = (typeof EVENTS)[number]["name"];
 const MAX_LOG_RANGE = 2_000n;
 const SHARD_MAP_PENDING = 1;
 const SHARD_MAP_ACTIVE = 2;
 const RESET_PENDING = 1;
+
+/** How the agent handles one kind of chain event. */
+interface EventHandler {
+  /** Names the event in the store, logs and metrics, e.g. `{ requestId: "7" }`. */
+  subject(args: any): Record<string, string>;
+  run(args: any, blockNumber: bigint): Promise<void>;
+}
 
 interface AckPayload {
   mapId: string;
@@ -97,6 +114,11 @@ export class GuardianAgent {
   #head = 0n;
   #firstPass = true;
   #chainErrorStreak = 0;
+
+  readonly #handlers: Record<EventName, EventHandler> = {
+    ShardMapLinked: { subject: (a) => ({ mapId: String(a.mapId) }), run: (a, block) => this.#onLinked(a, block) },
+    ResetRequested: { subject: (a) => ({ requestId: String(a.requestId) }), run: (a, block) => this.#onRequested(a, block) },
+  };
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
@@ -176,11 +198,17 @@ export class GuardianAgent {
     }
     while (this.#running && safe > cursor) {
       const to = minBig(safe, cursor + MAX_LOG_RANGE);
-      const logs = await client.getLogs({ address: config.coordinator, events: [LINKED, REQUESTED], fromBlock: cursor + 1n, toBlock: to });
+      const logs = await client.getLogs({ address: config.coordinator, events: EVENTS, fromBlock: cursor + 1n, toBlock: to });
       for (const entry of logs) {
         if (entry.removed) continue;
-        if (entry.eventName === "ShardMapLinked") await this.#onLinked(entry.args as never, entry.blockNumber!);
-        else if (entry.eventName === "ResetRequested") await this.#onRequested(entry.args as never, entry.blockNumber!);
+        const handler = this.#handlers[entry.eventName];
+        let subject: Record<string, string>;
+        try {
+          subject = handler.subject(entry.args);
+        } catch {
+          subject = { log: `${entry.transactionHash}:${entry.logIndex}` }; // arguments that did not decode
+        }
+        await this.#handle(entry.eventName, subject, entry.blockNumber!, () => handler.run(entry.args, entry.blockNumber!));
       }
       const block = await client.getBlock({ blockNumber: to });
       store.setCursor(to, block.hash!);
@@ -188,6 +216,42 @@ export class GuardianAgent {
     }
     metrics.cursorBlock.set(Number(cursor));
     metrics.cursorLag.set(Number(this.#head - cursor));
+  }
+
+  /**
+   * Runs one event's handler in isolation. An event recorded as ignored is skipped. A failure caused by the event's
+   * content records it as ignored (store, metric, warn log with the reason; the cursor moves on); a failure of the
+   * chain or the store is rethrown, so the poll reads the block range again.
+   */
+  async #handle(event: EventName, subject: Record<string, string>, blockNumber: bigint, run: () => Promise<void>): Promise<void> {
+    if (this.#d.store.isIgnored(event, subjectKey(subject))) return;
+    try {
+      await run();
+    } catch (e) {
+      const failure = classifyHandlerFailure(e);
+      if (failure.retry) {
+        throw new CGError(failure.boundary === "chain" ? "CHAIN_UNAVAILABLE" : "STORE_FAILED", `${event} ${subjectKey(subject)}: ${errorText(e)}`, { cause: e });
+      }
+      this.#ignore(event, subject, failure.reason, errorText(e), blockNumber);
+    }
+  }
+
+  /** Records an event as ignored for `reason` (with `alsoStore` in the same database transaction), counts and logs it. */
+  #ignore(
+    event: EventName,
+    subject: Record<string, string>,
+    reason: string,
+    detail: string,
+    blockNumber: bigint,
+    options: { message?: string; alsoStore?: () => void } = {},
+  ): void {
+    const { store, metrics, log } = this.#d;
+    store.transaction(() => {
+      options.alsoStore?.();
+      store.putIgnored({ event, key: subjectKey(subject), reason, detail, blockNumber });
+    });
+    metrics.eventsIgnored.inc({ event, reason });
+    log.warn({ event, ...subject, block: blockNumber.toString(), reason, detail }, options.message ?? "chain event ignored");
   }
 
   async #onLinked(
@@ -223,9 +287,13 @@ export class GuardianAgent {
         commitments,
       });
     } catch (e) {
+      // A refusal of the protocol (no acknowledgement follows); the map is kept so its requests are answered
+      // "refused-map", and the event is recorded as ignored like any other whose content is unusable.
       const reason = e instanceof CGError ? e.code : "INVALID_ENVELOPE";
-      store.putMap({ ...base, status: "refused", reason });
-      log.warn({ ...context, reason, detail: errorText(e) }, "shard map refused: no acknowledgement");
+      this.#ignore("ShardMapLinked", { mapId: context.mapId }, reason, errorText(e), blockNumber, {
+        message: "shard map refused: no acknowledgement",
+        alsoStore: () => store.putMap({ ...base, status: "refused", reason }),
+      });
       return;
     }
     const proof = possessionProof(assignment.share, BigInt(this.#chain!.id), config.coordinator, args.accountId, args.epoch);
@@ -492,7 +560,16 @@ export class GuardianAgent {
           const cursor = store.cursor()?.block ?? config.startBlock - 1n;
           const healthy = this.#chainErrorStreak < 5;
           res.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
-          res.end(JSON.stringify({ status: healthy ? "ok" : "degraded", guardian: this.address, cursor: cursor.toString(), head: this.#head.toString(), ...store.counts() }));
+          res.end(
+            JSON.stringify({
+              status: healthy ? "ok" : "degraded",
+              guardian: this.address,
+              cursor: cursor.toString(),
+              head: this.#head.toString(),
+              ...store.counts(),
+              ignoredEvents: store.ignoredEvents(0).total,
+            }),
+          );
         } else if (req.url === "/metrics") {
           res.writeHead(200, { "content-type": metrics.registry.contentType });
           res.end(await metrics.registry.metrics());
@@ -543,6 +620,13 @@ export class GuardianAgent {
   #wakeAll(): void {
     for (const wake of [...this.#sleepers]) wake();
   }
+}
+
+/** The store key of an event's subject: `requestId=7`. */
+function subjectKey(subject: Record<string, string>): string {
+  return Object.entries(subject)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
 }
 
 function channelKindSafe(uri: string): string {

@@ -136,7 +136,14 @@ export async function status(configFile: string | undefined, json: boolean): Pro
     const cursor = store.cursor();
     const counts = store.counts();
     const dead = store.deadLetters();
-    const report = { cursor: cursor?.block.toString() ?? "none", pending: counts.pending, done: counts.done, deadLetters: dead };
+    const ignored = store.ignoredEvents(20);
+    const report = {
+      cursor: cursor?.block.toString() ?? "none",
+      pending: counts.pending,
+      done: counts.done,
+      deadLetters: dead,
+      ignoredEvents: { total: ignored.total, recent: ignored.recent.map((i) => ({ ...i, blockNumber: i.blockNumber.toString() })) },
+    };
     if (json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     else {
       process.stdout.write(`cursor: block ${report.cursor}\n`);
@@ -144,6 +151,8 @@ export async function status(configFile: string | undefined, json: boolean): Pro
       process.stdout.write(`done: ${counts.done}\n`);
       process.stdout.write(`dead letters: ${dead.length}\n`);
       for (const d of dead) process.stdout.write(`  ${d.id} (${d.kind}, ${d.attempts} attempts): ${d.lastError ?? ""}\n`);
+      process.stdout.write(`ignored events: ${ignored.total}${ignored.total > ignored.recent.length ? ` (latest ${ignored.recent.length})` : ""}\n`);
+      for (const i of ignored.recent) process.stdout.write(`  ${i.event} ${i.key} (block ${i.blockNumber}): ${i.reason}${i.detail ? ` (${i.detail})` : ""}\n`);
     }
     return 0;
   } finally {

@@ -10,6 +10,12 @@ export function createMetrics() {
     cursorBlock: new Gauge({ name: "cg_guardian_cursor_block", help: "Last processed block", registers: [registry] }),
     requestsServed: new Counter({ name: "cg_guardian_requests_served_total", help: "Reset requests this guardian computed a partial for", registers: [registry] }),
     requestsIgnored: new Counter({ name: "cg_guardian_requests_ignored_total", help: "Reset requests ignored, by reason", labelNames: ["reason"], registers: [registry] }),
+    eventsIgnored: new Counter({
+      name: "cg_guardian_events_ignored_total",
+      help: "Chain events whose content could not be processed (recorded, never retried), by event and reason",
+      labelNames: ["event", "reason"],
+      registers: [registry],
+    }),
     deliveries: new Counter({ name: "cg_guardian_deliveries_total", help: "Fragment deliveries by channel and outcome", labelNames: ["channel", "outcome"], registers: [registry] }),
     commits: new Counter({ name: "cg_guardian_commits_total", help: "Share commits sent on-chain", labelNames: ["outcome"], registers: [registry] }),
     acknowledgements: new Counter({ name: "cg_guardian_acknowledgements_total", help: "Shard map acknowledgements", labelNames: ["outcome"], registers: [registry] }),

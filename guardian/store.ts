@@ -1,6 +1,6 @@
 /**
  * The guardian's local database (SQLite through `node:sqlite`): the chain cursor, shard maps with their shares,
- * requests, and an outbox of side effects. Secrets (shares, channel URIs, fragments) are sealed at rest with a key
+ * requests, chain events ignored because of their content (with the reason), and an outbox of side effects. Secrets (shares, channel URIs, fragments) are sealed at rest with a key
  * derived from the guardian's HPKE secret. Every multi-row change happens in one transaction, so a crash leaves
  * either all of it or none of it.
  */
@@ -26,6 +26,11 @@ const MIGRATIONS: string[] = [
      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT,
      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
    CREATE INDEX outbox_due ON outbox (status, next_attempt_at);`,
+  // Events whose content a handler could not process: never handled again (a reorg that removes their block
+  // forgets them, like ignored requests).
+  `CREATE TABLE ignored_events (
+     event TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT,
+     block_number INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (event, key));`,
 ];
 
 export type MapStatus = "assigned" | "acknowledged" | "refused";
@@ -41,6 +46,16 @@ export interface MapRow {
   commitments: string;
   commitmentsHash: string;
   status: MapStatus;
+}
+
+/** A chain event recorded as ignored: `key` names it within its kind (e.g. `requestId=7`). */
+export interface IgnoredEvent {
+  event: string;
+  key: string;
+  reason: string;
+  detail?: string;
+  blockNumber: bigint;
+  createdAt: number;
 }
 
 export interface OutboxJob<T = unknown> {
@@ -195,7 +210,40 @@ export class Store {
 
   /** Forgets what was learned from blocks above `block` (after a reorg deeper than the confirmations). */
   rollbackAbove(block: bigint): void {
-    this.db.prepare("DELETE FROM requests WHERE block_number > ? AND state = 'ignored'").run(block);
+    this.transaction(() => {
+      this.db.prepare("DELETE FROM requests WHERE block_number > ? AND state = 'ignored'").run(block);
+      this.db.prepare("DELETE FROM ignored_events WHERE block_number > ?").run(block);
+    });
+  }
+
+  // ── ignored events ──
+
+  isIgnored(event: string, key: string): boolean {
+    return this.db.prepare("SELECT 1 FROM ignored_events WHERE event = ? AND key = ?").get(event, key) !== undefined;
+  }
+
+  /** Records that `event` `key` is ignored and why; `detail` must hold no secret (it is shown by `status`). */
+  putIgnored(row: { event: string; key: string; reason: string; detail?: string; blockNumber: bigint }): void {
+    this.db
+      .prepare("INSERT INTO ignored_events (event, key, reason, detail, block_number, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(event, key) DO NOTHING")
+      .run(row.event, row.key, row.reason, row.detail?.slice(0, 500) ?? null, row.blockNumber, Date.now());
+  }
+
+  /** The most recently ignored events first, and how many there are in all. */
+  ignoredEvents(limit = 50): { total: number; recent: IgnoredEvent[] } {
+    const total = Number((this.db.prepare("SELECT COUNT(*) AS n FROM ignored_events").get() as { n: number }).n);
+    const rows = this.db.prepare("SELECT * FROM ignored_events ORDER BY block_number DESC, created_at DESC LIMIT ?").all(limit) as Record<string, any>[];
+    return {
+      total,
+      recent: rows.map((r) => ({
+        event: r.event,
+        key: r.key,
+        reason: r.reason,
+        detail: r.detail ?? undefined,
+        blockNumber: BigInt(r.block_number),
+        createdAt: Number(r.created_at),
+      })),
+    };
   }
 
   // ── outbox ──

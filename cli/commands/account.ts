@@ -16,7 +16,7 @@ async function committeeFor(ctx: Parameters<Group[string]["run"]>[0], channels: 
   return chosen.map((a) => {
     const g = all.find((x) => x.operator.toLowerCase() === address(a, "guardians").toLowerCase());
     if (!g) throw new CGError("UNKNOWN_GUARDIAN", `${a} is not a registered guardian`);
-    if (!g.eligible) throw new CGError("NOT_ELIGIBLE", `${a} is not eligible (stake, attestation or jail)`);
+    if (!g.eligible) throw new CGError("NOT_ELIGIBLE", `${a} is not eligible (stake, attestation, jail or unbonding)`);
     return g;
   });
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {IStakeLock} from "./IStakeLock.sol";
+
 /// @title IGuardianRegistry
-/// @notice Credential Guardians: registration, native-ETH stake with an unbonding delay, EIP-712 attestations,
-///         jailing, slashing by the coordinator's fraud proofs, and per-guardian service counters (PROTOCOL.md §6).
+/// @notice Credential Guardians: registration with region and provider tags, native-ETH stake with an unbonding
+///         delay and a lock while the stake backs a committee membership, EIP-712 attestations, jailing, slashing by
+///         the coordinator's fraud proofs, and per-guardian service counters (PROTOCOL.md §6).
 interface IGuardianRegistry {
     /// @notice What a guardian looks like to the rest of the system.
     struct GuardianView {
@@ -11,6 +14,8 @@ interface IGuardianRegistry {
         bool jailed;
         uint8 channelKinds;
         bytes32 encryptionKey;
+        bytes32 region;
+        bytes32 provider;
         uint256 stake;
         uint256 unbonding;
         uint64 unbondingReadyAt;
@@ -48,6 +53,11 @@ interface IGuardianRegistry {
     error GuardianParameterOutOfRange(bytes32 name, uint256 value);
     error GuardianTransferFailed(address to, uint256 amount);
     error GuardianCoordinatorNotSet();
+    /// @notice `withdraw` while the stake lock still holds the operator's stake (a committee membership, or the
+    ///         dispute windows of its last epoch); it can withdraw from `lockedUntil` on.
+    error GuardianStakeLocked(address operator, uint64 lockedUntil);
+    /// @notice `guardianAt` past the end of the registration list.
+    error GuardianIndexOutOfRange(uint256 index, uint256 count);
 
     event GuardianRegistered(
         address indexed operator,
@@ -90,13 +100,15 @@ interface IGuardianRegistry {
     /// @notice Moves `amount` of stake into unbonding; it can be withdrawn after `unbondingDelay`.
     function startUnbonding(uint256 amount) external;
 
-    /// @notice Withdraws stake whose unbonding delay has passed.
+    /// @notice Withdraws stake whose unbonding delay has passed, unless the stake lock still holds it
+    ///         (`GuardianStakeLocked`).
     function withdraw() external;
 
     /// @notice Records an attestation signed by an `ATTESTER_ROLE` holder; anyone may submit it.
     function attest(GuardianAttestation calldata attestation, bytes calldata signature) external;
 
-    /// @notice Revokes a guardian's current attestation (attesters only).
+    /// @notice Revokes a guardian's current attestation (attesters only) and consumes its nonce, so no attestation
+    ///         signed before the revocation can be submitted afterwards.
     function revokeAttestation(address operator) external;
 
     /// @notice Jails or unjails a guardian (governance); a jailed guardian is not eligible.
@@ -119,26 +131,42 @@ interface IGuardianRegistry {
     ///         they are distinct.
     function requireEligibleCommittee(address[] calldata committee) external view;
 
-    /// @notice Stake ≥ minStake, attestation unexpired, not jailed.
+    /// @notice Registered, stake ≥ minStake, attestation unexpired, not jailed, nothing unbonding.
     function isEligible(address operator) external view returns (bool);
 
     function guardian(address operator) external view returns (GuardianView memory);
 
-    /// @notice The region and provider tags given at registration.
+    /// @notice The region and provider tags `operator` registered with (zero for an unregistered address).
     function guardianTags(address operator) external view returns (bytes32 region, bytes32 provider);
 
-    /// @notice How many operators ever registered.
+    /// @notice Number of operators that ever registered (registrations are never removed).
     function guardianCount() external view returns (uint256);
 
-    /// @notice The operator registered `index`-th (0-based, registration order).
+    /// @notice The operator that registered `index`-th (0-based, in registration order).
     function guardianAt(uint256 index) external view returns (address);
 
     function minStake() external view returns (uint256);
 
     function unbondingDelay() external view returns (uint64);
 
-    /// @notice ETH a prover (or the treasury) can claim.
+    /// @notice ETH `account` can claim: its prover rewards, plus the treasury's funds when it is the treasury.
     function claimable(address account) external view returns (uint256);
+
+    /// @notice Where slashed stake that is not a prover's reward goes.
+    function treasury() external view returns (address);
+
+    /// @notice Moves the treasury (governance, `DEFAULT_ADMIN_ROLE`); funds the previous treasury had not claimed
+    ///         move with it. Emits `RegistryParameterChanged("treasury", uint160(newTreasury))`.
+    /// @param newTreasury The new treasury, not the zero address.
+    function setTreasury(address newTreasury) external;
+
+    /// @notice The contract that says until when an operator's stake must stay (zero address: no lock).
+    function stakeLock() external view returns (IStakeLock);
+
+    /// @notice Sets the stake lock once (governance, `DEFAULT_ADMIN_ROLE`); from then on `withdraw` refuses while
+    ///         `block.timestamp < lock.stakeLockedUntil(operator)`. Emits `RegistryParameterChanged("stakeLock", …)`.
+    /// @param lock The committee contract that owns memberships, not the zero address.
+    function setStakeLock(IStakeLock lock) external;
 
     /// @notice Sends msg.sender its claimable ETH.
     function claim() external;

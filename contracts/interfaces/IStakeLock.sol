@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-/// @title IStakeLock
-/// @notice What keeps a guardian's stake in the registry while it serves (PROTOCOL.md §4.4, §9).
 interface IStakeLock {
     /// @notice Until when `operator`'s stake must stay in the registry: type(uint64).max while it is a member of a committee that is forming, active or being handed over to; after it has been handed over, the end of its last epoch's dispute window; 0 if it never was a member.
     function stakeLockedUntil(address operator) external view returns (uint64);

@@ -1,6 +1,7 @@
 /**
  * Deploys and wires the contracts: GuardianRegistry, then ResetCoordinator (which is also the shard map registry
- * and the audit log), then registry → coordinator wiring, the unbonding floor and the attester roles.
+ * and the audit log), then CommitteeRegistry with its linked libraries; then the wiring (registry → coordinator,
+ * the committee registry as audit writer, slasher and stake lock), the unbonding floor and the attester roles.
  * Used by scripts/deploy.ts, the benchmark and the tests, so all three exercise the same deployment.
  */
 import type { Signer } from "ethers";
@@ -86,7 +87,8 @@ export async function deployCredentialGuardians(
   const firstBlock = await ethers.provider.getBlockNumber();
 
   log("deploying GuardianRegistry");
-  const registry = await (await ethers.getContractFactory("GuardianRegistry", deployer)).deploy(deployerAddress, p.minStake, p.unbondingDelay);
+  // The deployer holds the admin role while it wires the contracts; the treasury belongs to governance from the start.
+  const registry = await (await ethers.getContractFactory("GuardianRegistry", deployer)).deploy(deployerAddress, admin, p.minStake, p.unbondingDelay);
   await registry.waitForDeployment();
   log("deploying ResetCoordinator");
   const coordinator = await (await ethers.getContractFactory("ResetCoordinator", deployer)).deploy(deployerAddress, await registry.getAddress(), {
@@ -122,6 +124,7 @@ export async function deployCredentialGuardians(
   await (await registry.setCoordinator(await coordinator.getAddress())).wait();
   await (await coordinator.setCommitteeRegistry(await committees.getAddress())).wait();
   await (await registry.grantRole(await registry.SLASHER_ROLE(), await committees.getAddress())).wait();
+  await (await registry.setStakeLock(await committees.getAddress())).wait();
   await (await coordinator.syncUnbondingFloor()).wait();
   const attesterRole = await registry.ATTESTER_ROLE();
   const attesters = options.attesters ?? [admin];

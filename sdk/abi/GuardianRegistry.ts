@@ -8,6 +8,11 @@ export const guardianRegistryAbi = [
         "type": "address"
       },
       {
+        "internalType": "address",
+        "name": "treasury_",
+        "type": "address"
+      },
+      {
         "internalType": "uint256",
         "name": "minStake_",
         "type": "uint256"
@@ -126,6 +131,22 @@ export const guardianRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "GuardianIndexOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "operator",
         "type": "address"
@@ -207,6 +228,22 @@ export const guardianRegistryAbi = [
       }
     ],
     "name": "GuardianParameterOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "internalType": "uint64",
+        "name": "lockedUntil",
+        "type": "uint64"
+      }
+    ],
+    "name": "GuardianStakeLocked",
     "type": "error"
   },
   {
@@ -950,6 +987,16 @@ export const guardianRegistryAbi = [
             "type": "bytes32"
           },
           {
+            "internalType": "bytes32",
+            "name": "region",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "provider",
+            "type": "bytes32"
+          },
+          {
             "internalType": "uint256",
             "name": "stake",
             "type": "uint256"
@@ -1293,6 +1340,32 @@ export const guardianRegistryAbi = [
   {
     "inputs": [
       {
+        "internalType": "contract IStakeLock",
+        "name": "lock",
+        "type": "address"
+      }
+    ],
+    "name": "setStakeLock",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "newTreasury",
+        "type": "address"
+      }
+    ],
+    "name": "setTreasury",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint64",
         "name": "value",
         "type": "uint64"
@@ -1345,6 +1418,19 @@ export const guardianRegistryAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "stakeLock",
+    "outputs": [
+      {
+        "internalType": "contract IStakeLock",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -1371,6 +1457,19 @@ export const guardianRegistryAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "treasury",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
       }
     ],
     "stateMutability": "view",

@@ -141,7 +141,7 @@ export async function listGuardians(c: Clients): Promise<GuardianInfo[]> {
 export function selectCommittee(guardians: readonly GuardianInfo[], n: number): GuardianInfo[] {
   const eligible = guardians.filter((g) => g.eligible);
   if (eligible.length < n) {
-    throw new CGError("COMMITTEE_UNAVAILABLE", `${eligible.length} eligible guardians, ${n} needed (${guardians.length - eligible.length} registered ones are not eligible: stake, attestation or jail)`);
+    throw new CGError("COMMITTEE_UNAVAILABLE", `${eligible.length} eligible guardians, ${n} needed (${guardians.length - eligible.length} registered ones are not eligible: stake, attestation, jail or unbonding)`);
   }
   const chosen: GuardianInfo[] = [];
   const regions = new Set<string>();

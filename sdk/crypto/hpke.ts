@@ -59,7 +59,14 @@ export async function seal(recipientPublicKey: Uint8Array, info: Uint8Array, pla
   } catch (cause) {
     throw new CGError("INVALID_INPUT", "seal: the recipient public key is not a valid X25519 key", { cause });
   }
-  const { enc, ct: ciphertext } = await suite.seal({ recipientPublicKey: pk, info }, plaintext);
+  let sealed: { enc: ArrayBuffer; ct: ArrayBuffer };
+  try {
+    sealed = await suite.seal({ recipientPublicKey: pk, info }, plaintext);
+  } catch (cause) {
+    // RFC 9180 §7.1.4: DH with a low-order point gives the all-zero shared secret, which X25519 callers must refuse.
+    throw new CGError("INVALID_INPUT", "seal: the recipient public key is refused by X25519 (a low-order point)", { cause });
+  }
+  const { enc, ct: ciphertext } = sealed;
   const out = new Uint8Array(enc.byteLength + ciphertext.byteLength);
   out.set(new Uint8Array(enc), 0);
   out.set(new Uint8Array(ciphertext), enc.byteLength);

@@ -1,15 +1,37 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { toHex } from "viem";
+import { type Address, toHex } from "viem";
 
+import { deployCredentialGuardians } from "../../scripts/lib/deploy.ts";
 import { generateHpkeKeyPair } from "../../sdk/index.ts";
-import { type GuardianFixture, ONE_ETH, attest, deploySystem, toBytes32 } from "../helpers/system.ts";
+import { type GuardianFixture, ONE_ETH, attest, deploySystem, registerGuardian, replayFromChain, signAttestation, toBytes32 } from "../helpers/system.ts";
 
 const connection = await network.create();
-const { networkHelpers } = connection;
+const { ethers, networkHelpers } = connection;
+const DAY = 24 * 3600;
 
 async function fixture() {
   return deploySystem(connection, { guardians: 2 });
+}
+
+/** A deployment whose governance (admin) is not the deployer, with one registered guardian g1. */
+async function governedFixture() {
+  const [deployer, governance, attester, prover, slasher, newTreasury, g1signer] = await ethers.getSigners();
+  const { registry, deployment } = await deployCredentialGuardians(ethers, deployer, {
+    network: connection.networkName,
+    admin: governance.address,
+    attesters: [attester.address],
+  });
+  const g1: GuardianFixture = { name: "g1", signer: g1signer, address: g1signer.address as Address, hpke: await generateHpkeKeyPair(), assignments: new Map() };
+  await registerGuardian({ registry, attester, chainId: BigInt(deployment.chainId) }, g1);
+  return { registry, deployer, governance, prover, slasher, newTreasury, g1 };
+}
+
+/** The audit log still replays to its on-chain head: every registry change above was folded in. */
+async function expectAudited(sys: Awaited<ReturnType<typeof fixture>>) {
+  const replay = await replayFromChain(sys);
+  expect(replay.head + "00".repeat(8)).to.equal(await sys.coordinator.auditHead());
+  expect(replay.length).to.equal(await sys.coordinator.auditLength());
 }
 
 describe("GuardianRegistry", function () {
@@ -24,6 +46,14 @@ describe("GuardianRegistry", function () {
       .withArgs(newcomer.address, ONE_ETH, ONE_ETH);
     const view = await sys.registry.guardian(newcomer.address);
     expect([view.registered, view.stake, view.eligible]).to.deep.equal([true, ONE_ETH, false]); // not attested yet
+    expect([view.region, view.provider]).to.deep.equal([toBytes32("us"), toBytes32("aws")]);
+    expect(await sys.registry.guardianTags(newcomer.address)).to.deep.equal([toBytes32("us"), toBytes32("aws")]);
+    expect(await sys.registry.guardianTags(sys.carol.address)).to.deep.equal([toBytes32(""), toBytes32("")]);
+    // Enumerable in registration order: the fixture's g1 and g2, then the newcomer.
+    expect(await sys.registry.guardianCount()).to.equal(3n);
+    const listed = await Promise.all([0, 1, 2].map((i) => sys.registry.guardianAt(i)));
+    expect(listed).to.deep.equal([sys.guardians[0].address, sys.guardians[1].address, newcomer.address]);
+    await expect(sys.registry.guardianAt(3)).to.be.revertedWithCustomError(sys.registry, "GuardianIndexOutOfRange").withArgs(3n, 3n);
     await expect(sys.registry.connect(newcomer).register(key, "", toBytes32(""), toBytes32(""), 1))
       .to.be.revertedWithCustomError(sys.registry, "GuardianAlreadyRegistered");
     await expect(sys.registry.connect(sys.carol).register(toHex(new Uint8Array(32)), "", toBytes32(""), toBytes32(""), 1))
@@ -53,18 +83,109 @@ describe("GuardianRegistry", function () {
     expect(await sys.registry.isEligible(g.address)).to.equal(false);
   });
 
-  it("releases unbonding stake only after the delay, and only once", async function () {
+  it("a revocation invalidates every attestation signed before it; one signed after it with the new nonce is accepted", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const g: GuardianFixture = sys.guardians[0];
+    const renewal = await signAttestation(sys, g); // signed, not yet submitted
+    await expect(sys.registry.connect(sys.attester).revokeAttestation(g.address))
+      .to.emit(sys.registry, "GuardianAttestationRevoked")
+      .withArgs(g.address, sys.attester.address);
+    expect((await sys.registry.guardian(g.address)).attestationNonce).to.equal(renewal.attestation.nonce + 1n);
+    await expect(sys.registry.attest(renewal.attestation, renewal.signature))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianAttestationBadNonce")
+      .withArgs(g.address, renewal.attestation.nonce + 1n, renewal.attestation.nonce);
+    expect(await sys.registry.isEligible(g.address)).to.equal(false);
+    const fresh = await signAttestation(sys, g);
+    expect(fresh.attestation.nonce).to.equal(renewal.attestation.nonce + 1n);
+    await expect(sys.registry.attest(fresh.attestation, fresh.signature)).to.emit(sys.registry, "GuardianAttested");
+    expect(await sys.registry.isEligible(g.address)).to.equal(true);
+    await expectAudited(sys);
+  });
+
+  it("releases unbonding stake only after the delay, and only once; a guardian with stake unbonding is not eligible", async function () {
     const sys = await networkHelpers.loadFixture(fixture);
     const g = sys.guardians[0];
-    await expect(sys.registry.connect(g.signer).startUnbonding(2n * ONE_ETH))
+    await sys.registry.connect(g.signer).stake({ value: ONE_ETH });
+    await expect(sys.registry.connect(g.signer).startUnbonding(3n * ONE_ETH))
       .to.be.revertedWithCustomError(sys.registry, "GuardianInsufficientStake")
-      .withArgs(g.address, ONE_ETH, 2n * ONE_ETH);
+      .withArgs(g.address, 2n * ONE_ETH, 3n * ONE_ETH);
     await sys.registry.connect(g.signer).startUnbonding(ONE_ETH / 2n);
-    expect(await sys.registry.isEligible(g.address)).to.equal(false); // below minStake now
+    // Still 1.5 ETH staked (≥ minStake) and attested, but unbonding: it is leaving, so no new committee may name it.
+    const view = await sys.registry.guardian(g.address);
+    expect([view.stake, view.unbonding, view.eligible]).to.deep.equal([(3n * ONE_ETH) / 2n, ONE_ETH / 2n, false]);
+    await expect(sys.registry.requireEligibleCommittee([g.address, sys.guardians[1].address]))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianNotEligible")
+      .withArgs(g.address);
     await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianUnbondingNotReady");
-    await networkHelpers.time.increase(14 * 24 * 3600);
+    await networkHelpers.time.increase(14 * DAY);
     await expect(sys.registry.connect(g.signer).withdraw()).to.changeEtherBalance(sys.ethers, g.signer, ONE_ETH / 2n);
     await expect(sys.registry.connect(g.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianNothingToWithdraw");
+    expect(await sys.registry.isEligible(g.address)).to.equal(true); // nothing unbonding any more
+  });
+
+  it("keeps stake that backs a committee membership until the stake lock releases it, and slashing still reaches it", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const [g1, g2] = sys.guardians;
+    const lock = await ethers.deployContract("StakeLockMock");
+    const lockAddress = await lock.getAddress();
+    await expect(sys.registry.connect(sys.bob).setStakeLock(lockAddress)).to.be.revertedWithCustomError(sys.registry, "AccessControlUnauthorizedAccount");
+    await expect(sys.registry.setStakeLock(lockAddress))
+      .to.emit(sys.registry, "RegistryParameterChanged")
+      .withArgs(toBytes32("stakeLock"), BigInt(lockAddress));
+    expect(await sys.registry.stakeLock()).to.equal(lockAddress);
+    await expect(sys.registry.setStakeLock(sys.bob.address))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianParameterOutOfRange")
+      .withArgs(toBytes32("stakeLock"), BigInt(sys.bob.address));
+
+    // g1 sits in a committee until a month from now; g2 never was a member (lock 0).
+    const lockedUntil = BigInt((await networkHelpers.time.latest()) + 30 * DAY);
+    await lock.setLockedUntil(g1.address, lockedUntil);
+    for (const g of [g1, g2]) await expect(sys.registry.connect(g.signer).startUnbonding(ONE_ETH)).to.emit(sys.registry, "GuardianUnbondingStarted");
+    await networkHelpers.time.increase(14 * DAY);
+    await expect(sys.registry.connect(g1.signer).withdraw())
+      .to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked")
+      .withArgs(g1.address, lockedUntil);
+    await expect(sys.registry.connect(g2.signer).withdraw()).to.changeEtherBalance(ethers, g2.signer, ONE_ETH);
+
+    // A fault proven meanwhile takes from the locked unbonding funds (the stake itself is all unbonding).
+    await sys.registry.grantRole(await sys.registry.SLASHER_ROLE(), sys.prover.address);
+    await expect(sys.registry.connect(sys.prover).slash(g1.address, ONE_ETH / 2n, sys.prover.address, 2_000))
+      .to.emit(sys.registry, "GuardianSlashed")
+      .withArgs(g1.address, ONE_ETH / 2n, sys.prover.address, ONE_ETH / 10n);
+    const view = await sys.registry.guardian(g1.address);
+    expect([view.stake, view.unbonding]).to.deep.equal([0n, ONE_ETH / 2n]);
+
+    await networkHelpers.time.setNextBlockTimestamp(lockedUntil - 1n);
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked");
+    await networkHelpers.time.setNextBlockTimestamp(lockedUntil);
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.changeEtherBalance(ethers, g1.signer, ONE_ETH / 2n);
+    await expectAudited(sys);
+  });
+
+  it("pays the treasury's part of a slash to the treasury governance chose, which only governance can move", async function () {
+    const { registry, deployer, governance, prover, slasher, newTreasury, g1 } = await networkHelpers.loadFixture(governedFixture);
+    await registry.connect(governance).grantRole(await registry.SLASHER_ROLE(), slasher.address);
+    await registry.connect(slasher).slash(g1.address, ONE_ETH / 2n, prover.address, 2_000);
+    const toTreasury = ONE_ETH / 2n - ONE_ETH / 10n;
+    expect(await registry.claimable(deployer.address)).to.equal(0n);
+    expect(await registry.claimable(governance.address)).to.equal(toTreasury);
+    expect(await registry.claimable(prover.address)).to.equal(ONE_ETH / 10n);
+    expect(await registry.treasury()).to.equal(governance.address);
+
+    await expect(registry.connect(deployer).setTreasury(deployer.address)).to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount");
+    await expect(registry.connect(governance).setTreasury("0x0000000000000000000000000000000000000000"))
+      .to.be.revertedWithCustomError(registry, "GuardianParameterOutOfRange")
+      .withArgs(toBytes32("treasury"), 0n);
+    await expect(registry.connect(governance).setTreasury(newTreasury.address))
+      .to.emit(registry, "RegistryParameterChanged")
+      .withArgs(toBytes32("treasury"), BigInt(newTreasury.address));
+    // What the treasury had not claimed moves with it.
+    expect(await registry.treasury()).to.equal(newTreasury.address);
+    expect(await registry.claimable(governance.address)).to.equal(0n);
+    await expect(registry.connect(governance).claim()).to.be.revertedWithCustomError(registry, "GuardianNothingToWithdraw");
+    await expect(registry.connect(newTreasury).claim()).to.changeEtherBalance(ethers, newTreasury, toTreasury);
+    await expect(registry.connect(prover).claim()).to.changeEtherBalance(ethers, prover, ONE_ETH / 10n);
+    expect(await registry.claimable(newTreasury.address)).to.equal(0n);
   });
 
   it("lets only the coordinator slash, and only governance jail or change bounded parameters", async function () {

@@ -50,10 +50,10 @@ describe("guardian CLI", function () {
     expect(JSON.parse(show.stdout)).to.deep.equal({ operator: out.operator, encryptionKey: out.encryptionKey });
   });
 
-  it("status reports the cursor, pending work and dead letters; a wrong passphrase is refused", async function () {
+  it("status reports the cursor, pending work, dead letters and ignored events; a wrong passphrase is refused", async function () {
     const status = await guardian(["status", "--config", config, "--json"], env);
     expect(status.code, status.stderr).to.equal(0);
-    expect(JSON.parse(status.stdout)).to.deep.equal({ cursor: "none", pending: {}, done: 0, deadLetters: [] });
+    expect(JSON.parse(status.stdout)).to.deep.equal({ cursor: "none", pending: {}, done: 0, deadLetters: [], ignoredEvents: { total: 0, recent: [] } });
     const wrong = await guardian(["status", "--config", config], { CG_KEYSTORE_PASSPHRASE: "not the passphrase" });
     expect(wrong.code).to.equal(1);
     expect(wrong.stderr).to.match(/the passphrase does not open this keystore/);

@@ -67,4 +67,23 @@ describe("guardian configuration, keystores and store", function () {
     expect(() => new Store(join(dir, "g.db"), new Uint8Array(32).fill(4)).getMap(1n)).to.throw(CGError, /does not open with this guardian's key/);
     again.close();
   });
+
+  it("the store records ignored events once, lists the latest first, and forgets those a deep reorg removed", function () {
+    const store = new Store(join(mkdtempSync(join(tmpdir(), "cg-store-")), "g.db"), new Uint8Array(32).fill(5));
+    store.putIgnored({ event: "ShardMapLinked", key: "mapId=3", reason: "DECRYPT_FAILED", detail: "share envelope #1: cannot be opened", blockNumber: 10n });
+    store.putIgnored({ event: "ResetRequested", key: "requestId=7", reason: "INVALID_INPUT", detail: "seal: low-order point", blockNumber: 12n });
+    store.putIgnored({ event: "ResetRequested", key: "requestId=7", reason: "OTHER", blockNumber: 12n }); // recorded once
+    expect(store.isIgnored("ResetRequested", "requestId=7")).to.equal(true);
+    expect(store.isIgnored("ShardMapLinked", "requestId=7")).to.equal(false);
+    const { total, recent } = store.ignoredEvents();
+    expect(total).to.equal(2);
+    expect(recent.map((i) => [i.event, i.key, i.reason, i.blockNumber])).to.deep.equal([
+      ["ResetRequested", "requestId=7", "INVALID_INPUT", 12n],
+      ["ShardMapLinked", "mapId=3", "DECRYPT_FAILED", 10n],
+    ]);
+    store.rollbackAbove(11n);
+    expect(store.isIgnored("ResetRequested", "requestId=7")).to.equal(false);
+    expect(store.ignoredEvents().total).to.equal(1);
+    store.close();
+  });
 });

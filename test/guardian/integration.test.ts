@@ -1,6 +1,8 @@
 import { expect } from "chai";
+import { join } from "node:path";
 import { type Address, type Hex, toHex } from "viem";
 
+import { Store } from "../../guardian/store.ts";
 import { assembleToken, generateHpkeKeyPair, packEntries, prepareShardMap } from "../../sdk/index.ts";
 import { type GuardianNetwork, linkServedAccount, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
@@ -192,6 +194,79 @@ describe("guardian agents as processes against a hardhat node", function () {
     const map = await sys.coordinator.shardMap(mapId);
     expect(map.acknowledged).to.equal(6n); // members 2 and 3 only
     expect(map.status).to.equal(1n); // still pending
+  });
+
+  it("hostile events of every kind are recorded as ignored with their reason; the next request is served, also after a restart", async function () {
+    const { sys } = net;
+    const registry = (await sys.coordinator.getAddress()) as Address;
+    const [g1, g2, g3, g4, g5] = sys.guardians;
+    const hostileMap = async (label: string, committee: typeof sys.guardians, tamper: (p: Awaited<ReturnType<typeof prepareShardMap>>) => Record<string, unknown>) => {
+      const salt = toHex(new TextEncoder().encode(label.padEnd(32, ".")));
+      const accountId = (await sys.coordinator.computeAccountId(sys.carol.address, salt)) as Hex;
+      const prepared = await prepareShardMap({
+        chainId: sys.chainId,
+        shardMapRegistry: registry,
+        accountId,
+        epoch: 1n,
+        threshold: 2,
+        securityPeriod: 3600,
+        members: committee.map((g, k) => ({ operator: g.address, encryptionKey: toHex(g.hpke.publicKey), channelUri: channels[k] })),
+      });
+      const receipt = await (await sys.coordinator.connect(sys.carol).link(salt, "0x0000000000000000000000000000000000000000", { ...prepared.params, ...tamper(prepared) })).wait();
+      return findEvent(sys.coordinator, receipt, "ShardMapLinked").args.mapId as bigint;
+    };
+    // Everything the contract lets through: g1's envelope is 80 random bytes, g2's is empty, g3's is sound.
+    const garbage = await hostileMap("hostile-envelopes", [g1, g2, g3], (p) => ({
+      envelopes: packEntries([toHex(crypto.getRandomValues(new Uint8Array(80))), "0x", p.envelopes[2]]),
+    }));
+    // C_0 is sound (the contract refuses a zero one), C_1 is no field element at all.
+    const malformed = await hostileMap("hostile-commitments", [g4, g5], (p) => ({
+      commitments: (p.params.commitments.slice(0, 2 + 512) + "01".repeat(256)) as Hex,
+    }));
+    // Requester keys that are no X25519 keys, yet 32 non-zero bytes: u = 1, u = p − 1, u = p (≡ 0), all low order.
+    const lowOrder: Hex[] = [toHex(Uint8Array.from([1, ...new Array(31).fill(0)])), `0xec${"ff".repeat(30)}7f`, `0xed${"ff".repeat(30)}7f`];
+    const fee = (await sys.coordinator.parameters()).requestFee;
+    const hostileRequests: bigint[] = [];
+    for (const key of lowOrder) {
+      const receipt = await (await sys.coordinator.connect(sys.bob).requestReset(account.accountId, sys.bob.address, key, { value: fee })).wait();
+      hostileRequests.push(findEvent(sys.coordinator, receipt, "ResetRequested").args.requestId);
+    }
+    const legitimate = await request(sys.carol.address as Address);
+    expect((await waitForFragments(legitimate.requestId, 5)).length).to.equal(5);
+    for (const id of hostileRequests) expect(inbox.fragments(id)).to.deep.equal([]);
+
+    const ignoredBy = (k: number) => {
+      const a = net.agents[k];
+      const store = new Store(join(a.dataDir, "guardian.db"), a.guardian.hpke.privateKey);
+      try {
+        return store.ignoredEvents(100).recent.map((i) => `${i.event} ${i.key} ${i.reason}`);
+      } finally {
+        store.close();
+      }
+    };
+    const requestsIgnored = hostileRequests.map((id) => `ResetRequested requestId=${id} INVALID_INPUT`);
+    expect(ignoredBy(0)).to.include.members([...requestsIgnored, `ShardMapLinked mapId=${garbage} DECRYPT_FAILED`]);
+    expect(ignoredBy(1)).to.include.members([...requestsIgnored, `ShardMapLinked mapId=${garbage} INVALID_INPUT`]);
+    expect(ignoredBy(2)).to.include.members(requestsIgnored);
+    expect(ignoredBy(2).some((i) => i.includes(`mapId=${garbage} `))).to.equal(false); // g3's envelope was sound
+    for (const k of [3, 4]) expect(ignoredBy(k)).to.include.members([...requestsIgnored, `ShardMapLinked mapId=${malformed} INVALID_ENCODING`]);
+    const line = await waitForLog(net.agents[0], `"requestId":"${hostileRequests[0]}"`, 5_000);
+    expect(line).to.include("chain event ignored").and.to.include('"reason":"INVALID_INPUT"').and.to.include("low-order point");
+    const metrics = await (await fetch(`http://127.0.0.1:${net.agents[0].httpPort}/metrics`)).text();
+    expect(metrics).to.include('cg_guardian_events_ignored_total{event="ResetRequested",reason="INVALID_INPUT"} 3');
+
+    // After a restart that rescans every block, g1 handles none of them again and still serves the next request.
+    const agent = net.agents[0];
+    const before = ignoredBy(0).length;
+    await stopAgent(agent);
+    const from = agent.logs.length;
+    startAgent(agent, { CG_REORG_WINDOW: "10000" });
+    await waitForLog(agent, "guardian started", 30_000, from);
+    const next = await request(sys.carol.address as Address);
+    await waitForFragments(next.requestId, 5);
+    expect(inbox.fragments(next.requestId).filter((f) => f.startsWith(`cg1.${next.requestId}.1.`))).to.have.length(1);
+    expect(agent.logs.slice(from).filter((l) => l.includes("chain event ignored") || l.includes("shard map refused"))).to.deep.equal([]);
+    expect(ignoredBy(0)).to.have.length(before);
   });
 
   it("exposes health and Prometheus metrics on loopback and keeps secrets out of its logs", async function () {

@@ -83,6 +83,13 @@ export async function registerGuardian(
 }
 
 export async function attest(sys: { registry: any; attester: HardhatEthersSigner; chainId: bigint }, g: GuardianFixture, expiresIn = 365 * 24 * 3600) {
+  const { attestation, signature } = await signAttestation(sys, g, expiresIn);
+  await (await sys.registry.attest(attestation, signature)).wait();
+  return { attestation, signature };
+}
+
+/** The attester signs `g`'s attestation with its current nonce, without submitting it. */
+export async function signAttestation(sys: { registry: any; attester: HardhatEthersSigner; chainId: bigint }, g: GuardianFixture, expiresIn = 365 * 24 * 3600) {
   const view = await sys.registry.guardian(g.address);
   const block = await sys.attester.provider!.getBlock("latest");
   const attestation = {
@@ -94,7 +101,6 @@ export async function attest(sys: { registry: any; attester: HardhatEthersSigner
   };
   const types = { GuardianAttestation: [...ATTESTATION_TYPES.GuardianAttestation] };
   const signature = await sys.attester.signTypedData(attestationDomain(Number(sys.chainId), (await sys.registry.getAddress()) as Address), types, attestation);
-  await (await sys.registry.attest(attestation, signature)).wait();
   return { attestation, signature };
 }
 

@@ -64,6 +64,18 @@ describe("sdk/crypto/hpke", function () {
   it("refuses keys of the wrong size with a message naming the size", async function () {
     await expectCode(sealFragment(new Uint8Array(31), { chainId: 1n, coordinator, requestId: 1n, index: 1 }, deal(2, 2).commitments[0] as never), "INVALID_INPUT");
   });
+
+  it("refuses to seal to a low-order X25519 key (RFC 9180 §7.1.4) with INVALID_INPUT", async function () {
+    const p = (1n << 255n) - 19n;
+    const littleEndian = (u: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((u >> BigInt(8 * i)) & 0xffn));
+    const d = deal(2, 2);
+    const sigma = computePartial(d.shares[0], toBytes(message(1))).sigma;
+    for (const u of [1n, p - 1n, p, p + 1n]) {
+      const sealing = sealFragment(littleEndian(u), { chainId: 1n, coordinator, requestId: 1n, index: 1 }, sigma);
+      await expectCode(sealing, "INVALID_INPUT");
+      await sealing.catch((e: Error) => expect(e.message).to.include("low-order point"));
+    }
+  });
 });
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
