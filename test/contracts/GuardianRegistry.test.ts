@@ -14,6 +14,10 @@ async function fixture() {
   return deploySystem(connection, { guardians: 2 });
 }
 
+async function fourGuardians() {
+  return deploySystem(connection, { guardians: 4 });
+}
+
 /** A deployment whose governance (admin) is not the deployer, with one registered guardian g1. */
 async function governedFixture() {
   const [deployer, governance, attester, prover, slasher, newTreasury, g1signer] = await ethers.getSigners();
@@ -124,27 +128,23 @@ describe("GuardianRegistry", function () {
   });
 
   it("keeps stake that backs a committee membership until the stake lock releases it, and slashing still reaches it", async function () {
-    const sys = await networkHelpers.loadFixture(fixture);
-    const [g1, g2] = sys.guardians;
-    const lock = await ethers.deployContract("StakeLockMock");
-    const lockAddress = await lock.getAddress();
-    await expect(sys.registry.connect(sys.bob).setStakeLock(lockAddress)).to.be.revertedWithCustomError(sys.registry, "AccessControlUnauthorizedAccount");
-    await expect(sys.registry.setStakeLock(lockAddress))
-      .to.emit(sys.registry, "RegistryParameterChanged")
-      .withArgs(toBytes32("stakeLock"), BigInt(lockAddress));
-    expect(await sys.registry.stakeLock()).to.equal(lockAddress);
+    const sys = await networkHelpers.loadFixture(fourGuardians);
+    const [g1, g2, g3, g4] = sys.guardians;
+    // The deployment wires the committee registry as the stake lock, once and for all.
+    const committees = await sys.committees.getAddress();
+    expect(await sys.registry.stakeLock()).to.equal(committees);
     await expect(sys.registry.setStakeLock(sys.bob.address))
       .to.be.revertedWithCustomError(sys.registry, "GuardianParameterOutOfRange")
       .withArgs(toBytes32("stakeLock"), BigInt(sys.bob.address));
 
-    // g1 sits in a committee until a month from now; g2 never was a member (lock 0).
-    const lockedUntil = BigInt((await networkHelpers.time.latest()) + 30 * DAY);
-    await lock.setLockedUntil(g1.address, lockedUntil);
+    // g1 sits in a forming committee; g2 never was a member (lock 0).
+    const receipt = await (await sys.committees.propose([g1.address, g3.address, g4.address], 2)).wait();
+    const committeeId = receipt.logs.map((l: any) => sys.committees.interface.parseLog(l)).find((e: any) => e?.name === "CommitteeProposed").args.committeeId;
+    const forever = 2n ** 64n - 1n;
+    expect(await sys.committees.stakeLockedUntil(g1.address)).to.equal(forever);
     for (const g of [g1, g2]) await expect(sys.registry.connect(g.signer).startUnbonding(ONE_ETH)).to.emit(sys.registry, "GuardianUnbondingStarted");
     await networkHelpers.time.increase(14 * DAY);
-    await expect(sys.registry.connect(g1.signer).withdraw())
-      .to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked")
-      .withArgs(g1.address, lockedUntil);
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked").withArgs(g1.address, forever);
     await expect(sys.registry.connect(g2.signer).withdraw()).to.changeEtherBalance(ethers, g2.signer, ONE_ETH);
 
     // A fault proven meanwhile takes from the locked unbonding funds (the stake itself is all unbonding).
@@ -155,9 +155,10 @@ describe("GuardianRegistry", function () {
     const view = await sys.registry.guardian(g1.address);
     expect([view.stake, view.unbonding]).to.deep.equal([0n, ONE_ETH / 2n]);
 
-    await networkHelpers.time.setNextBlockTimestamp(lockedUntil - 1n);
-    await expect(sys.registry.connect(g1.signer).withdraw()).to.be.revertedWithCustomError(sys.registry, "GuardianStakeLocked");
-    await networkHelpers.time.setNextBlockTimestamp(lockedUntil);
+    // The formation failed long ago (nobody dealt); once anyone records it, the lock is released and the
+    // withdrawal goes through.
+    await (await sys.committees.expire(committeeId, 1)).wait();
+    expect(await sys.committees.stakeLockedUntil(g1.address)).to.be.lessThan(forever);
     await expect(sys.registry.connect(g1.signer).withdraw()).to.changeEtherBalance(ethers, g1.signer, ONE_ETH / 2n);
     await expectAudited(sys);
   });
