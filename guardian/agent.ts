@@ -45,6 +45,7 @@ import { resetMessage } from "../sdk/encoding/messages.ts";
 import { decodeCommitments, openAssignment, possessionProof, unpackEntries } from "../sdk/protocol/shardMap.ts";
 import { servePartial } from "../sdk/protocol/reset.ts";
 import { type Channel, type ChannelKind, type Delivery, channelKind } from "./channels/channel.ts";
+import { COMMITTEE_EVENTS, CommitteeWork } from "./committees.ts";
 import type { GuardianConfig } from "./config.ts";
 import { classifyHandlerFailure } from "./core/failures.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
@@ -53,8 +54,9 @@ import type { OutboxJob, Store } from "./store.ts";
 
 const LINKED = getAbiItem({ abi: resetCoordinatorAbi, name: "ShardMapLinked" });
 const REQUESTED = getAbiItem({ abi: resetCoordinatorAbi, name: "ResetRequested" });
-/** Every event the agent reads; each needs an entry in `#handlers` (the type checker insists). */
-const EVENTS = [LINKED, REQUESTED] as const;
+/** Every event the agent reads (the coordinator's and the committee registry's); each needs an entry in `#handlers`
+ *  (the type checker insists). */
+const EVENTS = [LINKED, REQUESTED, ...COMMITTEE_EVENTS] as const;
 type EventName = (typeof EVENTS)[number]["name"];
 const MAX_LOG_RANGE = 2_000n;
 const SHARD_MAP_PENDING = 1;
@@ -114,11 +116,8 @@ export class GuardianAgent {
   #head = 0n;
   #firstPass = true;
   #chainErrorStreak = 0;
-
-  readonly #handlers: Record<EventName, EventHandler> = {
-    ShardMapLinked: { subject: (a) => ({ mapId: String(a.mapId) }), run: (a, block) => this.#onLinked(a, block) },
-    ResetRequested: { subject: (a) => ({ requestId: String(a.requestId) }), run: (a, block) => this.#onRequested(a, block) },
-  };
+  #committees?: CommitteeWork;
+  #handlers!: Record<EventName, EventHandler>;
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
@@ -138,6 +137,18 @@ export class GuardianAgent {
     this.#chain = chainFor(chainId, config.rpcUrl);
     this.#public = createPublicClient({ chain: this.#chain, transport: http(config.rpcUrl, { retryCount: 2 }), pollingInterval: config.pollIntervalMs }) as PublicClient;
     this.#wallet = createWalletClient({ chain: this.#chain, account: this.#d.operator, transport: http(config.rpcUrl, { retryCount: 2 }) });
+    this.#committees = new CommitteeWork({
+      ...this.#d,
+      publicClient: this.#public,
+      wallet: this.#wallet,
+      chain: this.#chain,
+      wake: () => this.#wakeAll(),
+    });
+    this.#handlers = {
+      ShardMapLinked: { subject: (a) => ({ mapId: String(a.mapId) }), run: (a, block) => this.#onLinked(a, block) },
+      ResetRequested: { subject: (a) => ({ requestId: String(a.requestId) }), run: (a, block) => this.#onRequested(a, block) },
+      ...this.#committees.handlers(),
+    };
     const httpPort = await this.#startHttp();
     this.#running = true;
     // Deliveries never wait behind a transaction receipt: they have their own loop.
@@ -198,7 +209,7 @@ export class GuardianAgent {
     }
     while (this.#running && safe > cursor) {
       const to = minBig(safe, cursor + MAX_LOG_RANGE);
-      const logs = await client.getLogs({ address: config.coordinator, events: EVENTS, fromBlock: cursor + 1n, toBlock: to });
+      const logs = await client.getLogs({ address: [config.coordinator, config.committees], events: EVENTS, fromBlock: cursor + 1n, toBlock: to });
       for (const entry of logs) {
         if (entry.removed) continue;
         const handler = this.#handlers[entry.eventName];
@@ -214,6 +225,7 @@ export class GuardianAgent {
       store.setCursor(to, block.hash!);
       cursor = to;
     }
+    await this.#committees!.tick();
     metrics.cursorBlock.set(Number(cursor));
     metrics.cursorLag.set(Number(this.#head - cursor));
   }
@@ -396,6 +408,7 @@ export class GuardianAgent {
   async #drainTransactions(): Promise<void> {
     await this.#drainAcks();
     await this.#drainCommits();
+    await this.#committees!.drain(() => this.#running, (job, e, permanent) => this.#fail(job, e, permanent));
   }
 
   #backoff(attempts: number): number {
@@ -546,7 +559,7 @@ export class GuardianAgent {
 
   #updateOutboxMetrics(): void {
     const { pending, dead } = this.#d.store.counts();
-    for (const kind of ["acknowledge", "deliver", "commit"]) this.#d.metrics.outboxPending.set({ kind }, pending[kind] ?? 0);
+    for (const kind of ["acknowledge", "deliver", "commit", "committee"]) this.#d.metrics.outboxPending.set({ kind }, pending[kind] ?? 0);
     this.#d.metrics.deadLetters.set(dead);
   }
 

@@ -19,6 +19,12 @@ export function createMetrics() {
     deliveries: new Counter({ name: "cg_guardian_deliveries_total", help: "Fragment deliveries by channel and outcome", labelNames: ["channel", "outcome"], registers: [registry] }),
     commits: new Counter({ name: "cg_guardian_commits_total", help: "Share commits sent on-chain", labelNames: ["outcome"], registers: [registry] }),
     acknowledgements: new Counter({ name: "cg_guardian_acknowledgements_total", help: "Shard map acknowledgements", labelNames: ["outcome"], registers: [registry] }),
+    committeeTransactions: new Counter({
+      name: "cg_guardian_committee_transactions_total",
+      help: "Committee round transactions (deal, complain, answer, prove, finalize, acknowledge, expire) by outcome",
+      labelNames: ["action", "outcome"],
+      registers: [registry],
+    }),
     chainErrors: new Counter({ name: "cg_guardian_chain_errors_total", help: "RPC errors (retried)", registers: [registry] }),
     outboxPending: new Gauge({ name: "cg_guardian_outbox_pending", help: "Pending outbox jobs", labelNames: ["kind"], registers: [registry] }),
     deadLetters: new Gauge({ name: "cg_guardian_dead_letters", help: "Jobs that failed too often", registers: [registry] }),

@@ -31,10 +31,18 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE ignored_events (
      event TEXT NOT NULL, key TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT,
      block_number INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (event, key));`,
+  // Committee rounds this guardian takes part in (their state machine, sealed: it holds dealt and received
+  // sub-shares), and its shares of active committee epochs (sealed).
+  `CREATE TABLE committee_rounds (
+     committee_id TEXT NOT NULL, epoch INTEGER NOT NULL, phase TEXT NOT NULL, state_sealed BLOB NOT NULL,
+     block_number INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (committee_id, epoch));
+   CREATE TABLE committee_shares (
+     committee_id TEXT NOT NULL, epoch INTEGER NOT NULL, slot INTEGER NOT NULL, share_sealed BLOB NOT NULL,
+     commitments TEXT NOT NULL, PRIMARY KEY (committee_id, epoch));`,
 ];
 
 export type MapStatus = "assigned" | "acknowledged" | "refused";
-export type OutboxKind = "acknowledge" | "deliver" | "commit";
+export type OutboxKind = "acknowledge" | "deliver" | "commit" | "committee";
 export type OutboxStatus = "pending" | "done" | "dead";
 
 export interface MapRow {
@@ -214,6 +222,49 @@ export class Store {
       this.db.prepare("DELETE FROM requests WHERE block_number > ? AND state = 'ignored'").run(block);
       this.db.prepare("DELETE FROM ignored_events WHERE block_number > ?").run(block);
     });
+  }
+
+  // ── committees ──
+
+  getRound<T>(committeeId: string, epoch: number): T | undefined {
+    const row = this.db.prepare("SELECT state_sealed FROM committee_rounds WHERE committee_id = ? AND epoch = ?").get(committeeId, epoch) as
+      | { state_sealed: Uint8Array }
+      | undefined;
+    return row ? (JSON.parse(new TextDecoder().decode(this.open(row.state_sealed))) as T) : undefined;
+  }
+
+  putRound(state: { committeeId: string; epoch: number; phase: string }, blockNumber: bigint): void {
+    this.db
+      .prepare(
+        `INSERT INTO committee_rounds (committee_id, epoch, phase, state_sealed, block_number, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(committee_id, epoch) DO UPDATE SET phase = excluded.phase, state_sealed = excluded.state_sealed, updated_at = excluded.updated_at`,
+      )
+      .run(state.committeeId, state.epoch, state.phase, this.seal(JSON.stringify(state)), blockNumber, Date.now());
+  }
+
+  /** Rounds still running (dealing or acknowledging), oldest first. */
+  openRounds(): { committeeId: string; epoch: number }[] {
+    const rows = this.db
+      .prepare("SELECT committee_id, epoch FROM committee_rounds WHERE phase IN ('dealing', 'acknowledging') ORDER BY block_number")
+      .all() as { committee_id: string; epoch: number }[];
+    return rows.map((r) => ({ committeeId: r.committee_id, epoch: Number(r.epoch) }));
+  }
+
+  putCommitteeShare(committeeId: string, epoch: number, slot: number, share: bigint, commitments: string): void {
+    this.db
+      .prepare("INSERT INTO committee_shares (committee_id, epoch, slot, share_sealed, commitments) VALUES (?, ?, ?, ?, ?) ON CONFLICT(committee_id, epoch) DO NOTHING")
+      .run(committeeId, epoch, slot, this.seal(share.toString()), commitments);
+  }
+
+  getCommitteeShare(committeeId: string, epoch: number): { slot: number; share: bigint; commitments: string } | undefined {
+    const row = this.db.prepare("SELECT * FROM committee_shares WHERE committee_id = ? AND epoch = ?").get(committeeId, epoch) as Record<string, any> | undefined;
+    if (!row) return undefined;
+    return { slot: Number(row.slot), share: BigInt(new TextDecoder().decode(this.open(row.share_sealed))), commitments: row.commitments };
+  }
+
+  /** Erases the share of a retired epoch (PROTOCOL.md §4.4). */
+  deleteCommitteeShare(committeeId: string, epoch: number): void {
+    this.db.prepare("DELETE FROM committee_shares WHERE committee_id = ? AND epoch = ?").run(committeeId, epoch);
   }
 
   // ── ignored events ──
