@@ -230,7 +230,7 @@ export function finalizeDealings(state: RoundState, dealt: number, disqualified:
     if (dealt & bit && !(disqualified & bit) && !(complained & bit)) qualified.push(s);
   }
   const needed = state.sourceEpoch === 0 ? qualified : qualified.slice(0, state.threshold);
-  const width = Math.max(0, ...Object.keys(state.received).map(Number), ...needed);
+  const width = Math.max(0, ...needed);
   return Array.from({ length: width }, (_, k) => (needed.includes(k + 1) ? state.received[k + 1]?.commitments : undefined) ?? "0x");
 }
 
