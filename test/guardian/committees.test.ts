@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import { join } from "node:path";
-import { type Hex, hexToBytes, keccak256 } from "viem";
+import { type Hex, hexToBytes, keccak256, toHex } from "viem";
 
 import { Store } from "../../guardian/store.ts";
-import { G2, combine, committeePublicShare, computePartial, decodeCommitments, verifyPartial, verifyToken } from "../../sdk/index.ts";
+import { G2, combine, committeePublicShare, computePartial, deal, decodeCommitments, verifyPartial, verifyToken } from "../../sdk/index.ts";
+import { commitmentsHexOf as commitmentsHex } from "../helpers/committees.ts";
 import { type AgentProcess, type GuardianNetwork, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
 import { ONE_ETH, findEvent } from "../helpers/system.ts";
@@ -206,6 +207,38 @@ describe("guardian agents run committee rounds as processes against a hardhat no
     expect((await committees().committee(committeeId)).status).to.equal(STATUS.Active);
     startAgent(silent, {});
     await waitForLog(silent, "guardian started", 60_000);
+  });
+
+  it("hostile dealings (malformed commitments, sealed sub-shares that do not open) draw complaints and slashes; a false complaint against an honest agent is answered and costs it nothing", async function () {
+    const { sys } = net;
+    const [g1, , g3, , g5, g6, g7] = sys.guardians;
+    // g6 and g7 are driven by hand: their agents are stopped.
+    await Promise.all([stopAgent(net.agents[5]), stopAgent(net.agents[6])]);
+    const g1Stake = (await sys.registry.guardian(g1.address)).stake;
+    const receipt = await (await committees().connect(sys.alice).propose([g1, g3, g5, g6, g7].map((g) => g.address), 3)).wait();
+    const id: bigint = findEvent(committees(), receipt, "CommitteeProposed").args.committeeId;
+    const random = (n: number) => toHex(crypto.getRandomValues(new Uint8Array(n)));
+    await (await committees().connect(g6.signer).deal(id, 1, 4, random(3 * 256), random(5 * 80))).wait();
+    const honest = deal(5, 3);
+    await (await committees().connect(g7.signer).deal(id, 1, 5, commitmentsHex(honest.commitments), random(5 * 80))).wait();
+    await until("the agents' dealings", async () => Number((await committees().round(id, 1n)).dealt) === 0b11111);
+    await (await committees().connect(g6.signer).complain(id, 1, 1, 4)).wait(); // false: g1's sub-share is fine
+    await until("the agents' complaints against slots 4 and 5", async () => {
+      const [c4, c5] = await Promise.all([committees().complaints(id, 1, 4), committees().complaints(id, 1, 5)]);
+      return Number(c4) === 0b00111 && Number(c5) === 0b00111;
+    });
+    await until("g1's answer", async () => Number(await committees().complaints(id, 1, 1)) === 0);
+    const answered = (await committees().queryFilter(committees().filters.CommitteeComplaintAnswered(id, 1n))) as any[];
+    expect(answered.map((e) => [Number(e.args.dealer), Number(e.args.recipient), e.args.valid])).to.deep.equal([[1, 4, true]]);
+    await passDeadline((await committees().round(id, 1n)).answerDeadline);
+    await until("finalization", async () => (await committees().round(id, 1n)).phase === PHASE.Acknowledging);
+    const faults = (await committees().queryFilter(committees().filters.CommitteeFaultProven(id))) as any[];
+    expect(faults.map((f) => [Number(f.args.slot), Number(f.args.fault)]).sort()).to.deep.equal([[4, 1], [5, 1]]);
+    expect((await sys.registry.guardian(g1.address)).stake).to.equal(g1Stake);
+    expect(Number((await committees().round(id, 1n)).disqualified)).to.equal(0b11000);
+    await until("the agents' acknowledgements", async () => Number((await committees().round(id, 1n)).acknowledged) === 0b00111);
+    for (const a of [net.agents[5], net.agents[6]]) startAgent(a, {});
+    await Promise.all([5, 6].map((k) => waitForLog(net.agents[k], "guardian started", 60_000)));
   });
 });
 
