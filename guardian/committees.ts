@@ -90,8 +90,10 @@ export class CommitteeWork {
       CommitteeHandoverStarted: {
         subject,
         run: async (a: Args, b: bigint) => {
-          // The dealers are the source epoch's members, read as of the event's block (the source was active then).
-          const dealers = await this.#membersAt(a.committeeId, a.sourceEpoch, b);
+          // The dealers are the source epoch's members: known from this guardian's own round of that epoch, or
+          // else read as of the event's block (the source epoch was active then).
+          const source = this.#d.store.getRound<RoundState>(String(a.committeeId), Number(a.sourceEpoch));
+          const dealers = source?.recipients ?? (await this.#membersAt(a.committeeId, a.sourceEpoch, b));
           return this.#onOpened(a.committeeId, a.epoch, Number(a.threshold), a.sourceEpoch, dealers, [...a.members], b);
         },
       },
