@@ -48,6 +48,12 @@ function envParameters(): Partial<DeployParameters> {
   set("slashAmount", eth("CG_SLASH_AMOUNT_ETH"));
   set("proverRewardBps", num("CG_PROVER_REWARD_BPS"));
   set("hookGasLimit", num("CG_HOOK_GAS_LIMIT"));
+  set("dealWindow", num("CG_DEAL_WINDOW"));
+  set("complaintWindow", num("CG_COMPLAINT_WINDOW"));
+  set("answerWindow", num("CG_ANSWER_WINDOW"));
+  set("ackWindow", num("CG_ACK_WINDOW"));
+  set("maxEpochAge", num("CG_MAX_EPOCH_AGE"));
+  set("releaseDelay", num("CG_RELEASE_DELAY"));
   return out;
 }
 
@@ -68,6 +74,7 @@ mkdirSync(dir, { recursive: true });
 const file = join(dir, `${connection.networkName}.json`);
 writeFileSync(file, JSON.stringify(deployment, null, 2) + "\n");
 console.log(`deploy: GuardianRegistry ${deployment.contracts.GuardianRegistry}`);
+console.log(`deploy: CommitteeRegistry ${deployment.contracts.CommitteeRegistry} (libraries CommitteeCrypto ${deployment.contracts.CommitteeCrypto}, CommitteeSelection ${deployment.contracts.CommitteeSelection})`);
 console.log(`deploy: ResetCoordinator ${deployment.contracts.ResetCoordinator} (also the shard map registry and audit log)`);
 console.log(`deploy: wrote ${file}`);
 await connection.close();

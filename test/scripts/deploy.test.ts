@@ -20,21 +20,25 @@ describe("scripts/deploy.ts against a hardhat node on loopback", function () {
   it("deploys, wires and writes deployments/<network>.json", async function () {
     const dir = mkdtempSync(join(tmpdir(), "cg-deploy-"));
     const { code, output } = await completion(
-      hardhat(["run", "scripts/deploy.ts", "--network", "localhost"], { CG_LOCALHOST_URL: node.url, CG_DEPLOYMENTS_DIR: dir, CG_MAX_OPEN_REQUESTS: "5" }),
+      hardhat(["run", "scripts/deploy.ts", "--network", "localhost"], { CG_LOCALHOST_URL: node.url, CG_DEPLOYMENTS_DIR: dir, CG_MAX_OPEN_REQUESTS: "5", CG_DEAL_WINDOW: "120" }),
     );
     expect(code, output).to.equal(0);
     const deployment = JSON.parse(readFileSync(join(dir, "localhost.json"), "utf8"));
     expect(deployment.chainId).to.equal(31337);
     expect(deployment.network).to.equal("localhost");
     expect(deployment.parameters.maxOpenRequests).to.equal(5);
+    expect(deployment.parameters.dealWindow).to.equal(120);
     expect(deployment.deploymentBlock).to.be.a("number");
-    for (const address of [deployment.contracts.GuardianRegistry, deployment.contracts.ResetCoordinator]) {
+    for (const address of [deployment.contracts.GuardianRegistry, deployment.contracts.ResetCoordinator, deployment.contracts.CommitteeRegistry, deployment.contracts.CommitteeCrypto, deployment.contracts.CommitteeSelection]) {
       const code = await rpc<string>(node.url, "eth_getCode", [address, "latest"]);
       expect(code.length).to.be.greaterThan(1000);
     }
     // The registry answers with the coordinator it was wired to (selector of coordinator()).
     const wired = await rpc<string>(node.url, "eth_call", [{ to: deployment.contracts.GuardianRegistry, data: "0x0a009097" }, "latest"]);
     expect("0x" + wired.slice(26)).to.equal(deployment.contracts.ResetCoordinator.toLowerCase());
+    // …and with the committee registry as its stake lock (selector of stakeLock()).
+    const lock = await rpc<string>(node.url, "eth_call", [{ to: deployment.contracts.GuardianRegistry, data: "0xa0e27510" }, "latest"]);
+    expect("0x" + lock.slice(26)).to.equal(deployment.contracts.CommitteeRegistry.toLowerCase());
   });
 
   it("refuses a malformed parameter with a message that names it", async function () {
