@@ -297,23 +297,21 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     function expire(uint256 committeeId, uint256 epoch) external nonReentrant {
         Round storage r = _rounds[committeeId][epoch];
         RoundPhase phase = r.phase;
-        uint64 deadline;
-        RoundFailure reason;
-        if (phase == RoundPhase.Dealing) {
-            deadline = _answerDeadline(r) + r.ackWindow;
-            reason = RoundFailure.NotFinalizedInTime;
-        } else if (phase == RoundPhase.Acknowledging) {
-            deadline = _ackDeadline(r);
-            reason = RoundFailure.NotAcknowledgedInTime;
-        } else {
+        if (phase != RoundPhase.Dealing && phase != RoundPhase.Acknowledging) {
             if (phase == RoundPhase.None) revert CommitteeUnknown(committeeId);
             revert CommitteeWrongPhase(committeeId, epoch, phase);
         }
+        uint64 deadline = _expiresAt(r);
         if (block.timestamp <= deadline) revert CommitteeTooEarly(committeeId, epoch, deadline);
         if (phase == RoundPhase.Dealing && r.complained != 0) {
             _settleComplaints(committeeId, epoch, r, _committees[committeeId].size);
         }
-        _fail(committeeId, epoch, r, reason);
+        _fail(
+            committeeId,
+            epoch,
+            r,
+            phase == RoundPhase.Dealing ? RoundFailure.NotFinalizedInTime : RoundFailure.NotAcknowledgedInTime
+        );
     }
 
     // ───────────────────────────── handover (§4) ─────────────────────────────
@@ -450,6 +448,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             answerDeadline: _answerDeadline(r),
             finalizedAt: r.finalizedAt,
             ackDeadline: r.finalizedAt == 0 ? 0 : _ackDeadline(r),
+            expiresAt: r.phase == RoundPhase.Dealing || r.phase == RoundPhase.Acknowledging ? _expiresAt(r) : 0,
             dealt: r.dealt,
             disqualified: r.disqualified,
             complained: r.complained,
@@ -796,6 +795,12 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
 
     function _ackDeadline(Round storage r) private view returns (uint64) {
         return uint64(r.finalizedAt) + r.ackWindow;
+    }
+
+    /// @dev After this, `expire` fails the round: one acknowledgement window past the answer deadline while it is
+    ///      not finalized, the acknowledgement deadline once it is.
+    function _expiresAt(Round storage r) private view returns (uint64) {
+        return r.phase == RoundPhase.Dealing ? _answerDeadline(r) + r.ackWindow : _ackDeadline(r);
     }
 
     function _checkSize(uint256 n, uint256 t) private pure {

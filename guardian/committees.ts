@@ -266,18 +266,11 @@ export class CommitteeWork {
           this.#d.wake();
           failpoint("committee.after-finalize");
         }
-        const ackWindow = (await this.#parameters()).ackWindow;
-        if (now > view.answerDeadline + BigInt(ackWindow)) store.enqueue(`committee:${committeeId}:${epoch}:expire`, "committee", { ...base, action: "expire" } satisfies CommitteeJob);
-      } else if (view.phase === PHASE.Acknowledging && now > view.ackDeadline + turn) {
+      }
+      if (view.expiresAt !== 0n && now > view.expiresAt + turn) {
         store.enqueue(`committee:${committeeId}:${epoch}:expire`, "committee", { ...base, action: "expire" } satisfies CommitteeJob);
       }
     }
-  }
-
-  #params?: { ackWindow: number };
-  async #parameters() {
-    this.#params ??= await this.#d.publicClient.readContract({ address: this.#d.config.committees, abi: committeeRegistryAbi, functionName: "parameters" });
-    return this.#params;
   }
 
   // ───────────────────────────── outbox ─────────────────────────────

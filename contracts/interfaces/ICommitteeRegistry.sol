@@ -63,6 +63,7 @@ interface ICommitteeRegistry is IStakeLock {
         uint64 answerDeadline;
         uint64 finalizedAt;
         uint64 ackDeadline; // 0 until finalized
+        uint64 expiresAt; // after this, `expire` fails the round (0 once it ended)
         uint32 dealt; // bit s − 1 set: the dealer in slot s dealt
         uint32 disqualified;
         uint32 complained; // dealers with at least one open complaint

@@ -2024,6 +2024,11 @@ export const committeeRegistryAbi = [
             "type": "uint64"
           },
           {
+            "internalType": "uint64",
+            "name": "expiresAt",
+            "type": "uint64"
+          },
+          {
             "internalType": "uint32",
             "name": "dealt",
             "type": "uint32"
