@@ -254,7 +254,9 @@ describe("CommitteeRegistry", function () {
       const shares = sharesFrom(round, slotsOf(event.args.qualified, 5), false);
       await acknowledge(sys, round, shares, [1, 2, 3, 4]);
       const c = sys.committees;
-      await expect(c.expire(round.committeeId, 1)).to.be.revertedWithCustomError(c, "CommitteeTooEarly");
+      const view = await c.round(round.committeeId, 1);
+      expect(view.expiresAt).to.equal(view.ackDeadline);
+      await expect(c.expire(round.committeeId, 1)).to.be.revertedWithCustomError(c, "CommitteeTooEarly").withArgs(round.committeeId, 1, view.expiresAt);
       const stakes = await Promise.all(members.map(async (g) => (await sys.registry.guardian(g.address)).stake));
       const auditBefore = await sys.coordinator.auditLength();
       await pastWindow(sys, round, "ackDeadline");
