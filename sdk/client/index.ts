@@ -2,7 +2,8 @@
  * Client flows over viem clients, for dApps and wallets (a browser wallet through EIP-1193 works as well as a
  * local key), the CLI and the demo: committee selection, linking, requesting, assembling, completing,
  * cancelling, finalizing, fraud proofs, auditing, and operator actions. Guardians (listing, selection) are in
- * `guardians.ts`, re-exported here; sending a transaction is `transactions.ts`.
+ * `guardians.ts`, committees (propose, hand over, inspect, follow a round) in `committees.ts`, both re-exported here;
+ * sending a transaction is `transactions.ts`.
  */
 import {
   type Account,
@@ -31,6 +32,7 @@ import type { GuardianInfo } from "./guardians.ts";
 import { send, wallet } from "./transactions.ts";
 
 export * from "./guardians.ts";
+export * from "./committees.ts";
 
 export interface Deployment {
   chainId: number;
