@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `cg` — the Credential Guardians command line: accounts, resets, audits, guardian operations.
+ * `cg` — the Credential Guardians command line: accounts, resets, audits, guardian operations, committees.
  * Thin entry point: parses, then delegates to cli/commands/<group>.ts.
  */
 import { parseArgs } from "node:util";
@@ -8,18 +8,19 @@ import { parseArgs } from "node:util";
 import { CGError } from "../sdk/errors.ts";
 import { account } from "./commands/account.ts";
 import { audit } from "./commands/audit.ts";
+import { committee } from "./commands/committee.ts";
 import { devnet } from "./commands/devnet.ts";
 import { guardian } from "./commands/guardian.ts";
 import { reset } from "./commands/reset.ts";
 import type { Group } from "./commands/types.ts";
 import { type Flags, makeContext } from "./context.ts";
 
-const GROUPS: Record<string, Group> = { account, reset, audit, guardian, devnet };
+const GROUPS: Record<string, Group> = { account, reset, audit, guardian, committee, devnet };
 
 const STRING_OPTIONS = [
   "rpc", "deployment", "key", "salt", "channels", "guardians", "threshold", "security-period", "consumer", "owner", "account",
   "new-controller", "state", "fragments-file", "request", "index", "passphrase-file", "encryption-key", "metadata", "stake",
-  "region", "provider", "amount", "measurement", "days",
+  "region", "provider", "amount", "measurement", "days", "size", "timeout",
 ];
 
 const GLOBAL = `Global options: --rpc <url> (CG_RPC_URL), --deployment <file> (CG_DEPLOYMENT), --key <0x…> (CG_PRIVATE_KEY),

@@ -1,11 +1,11 @@
 /**
  * Client flows over viem clients, for dApps and wallets (a browser wallet through EIP-1193 works as well as a
  * local key), the CLI and the demo: committee selection, linking, requesting, assembling, completing,
- * cancelling, finalizing, fraud proofs, auditing, and operator actions.
+ * cancelling, finalizing, fraud proofs, auditing, and operator actions. Guardians (listing, selection) are in
+ * `guardians.ts`, committees (propose, hand over, inspect, follow a round) in `committees.ts`, both re-exported here;
+ * sending a transaction is `transactions.ts`.
  */
 import {
-  BaseError,
-  ContractFunctionRevertedError,
   type Account,
   type Address,
   type Chain,
@@ -16,7 +16,6 @@ import {
   decodeEventLog,
   defineChain,
   getAddress,
-  hexToBytes,
   keccak256,
   toHex,
 } from "viem";
@@ -29,6 +28,11 @@ import { shareCommit } from "../encoding/messages.ts";
 import { type AuditedEvent, checkAudit, locateDivergence, replayAudit } from "../protocol/audit.ts";
 import { type AssembledToken, assembleToken } from "../protocol/reset.ts";
 import { type CommitteeMember, computeAccountId, decodeCommitments, prepareShardMap } from "../protocol/shardMap.ts";
+import type { GuardianInfo } from "./guardians.ts";
+import { send, wallet } from "./transactions.ts";
+
+export * from "./guardians.ts";
+export * from "./committees.ts";
 
 export interface Deployment {
   chainId: number;
@@ -46,118 +50,8 @@ export type Progress = (step: string, detail?: Record<string, unknown>) => void;
 
 const ZERO: Address = "0x0000000000000000000000000000000000000000";
 
-function wallet(c: Clients): WalletClient<Transport, Chain | undefined, Account> {
-  if (!c.wallet?.account) throw new CGError("NO_WALLET", "this action sends a transaction: give a key (--key or CG_PRIVATE_KEY) or connect a wallet");
-  return c.wallet as WalletClient<Transport, Chain | undefined, Account>;
-}
-
-/** Every custom error of both contracts, so a revert from either decodes to its name and arguments. */
-const ALL_ERRORS = [...resetCoordinatorAbi, ...guardianRegistryAbi].filter(
-  (item, k, all) => item.type === "error" && all.findIndex((x) => x.type === "error" && x.name === item.name) === k,
-);
-
-function revertReason(cause: unknown): string {
-  if (cause instanceof BaseError) {
-    const revert = cause.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
-    if (revert?.data?.errorName) {
-      const args = (revert.data.args ?? []).map((a) => (typeof a === "bigint" ? a.toString() : String(a)));
-      return `${revert.data.errorName}(${args.join(", ")})`;
-    }
-    return cause.shortMessage;
-  }
-  return cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
-}
-
-async function send(c: Clients, request: { address: Address; abi: any; functionName: string; args?: unknown[]; value?: bigint }) {
-  const w = wallet(c);
-  let hash: Hex;
-  try {
-    const abi = [...(request.abi as readonly { type: string }[]).filter((x) => x.type !== "error"), ...ALL_ERRORS];
-    const { request: simulated } = await c.public.simulateContract({ ...request, abi, account: w.account } as never);
-    hash = await w.writeContract(simulated as never);
-  } catch (cause) {
-    throw new CGError("TX_REFUSED", `${request.functionName}: ${revertReason(cause)}`, { cause });
-  }
-  const receipt = await c.public.waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success") throw new CGError("TX_REVERTED", `${request.functionName} reverted in transaction ${hash}`);
-  return receipt;
-}
-
 function coordinator(c: Clients): Address {
   return c.deployment.contracts.ResetCoordinator;
-}
-
-// ───────────────────────────── guardians and committees ─────────────────────────────
-
-export interface GuardianInfo {
-  operator: Address;
-  encryptionKey: Hex;
-  metadataURI: string;
-  region: string;
-  provider: string;
-  channelKinds: number;
-  eligible: boolean;
-  stake: bigint;
-  served: bigint;
-  missed: bigint;
-}
-
-function tagText(tag: Hex): string {
-  return new TextDecoder().decode(hexToBytes(tag)).replace(/\0+$/, "");
-}
-
-/** Every registered guardian with its tags (from `GuardianRegistered`) and current eligibility. */
-export async function listGuardians(c: Clients): Promise<GuardianInfo[]> {
-  const logs = await c.public.getContractEvents({
-    address: c.deployment.contracts.GuardianRegistry,
-    abi: guardianRegistryAbi,
-    eventName: "GuardianRegistered",
-    fromBlock: BigInt(c.deployment.deploymentBlock),
-  });
-  const out: GuardianInfo[] = [];
-  for (const log of logs) {
-    const a = log.args as { operator: Address; encryptionKey: Hex; metadataURI: string; region: Hex; provider: Hex; channelKinds: number };
-    const v = await c.public.readContract({ address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "guardian", args: [a.operator] });
-    out.push({
-      operator: getAddress(a.operator),
-      encryptionKey: v.encryptionKey,
-      metadataURI: a.metadataURI,
-      region: tagText(a.region),
-      provider: tagText(a.provider),
-      channelKinds: a.channelKinds,
-      eligible: v.eligible,
-      stake: v.stake,
-      served: BigInt(v.served),
-      missed: BigInt(v.missed),
-    });
-  }
-  return out;
-}
-
-/**
- * Picks n eligible guardians spread over distinct operators, then over distinct regions and providers (greedy:
- * each pick maximizes new regions and providers, then prefers fewer missed requests). Says why when it cannot.
- */
-export function selectCommittee(guardians: readonly GuardianInfo[], n: number): GuardianInfo[] {
-  const eligible = guardians.filter((g) => g.eligible);
-  if (eligible.length < n) {
-    throw new CGError("COMMITTEE_UNAVAILABLE", `${eligible.length} eligible guardians, ${n} needed (${guardians.length - eligible.length} registered ones are not eligible: stake, attestation, jail or unbonding)`);
-  }
-  const chosen: GuardianInfo[] = [];
-  const regions = new Set<string>();
-  const providers = new Set<string>();
-  const pool = [...eligible];
-  while (chosen.length < n) {
-    pool.sort((a, b) => {
-      const score = (g: GuardianInfo) => (regions.has(g.region) ? 0 : 2) + (providers.has(g.provider) ? 0 : 1);
-      return score(b) - score(a) || Number(a.missed - b.missed) || a.operator.localeCompare(b.operator);
-    });
-    const pick = pool.shift()!;
-    chosen.push(pick);
-    regions.add(pick.region);
-    providers.add(pick.provider);
-  }
-  return chosen;
 }
 
 // ───────────────────────────── accounts ─────────────────────────────

@@ -3,38 +3,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 
 import { privateKeyToAccount } from "viem/accounts";
 
-import { run } from "../../cli/main.ts";
 import { PROJECT_ROOT } from "../../scripts/lib/localNode.ts";
+import { cg } from "../helpers/cli.ts";
 import { type GuardianNetwork, defaultAccountKey, startGuardianNetwork } from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
-
-function sink() {
-  let text = "";
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += chunk;
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function cg(...argv: string[]): Promise<{ code: number; out: string; err: string; json: any }> {
-  const out = sink();
-  const err = sink();
-  const code = await run(argv, out.stream, err.stream);
-  let json;
-  try {
-    json = JSON.parse(out.text());
-  } catch {
-    json = undefined;
-  }
-  return { code, out: out.text(), err: err.text(), json };
-}
 
 describe("cg CLI against a local network", function () {
   this.timeout(180_000);
