@@ -224,7 +224,8 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             IAuditLog.AuditKind.CommitteeComplaintAnswered,
             abi.encode(committeeId, epoch, dealer, recipient, subShare, valid)
         );
-        if (!valid) _disqualify(committeeId, epoch, r, dealer, dealerOperator, CommitteeFault.WrongAnswer);
+        // The complaint and the answer prove the fault together: the complainer is the prover.
+        if (!valid) _disqualify(committeeId, epoch, r, dealer, dealerOperator, CommitteeFault.WrongAnswer, _recipient(committeeId, r, recipient));
     }
 
     /// @inheritdoc ICommitteeRegistry
@@ -374,7 +375,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         if (keccak256(dealing[:G2_LENGTH]) == CommitteeCrypto.publicShareHash(sourceCommitments, dealer)) {
             revert CommitteeFaultNotProven(committeeId, epoch, dealer);
         }
-        _disqualify(committeeId, epoch, r, dealer, operator, CommitteeFault.ReshareKeyMismatch);
+        _disqualify(committeeId, epoch, r, dealer, operator, CommitteeFault.ReshareKeyMismatch, msg.sender);
     }
 
     /// @inheritdoc ICommitteeRegistry
@@ -410,7 +411,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             revert CommitteeFaultNotProven(committeeId, epoch, slot);
         }
         r.possessionProven |= _bit(slot); // proven once
-        _slash(committeeId, epoch, slot, operator, CommitteeFault.InvalidPossession);
+        _slash(committeeId, epoch, slot, operator, CommitteeFault.InvalidPossession, msg.sender);
     }
 
     // ───────────────────────────── views ─────────────────────────────
@@ -462,7 +463,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     function members(uint256 committeeId, uint256 epoch) external view returns (Member[] memory list) {
         Committee storage c = _committees[committeeId];
         Round storage r = _rounds[committeeId][epoch];
-        bool current = epoch == c.activeEpoch || (c.status == CommitteeStatus.Forming && epoch == 1);
+        bool current = epoch != 0 && (epoch == c.activeEpoch || (c.status == CommitteeStatus.Forming && epoch == 1));
         bool pending = epoch == c.lastEpoch && (r.phase == RoundPhase.Dealing || r.phase == RoundPhase.Acknowledging);
         if (!current && !pending) revert CommitteeWrongPhase(committeeId, epoch, r.phase);
         uint256 n = c.size;
@@ -673,13 +674,18 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         uint32 complained = r.complained;
         for (uint256 s = 1; s <= n; ++s) {
             if (complained & _bit(s) == 0) continue;
+            // The lowest complainer proved it (the complaint stood unanswered).
+            uint32 open = _complaints[committeeId][epoch][s];
+            uint256 complainer = 1;
+            while (open & _bit(complainer) == 0) ++complainer;
             _disqualify(
                 committeeId,
                 epoch,
                 r,
                 uint8(s),
                 _members[committeeId][s].operator,
-                CommitteeFault.UnansweredComplaint
+                CommitteeFault.UnansweredComplaint,
+                _recipient(committeeId, r, complainer)
             );
         }
     }
@@ -690,21 +696,30 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         Round storage r,
         uint8 dealer,
         address operator,
-        CommitteeFault fault
+        CommitteeFault fault,
+        address prover
     ) private {
         uint32 bit = _bit(dealer);
         r.disqualified |= bit;
         r.complained &= ~bit;
-        _slash(committeeId, epoch, dealer, operator, fault);
+        _slash(committeeId, epoch, dealer, operator, fault, prover);
     }
 
-    function _slash(uint256 committeeId, uint256 epoch, uint8 slot, address operator, CommitteeFault fault) private {
-        uint256 slashed = _guardians.slash(operator, _params.slashAmount, msg.sender, _params.proverRewardBps);
-        emit CommitteeFaultProven(committeeId, epoch, slot, operator, fault, msg.sender, slashed);
-        _audit(
-            IAuditLog.AuditKind.CommitteeFaultProven,
-            abi.encode(committeeId, epoch, slot, operator, fault, msg.sender, slashed)
-        );
+    /// @dev A guardian never earns a reward for a fault of its own: its "proof" pays the treasury only.
+    function _slash(uint256 committeeId, uint256 epoch, uint8 slot, address operator, CommitteeFault fault, address prover)
+        private
+    {
+        uint256 rewardBps = prover == operator ? 0 : _params.proverRewardBps;
+        uint256 slashed = _guardians.slash(operator, _params.slashAmount, prover, rewardBps);
+        emit CommitteeFaultProven(committeeId, epoch, slot, operator, fault, prover, slashed);
+        _audit(IAuditLog.AuditKind.CommitteeFaultProven, abi.encode(committeeId, epoch, slot, operator, fault, prover, slashed));
+    }
+
+    /// @dev The operator in recipient slot `slot` of round `r` (its replacement if the round replaces that slot).
+    function _recipient(uint256 committeeId, Round storage r, uint256 slot) private view returns (address) {
+        return r.sourceEpoch != 0 && r.replaced & _bit(slot) != 0
+            ? _incoming[committeeId][slot]
+            : _members[committeeId][slot].operator;
     }
 
     /// @dev The dealings of the dealers in `selected`, in slot order, each checked against its stored hash.
@@ -762,12 +777,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         private
         view
     {
-        address operator;
-        if (slot != 0 && slot <= n) {
-            operator = r.sourceEpoch != 0 && r.replaced & _bit(slot) != 0
-                ? _incoming[committeeId][slot]
-                : _members[committeeId][slot].operator;
-        }
+        address operator = slot != 0 && slot <= n ? _recipient(committeeId, r, slot) : address(0);
         if (operator != msg.sender || operator == address(0)) {
             revert CommitteeNotMember(committeeId, epoch, slot, msg.sender);
         }

@@ -262,4 +262,25 @@ describe("cg committee against a local network", function () {
     expect((await cg("committee", "show", "3")).out).to.include(`slot 2  ${silent[1].address} → ${incoming.operator} (replaced)  not dealt`);
     expect((await cg("committee", "list")).out).to.include("committee 3: active (round 2 dealing), 3 of 5, active epoch 1");
   });
+  it("the agents of g1…g5 take a cg committee propose round to active on their own; propose exits 0", async function () {
+    const agents = net.sys.guardians.slice(0, 5);
+    const before = await committees().committeeCount();
+    const provider = net.sys.ethers.provider;
+    // The clock only has to pass the complaint window once the five agents have dealt; everything else is theirs.
+    const clock = (async () => {
+      const round = await proposedRound(before, agents, 3);
+      const deadline = Date.now() + 60_000;
+      while (Number((await committees().round(round.committeeId, 1n)).dealt) !== 0b11111) {
+        if (Date.now() > deadline) throw new Error("the agents did not deal within 60 s");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await provider.send("evm_increaseTime", [301]);
+      await provider.send("evm_mine", []);
+    })();
+    const [run] = await Promise.all([cg("committee", "propose", "--guardians", addresses(agents), "--threshold", "3", "--timeout", "120", "--key", aliceKey), clock]);
+    expect(run.code, run.err).to.equal(0);
+    inOrder(run.err, ["5 of 5 dealt", "finalized: qualified dealers 1, 2, 3, 4, 5", "5 of 5 acknowledged", "active"]);
+    const shown = (await cg("committee", "show", String(before + 1n), "--json")).json;
+    expect(shown).to.include({ status: "active", activeEpoch: "1" });
+  });
 });

@@ -147,9 +147,14 @@ describe("CommitteeRegistry", function () {
       expect(await c.complaints(round.committeeId, 1, 2)).to.equal(4n);
       const bad = Fr.add(round.dealings.get(2)!.subShares[2], 1n);
       const stakeBefore = (await sys.registry.guardian(g2.address)).stake;
+      const reward = (ONE_ETH / 2n) * 2_000n / 10_000n;
+      const claimable = await sys.registry.claimable(g3.address);
       await expect(c.connect(g2.signer).answer(round.committeeId, 1, 2, 3, bad, round.dealings.get(2)!.commitmentsHex))
         .to.emit(c, "CommitteeFaultProven")
-        .withArgs(round.committeeId, 1, 2, g2.address, FAULT.WrongAnswer, g2.address, ONE_ETH / 2n);
+        .withArgs(round.committeeId, 1, 2, g2.address, FAULT.WrongAnswer, g3.address, ONE_ETH / 2n);
+      // The complainer proved it with the dealer's own answer, and is rewarded; the dealer earns nothing back.
+      expect(await sys.registry.claimable(g3.address)).to.equal(claimable + reward);
+      expect(await sys.registry.claimable(g2.address)).to.equal(0n);
       expect((await sys.registry.guardian(g2.address)).stake).to.equal(stakeBefore - ONE_ETH / 2n);
       expect((await c.round(round.committeeId, 1)).disqualified).to.equal(2n);
       // Only the accused dealer answers, only open complaints, and a disqualified dealer draws no more complaints.
@@ -216,7 +221,7 @@ describe("CommitteeRegistry", function () {
       const fault = findEvent(c, receipt, "CommitteeFaultProven");
       expect(fault.args.operator).to.equal(members[3].address);
       expect(fault.args.fault).to.equal(FAULT.UnansweredComplaint);
-      expect(fault.args.prover).to.equal(sys.prover.address);
+      expect(fault.args.prover).to.equal(members[0].address); // the complainer, whoever finalizes
       expect(slotsOf(event.args.qualified, 5)).to.deep.equal([1, 2, 3, 5]);
     });
 
@@ -302,6 +307,7 @@ describe("CommitteeRegistry", function () {
         .to.emit(c, "CommitteeFaultProven")
         .withArgs(round.committeeId, 1, 5, members[4].address, FAULT.InvalidPossession, sys.prover.address, ONE_ETH / 2n);
       await expect(prove(5, bogus)).to.be.revertedWithCustomError(c, "CommitteeFaultNotProven");
+      expect(await sys.registry.claimable(sys.prover.address)).to.equal((ONE_ETH / 2n) * 2_000n / 10_000n);
     });
   });
 
