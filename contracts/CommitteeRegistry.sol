@@ -43,9 +43,16 @@ import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_SIZE = 32;
     uint256 public constant MIN_THRESHOLD = 2;
+    /// @notice A handover's finalization runs t G2MSMs of t points with t² commitments in calldata; t ≤ 24 keeps it
+    ///         well under the 16,777,216 gas a transaction may use (EIP-7825).
+    uint256 public constant MAX_THRESHOLD = 24;
+    /// @notice Replacements are drawn from the hash of a block this far after the request, unknown when it is made.
+    uint256 public constant DRAW_DELAY = 2;
     /// @notice How many registry entries a replacement draw looks at, at most.
     uint256 public constant MAX_SCAN = 32;
     uint32 public constant MIN_WINDOW = 30 seconds;
+    /// @notice An accused dealer always has at least this long to answer, however late a complaint comes.
+    uint32 public constant MIN_ANSWER_WINDOW = 1 hours;
     uint32 public constant MAX_WINDOW = 30 days;
     uint32 public constant MIN_EPOCH_AGE = 1 days;
     uint32 public constant MAX_EPOCH_AGE = 3650 days;
@@ -60,12 +67,17 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     uint256 private constant G1_LENGTH = 128;
 
     struct Committee {
+        // slot 0
         CommitteeStatus status;
         uint8 size;
         uint8 threshold;
         uint32 activeEpoch;
         uint32 lastEpoch;
         uint40 activatedAt;
+        uint32 drawReplaced; // a requested handover: the slots that leave, drawn at `drawBlock`
+        uint8 drawThreshold;
+        uint64 drawBlock; // 0 when no handover is requested
+        // slot 1
         bytes32 groupKeyHash;
     }
 
@@ -138,6 +150,9 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             activeEpoch: 0,
             lastEpoch: 1,
             activatedAt: 0,
+            drawReplaced: 0,
+            drawThreshold: 0,
+            drawBlock: 0,
             groupKeyHash: bytes32(0)
         });
         for (uint256 s = 1; s <= n; ++s) {
@@ -240,7 +255,8 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             _settleComplaints(committeeId, epoch, r, c.size);
         }
         uint32 qualified = r.dealt & ~r.disqualified;
-        uint256 t = r.threshold;
+        // A DKG needs t dealers; a handover needs the source epoch's t, whose shares lie on a degree t − 1 polynomial.
+        uint256 t = r.sourceEpoch == 0 ? r.threshold : c.threshold;
         if (_popcount(qualified) < t) {
             _fail(committeeId, epoch, r, RoundFailure.TooFewQualifiedDealers);
             return;
@@ -334,7 +350,26 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             if (block.timestamp < due) revert CommitteeHandoverNotDue(committeeId, due);
             leaving = _bit(longest); // the seed's periodic rotation: the longest-serving member leaves
         }
-        return _startHandover(committeeId, c, leaving, c.threshold);
+        return _requestDraw(committeeId, c, leaving, c.threshold);
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function drawReplacements(uint256 committeeId) external nonReentrant returns (uint256 epoch) {
+        Committee storage c = _activeCommittee(committeeId);
+        uint256 drawBlock = c.drawBlock;
+        if (drawBlock == 0) revert CommitteeNoHandoverRequested(committeeId);
+        if (block.number <= drawBlock) revert CommitteeDrawNotReady(committeeId, uint64(drawBlock));
+        bytes32 seed = blockhash(drawBlock);
+        if (seed == bytes32(0)) {
+            // More than 256 blocks late: the hash is gone; draw from a new future block instead.
+            uint32 replaced = c.drawReplaced;
+            uint8 threshold = c.drawThreshold;
+            c.drawBlock = 0;
+            return _requestDraw(committeeId, c, replaced, threshold);
+        }
+        (uint32 leaving, uint8 t) = (c.drawReplaced, c.drawThreshold);
+        (c.drawReplaced, c.drawThreshold, c.drawBlock) = (0, 0, 0);
+        return _startHandover(committeeId, c, leaving, t, seed);
     }
 
     /// @inheritdoc ICommitteeRegistry
@@ -347,7 +382,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         Committee storage c = _activeCommittee(committeeId);
         if (slots & ~_mask(c.size) != 0) revert CommitteeInvalidSlots(committeeId, slots);
         _checkSize(c.size, threshold);
-        return _startHandover(committeeId, c, slots, threshold);
+        return _requestDraw(committeeId, c, slots, threshold);
     }
 
     // ───────────────────────────── accountability (§8) ─────────────────────────────
@@ -505,52 +540,12 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
 
     // ───────────────────────────── governance ─────────────────────────────
 
-    function setDealWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.dealWindow = value;
-        _update(p, "dealWindow", value);
-    }
-
-    function setComplaintWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.complaintWindow = value;
-        _update(p, "complaintWindow", value);
-    }
-
-    function setAnswerWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.answerWindow = value;
-        _update(p, "answerWindow", value);
-    }
-
-    function setAckWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.ackWindow = value;
-        _update(p, "ackWindow", value);
-    }
-
-    function setMaxEpochAge(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.maxEpochAge = value;
-        _update(p, "maxEpochAge", value);
-    }
-
-    function setReleaseDelay(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.releaseDelay = value;
-        _update(p, "releaseDelay", value);
-    }
-
-    function setSlashAmount(uint256 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.slashAmount = value;
-        _update(p, "slashAmount", value);
-    }
-
-    function setProverRewardBps(uint256 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters memory p = _params;
-        p.proverRewardBps = value;
-        _update(p, "proverRewardBps", value);
+    /// @notice Sets every parameter at once (each within its bounds); running rounds keep the windows they opened with.
+    function setParameters(Parameters calldata p) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkParameters(p);
+        _params = p;
+        emit CommitteeParametersSet(p);
+        _audit(IAuditLog.AuditKind.CommitteeParametersSet, abi.encode(p));
     }
 
     // ───────────────────────────── internals: rounds ─────────────────────────────
@@ -573,15 +568,31 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         r.ackWindow = p.ackWindow;
     }
 
-    function _startHandover(uint256 committeeId, Committee storage c, uint32 replaced, uint8 threshold)
+    /// @dev Records a handover of `replaced` with threshold `threshold`, to be drawn from the hash of a block
+    ///      DRAW_DELAY blocks ahead; returns the epoch it will open.
+    function _requestDraw(uint256 committeeId, Committee storage c, uint32 replaced, uint8 threshold)
+        private
+        returns (uint256 epoch)
+    {
+        RoundPhase last = _rounds[committeeId][c.lastEpoch].phase;
+        if (c.drawBlock != 0 || (last != RoundPhase.Active && last != RoundPhase.Failed)) {
+            revert CommitteeHandoverInProgress(committeeId, c.lastEpoch);
+        }
+        uint64 drawBlock = uint64(block.number + DRAW_DELAY);
+        (c.drawReplaced, c.drawThreshold, c.drawBlock) = (replaced, threshold, drawBlock);
+        epoch = c.lastEpoch + 1;
+        emit CommitteeHandoverRequested(committeeId, epoch, replaced, threshold, drawBlock);
+        _audit(
+            IAuditLog.AuditKind.CommitteeHandoverRequested,
+            abi.encode(committeeId, epoch, replaced, threshold, drawBlock)
+        );
+    }
+
+    function _startHandover(uint256 committeeId, Committee storage c, uint32 replaced, uint8 threshold, bytes32 seed)
         private
         returns (uint256 epoch)
     {
         uint256 source = c.activeEpoch;
-        RoundPhase last = _rounds[committeeId][c.lastEpoch].phase;
-        if (last != RoundPhase.Active && last != RoundPhase.Failed) {
-            revert CommitteeHandoverInProgress(committeeId, c.lastEpoch);
-        }
         epoch = c.lastEpoch + 1;
         c.lastEpoch = uint32(epoch);
         uint256 n = c.size;
@@ -594,7 +605,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         }
         for (uint256 s = 1; s <= n; ++s) {
             if (replaced & _bit(s) == 0) continue;
-            address pick = _pickReplacement(committeeId, epoch, s, previous, next);
+            address pick = _pickReplacement(committeeId, epoch, s, seed, previous, next);
             next[s - 1] = pick;
             _incoming[committeeId][s] = pick;
             _lock(pick);
@@ -607,15 +618,16 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         );
     }
 
-    /// @dev The replacement for `slot`, drawn by `CommitteeSelection` from a seed no caller chooses.
+    /// @dev The replacement for `slot`, drawn by `CommitteeSelection` from a block hash unknown when it was requested.
     function _pickReplacement(
         uint256 committeeId,
         uint256 epoch,
         uint256 slot,
+        bytes32 blockHash,
         address[] memory previous,
         address[] memory next
     ) private view returns (address pick) {
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, committeeId, epoch, slot)));
+        uint256 seed = uint256(keccak256(abi.encode(blockHash, committeeId, epoch, slot)));
         pick = CommitteeSelection.pickReplacement(address(_guardians), seed, MAX_SCAN, previous, next);
         if (pick == address(0)) revert CommitteeNoReplacement(committeeId, slot);
     }
@@ -814,7 +826,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     }
 
     function _checkSize(uint256 n, uint256 t) private pure {
-        if (n > MAX_SIZE || t < MIN_THRESHOLD || t > n || 2 * t <= n) revert CommitteeInvalidSize(n, t);
+        if (n > MAX_SIZE || t < MIN_THRESHOLD || t > MAX_THRESHOLD || t > n || 2 * t <= n) revert CommitteeInvalidSize(n, t);
     }
 
     // ───────────────────────────── internals: locks, audit, bits ─────────────────────────────
@@ -868,7 +880,9 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     function _checkParameters(Parameters memory p) private pure {
         _checkWindow("dealWindow", p.dealWindow);
         _checkWindow("complaintWindow", p.complaintWindow);
-        _checkWindow("answerWindow", p.answerWindow);
+        if (p.answerWindow < MIN_ANSWER_WINDOW || p.answerWindow > MAX_WINDOW) {
+            revert CommitteeParameterOutOfRange("answerWindow", p.answerWindow);
+        }
         _checkWindow("ackWindow", p.ackWindow);
         if (p.maxEpochAge < MIN_EPOCH_AGE || p.maxEpochAge > MAX_EPOCH_AGE) {
             revert CommitteeParameterOutOfRange("maxEpochAge", p.maxEpochAge);
@@ -888,11 +902,4 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         if (value < MIN_WINDOW || value > MAX_WINDOW) revert CommitteeParameterOutOfRange(name, value);
     }
 
-    /// @dev Checks the whole set, stores it, and emits (and audits) the one value that changed.
-    function _update(Parameters memory p, bytes32 name, uint256 value) private {
-        _checkParameters(p);
-        _params = p;
-        emit CommitteeParameterChanged(name, value);
-        _audit(IAuditLog.AuditKind.CommitteeParameterChanged, abi.encode(name, value));
-    }
 }

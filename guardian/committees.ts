@@ -13,10 +13,11 @@ import { type Address, type Chain, type Hex, type LocalAccount, type PublicClien
 import { committeeRegistryAbi, guardianRegistryAbi } from "../sdk/abi/index.ts";
 import { Fr } from "../sdk/crypto/bls.ts";
 import { committeePossessionProof, dealDkg, dealReshare, decodeDealing, encodeDealing } from "../sdk/crypto/dkg.ts";
+import { SEALED_SUBSHARE_LENGTH } from "../sdk/crypto/constants.ts";
 import { openSubShare, sealSubShare } from "../sdk/crypto/hpke.ts";
 import { CGError } from "../sdk/errors.ts";
 import type { GuardianConfig } from "./config.ts";
-import { type RoundState, type Step, dealt, finalizeDealings, onActivated, onAnswer, onComplaint, onDealing, onDisqualified, onFailed, onFinalized, open } from "./core/committee.ts";
+import { type RoundState, type Step, dealt, finalizeDealings, onActivated, onRetired, onAnswer, onComplaint, onDealing, onDisqualified, onFailed, onFinalized, open } from "./core/committee.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { Metrics } from "./metrics.ts";
 import type { OutboxJob, Store } from "./store.ts";
@@ -90,10 +91,10 @@ export class CommitteeWork {
       CommitteeHandoverStarted: {
         subject,
         run: async (a: Args, b: bigint) => {
-          // The dealers are the source epoch's members: known from this guardian's own round of that epoch, or
-          // else read as of the event's block (the source epoch was active then).
+          // The dealers are the source epoch's members, known from this guardian's own round of that epoch; a
+          // guardian that was not in it has no share to deal and only receives (no chain read needed).
           const source = this.#d.store.getRound<RoundState>(String(a.committeeId), Number(a.sourceEpoch));
-          const dealers = source?.recipients ?? (await this.#membersAt(a.committeeId, a.sourceEpoch, b));
+          const dealers = source?.recipients ?? [];
           return this.#onOpened(a.committeeId, a.epoch, Number(a.threshold), a.sourceEpoch, dealers, [...a.members], b);
         },
       },
@@ -145,7 +146,9 @@ export class CommitteeWork {
         opened = { error: e instanceof CGError ? `${e.code}: ${e.message}` : "the sub-share does not open" };
       }
     }
-    const source = state.sourceEpoch === 0 ? undefined : await this.#finalizedCommitments(BigInt(state.committeeId), BigInt(state.sourceEpoch));
+    // E_{i,0} = PK_i is checked by the members of the source epoch (they hold its commitments); a newcomer relies on
+    // them and on the contract's C'_0 = K check.
+    const source = state.sourceEpoch === 0 ? undefined : this.#d.store.getRound<RoundState>(state.committeeId, state.sourceEpoch)?.finalized?.commitments;
     await this.#apply(onDealing(state, dealer, a.commitments, opened, source), block);
   }
 
@@ -194,9 +197,14 @@ export class CommitteeWork {
         case "activate":
           local.push(() => store.putCommitteeShare(state.committeeId, state.epoch, state.recipientSlot, BigInt(action.share), state.finalized?.commitments ?? "0x"));
           break;
-        case "erase":
-          local.push(() => store.deleteCommitteeShare(state.committeeId, action.epoch));
+        case "erase": {
+          const retired = store.getRound<RoundState>(state.committeeId, action.epoch);
+          local.push(() => {
+            store.deleteCommitteeShare(state.committeeId, action.epoch);
+            if (retired !== undefined) store.putRound(onRetired(retired).state, block);
+          });
           break;
+        }
       }
     }
     store.transaction(() => {
@@ -232,7 +240,15 @@ export class CommitteeWork {
     const sealed: Uint8Array[] = [];
     for (let j = 1; j <= state.n; j++) {
       const key = await this.#encryptionKey(recipients[j - 1] as Address);
-      sealed.push(await sealSubShare(key, this.#subShareContext(state, state.dealerSlot, j), sent[j - 1]));
+      try {
+        sealed.push(await sealSubShare(key, this.#subShareContext(state, state.dealerSlot, j), sent[j - 1]));
+      } catch (e) {
+        // A recipient whose registered key cannot be sealed to (e.g. a low-order point) gets random bytes: it will
+        // complain and receive the value in the answer; the others' round goes on.
+        if (!(e instanceof CGError)) throw e;
+        log.warn({ committeeId: state.committeeId, epoch: state.epoch, recipient: j, reason: e.code }, "cannot seal to this recipient's key: it will have to complain");
+        sealed.push(crypto.getRandomValues(new Uint8Array(SEALED_SUBSHARE_LENGTH)));
+      }
     }
     const encoded = encodeDealing({ commitments: dealing.commitments, sealedSubShares: sealed });
     dealing.wipe();
@@ -278,7 +294,9 @@ export class CommitteeWork {
   /** Sends due committee jobs, one transaction each, skipping what the chain already shows as done. */
   async drain(running: () => boolean, fail: (job: OutboxJob, e: unknown, permanent?: boolean) => void): Promise<void> {
     const { store, log, metrics } = this.#d;
-    for (const job of store.due("committee")) {
+    // Answers go first: an accused dealer has a deadline, and a late answer is slashed as no answer.
+    const jobs = store.due("committee").sort((a, b) => Number((b.payload as CommitteeJob).action === "answer") - Number((a.payload as CommitteeJob).action === "answer"));
+    for (const job of jobs) {
       if (!running()) return;
       const p = job.payload as CommitteeJob;
       const ctx = { committeeId: p.committeeId, epoch: p.epoch, action: p.action };
@@ -328,9 +346,9 @@ export class CommitteeWork {
       }
       case "prove": {
         if (view.phase !== PHASE.Dealing || view.disqualified & bit(p.dealer!)) return undefined;
-        const state = this.#d.store.getRound<RoundState>(p.committeeId, p.epoch);
-        const source = await this.#finalizedCommitments(id, BigInt(state!.sourceEpoch));
-        return { functionName: "proveReshareKeyMismatch", args: [id, epoch, p.dealer, state!.received[p.dealer!].commitments, source] };
+        const state = this.#d.store.getRound<RoundState>(p.committeeId, p.epoch)!;
+        const source = this.#d.store.getRound<RoundState>(p.committeeId, state.sourceEpoch)?.finalized?.commitments;
+        return { functionName: "proveReshareKeyMismatch", args: [id, epoch, p.dealer, state.received[p.dealer!].commitments, source] };
       }
       case "finalize": {
         if (view.phase !== PHASE.Dealing) return undefined;
@@ -348,28 +366,9 @@ export class CommitteeWork {
 
   // ───────────────────────────── chain reads ─────────────────────────────
 
-  /** Members of `epoch` (slot order) as the contract held them at `block`. */
-  async #membersAt(committeeId: bigint, epoch: bigint, block: bigint): Promise<string[]> {
-    const list = await this.#d.publicClient.readContract({ address: this.#d.config.committees, abi: committeeRegistryAbi, functionName: "members", args: [committeeId, epoch], blockNumber: block });
-    return list.map((m) => m.operator);
-  }
-
   async #encryptionKey(operator: Address): Promise<Uint8Array> {
     const view = await this.#d.publicClient.readContract({ address: this.#d.config.registry, abi: guardianRegistryAbi, functionName: "guardian", args: [operator] });
     return hexToBytes(view.encryptionKey);
-  }
-
-  /** The commitments of `epoch` from its `CommitteeRoundFinalized` event. */
-  async #finalizedCommitments(committeeId: bigint, epoch: bigint): Promise<Hex> {
-    const logs = await this.#d.publicClient.getLogs({
-      address: this.#d.config.committees,
-      event: getAbiItem({ abi: committeeRegistryAbi, name: "CommitteeRoundFinalized" }),
-      args: { committeeId, epoch },
-      fromBlock: this.#d.config.startBlock,
-      toBlock: "latest",
-    });
-    if (logs.length === 0) throw new CGError("CHAIN_UNAVAILABLE", `no finalization found for committee ${committeeId} epoch ${epoch}`);
-    return logs[0].args.commitments as Hex;
   }
 }
 

@@ -166,7 +166,7 @@ export const committee: Group = {
       const id = committeeId(args, "handover");
       const wait = ctx.flags["no-wait"] !== true;
       if (wait) timeoutMs(ctx);
-      const h = await startHandover(await ctx.clients(), id);
+      const h = await startHandover(await ctx.clients(), id, (line) => ctx.progress(line), POLL_MS);
       const changes = h.incoming.map((x) => `slot ${x.slot}: ${x.replaces ?? "?"} → ${x.operator}`);
       const summary = `handover of committee ${id} to epoch ${h.epoch} started (${h.threshold} of ${h.members.length})\n${changes.join("\n") || "no slot replaced"}\ndealing until ${iso(h.dealDeadline)}\ngas ${h.gasUsed}`;
       if (!wait) {

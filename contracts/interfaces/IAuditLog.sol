@@ -34,6 +34,7 @@ interface IAuditLog {
         InvalidShareProven,
         CoordinatorParameterChanged,
         CommitteeProposed,
+        CommitteeHandoverRequested,
         CommitteeHandoverStarted,
         CommitteeDealingPosted,
         CommitteeComplaintFiled,
@@ -44,7 +45,7 @@ interface IAuditLog {
         CommitteeEpochRetired,
         CommitteeRoundFailed,
         CommitteeFaultProven,
-        CommitteeParameterChanged
+        CommitteeParametersSet
     }
 
     /// @notice Only the guardian registry (registry kinds) and the committee registry (committee kinds) may append

@@ -119,6 +119,8 @@ interface ICommitteeRegistry is IStakeLock {
     error CommitteeReshareKeyMismatch(uint256 committeeId, uint256 epoch);
     error CommitteeHandoverInProgress(uint256 committeeId, uint256 epoch);
     error CommitteeHandoverNotDue(uint256 committeeId, uint64 dueAt);
+    error CommitteeNoHandoverRequested(uint256 committeeId);
+    error CommitteeDrawNotReady(uint256 committeeId, uint64 drawBlock);
     error CommitteeNoReplacement(uint256 committeeId, uint256 slot);
     error CommitteeInvalidSlots(uint256 committeeId, uint256 slots);
     error CommitteeFaultNotProven(uint256 committeeId, uint256 epoch, uint256 slot);
@@ -171,7 +173,12 @@ interface ICommitteeRegistry is IStakeLock {
         address prover,
         uint256 slashed
     );
-    event CommitteeParameterChanged(bytes32 indexed name, uint256 value);
+    /// @notice A handover to `epoch` was requested; its replacements are drawn from the hash of block `drawBlock`
+    ///         (`drawReplacements`, anyone, once that block is mined).
+    event CommitteeHandoverRequested(
+        uint256 indexed committeeId, uint256 indexed epoch, uint32 replaced, uint8 threshold, uint64 drawBlock
+    );
+    event CommitteeParametersSet(Parameters parameters);
 
     /// @notice Proposes a committee of eligible, distinct `members` with threshold `threshold`
     ///         (2 ≤ t ≤ n ≤ 32, t > n/2) and opens its DKG (epoch 1). Anyone may propose.
@@ -211,15 +218,20 @@ interface ICommitteeRegistry is IStakeLock {
     ///         fails the committee; a failed handover leaves the active epoch in charge.
     function expire(uint256 committeeId, uint256 epoch) external;
 
-    /// @notice Anyone: starts a handover of an active committee, replacing every member that is no longer
+    /// @notice Anyone: requests a handover of an active committee, replacing every member that is no longer
     ///         eligible, or, if all are and the epoch is older than `maxEpochAge`, the longest-serving member.
-    ///         Replacements are drawn from the registry's eligible guardians with on-chain randomness, preferring
-    ///         new regions, then new providers.
+    ///         The replacements are drawn by `drawReplacements` from the hash of a block `DRAW_DELAY` blocks later,
+    ///         which nobody knows when the request is made.
     function startHandover(uint256 committeeId) external returns (uint256 epoch);
 
-    /// @notice Governance: a handover replacing the members in `slots` (bit s − 1 for slot s; may be 0) with a new
-    ///         threshold (`threshold` > n/2).
+    /// @notice Governance: requests a handover replacing the members in `slots` (bit s − 1 for slot s; may be 0)
+    ///         with a new threshold (`threshold` > n/2).
     function forceHandover(uint256 committeeId, uint32 slots, uint8 threshold) external returns (uint256 epoch);
+
+    /// @notice Anyone, once the draw block is mined: draws the requested handover's replacements from registered
+    ///         eligible guardians (preferring new regions, then new providers) and opens its round. If the draw
+    ///         block is more than 256 blocks old, a new draw block is set instead.
+    function drawReplacements(uint256 committeeId) external returns (uint256 epoch);
 
     /// @notice Anyone: proves that `dealer`'s reshare dealing has E_{i,0} ≠ PK_i; disqualifies and slashes it.
     /// @param dealing The dealing's commitments as posted.

@@ -21,7 +21,6 @@ import {
   combineDkgShares,
   combineReshareShares,
   committeePublicShare,
-  reshareDealers,
   verifySubShare,
 } from "../../sdk/crypto/dkg.ts";
 import { decodeCommitments } from "../../sdk/protocol/shardMap.ts";
@@ -188,17 +187,18 @@ export function onFinalized(state: RoundState, qualified: readonly number[], com
     return { state: next, actions: [{ kind: "refuse", reason: `no verified sub-share from qualified dealer(s) ${missing.join(", ")}` }] };
   }
   const subShares = qualified.map((i) => BigInt(state.received[i].subShare!));
-  let share: bigint;
-  if (state.sourceEpoch === 0) share = combineDkgShares(subShares);
-  else {
-    const dealers = reshareDealers(qualified, state.threshold);
-    share = combineReshareShares(dealers, dealers.map((i) => BigInt(state.received[i].subShare!)));
-  }
+  // A handover's Q' is chosen by the contract (the source epoch's t lowest qualified dealers): Lagrange over it.
+  const share = state.sourceEpoch === 0 ? combineDkgShares(subShares) : combineReshareShares(qualified, subShares);
   const publicShare = committeePublicShare(decodeCommitments(commitments), state.recipientSlot);
   if (!G2.BASE.multiply(share).equals(publicShare)) {
     return { state: next, actions: [{ kind: "refuse", reason: "the combined share does not match its public share" }] };
   }
   return { state: { ...next, share: share.toString() }, actions: [{ kind: "acknowledge", share: share.toString() }] };
+}
+
+/** A later epoch became active: this round's share never serves again and is erased (§4.4). */
+export function onRetired(state: RoundState): Step {
+  return { state: { ...forget(state), phase: "retired", share: undefined }, actions: [] };
 }
 
 /** The round's epoch became active: its share serves; a handover's source epoch share is erased (§4.4). */
@@ -222,14 +222,16 @@ function forget(state: RoundState): RoundState {
   return { ...state, dealt: undefined, received };
 }
 
-/** The dealings `finalize` needs: DKG → every qualified dealer's; handover → the t lowest qualified (§4.3). */
+/**
+ * The dealings `finalize` needs: every qualified dealer's (the contract keeps, for a handover, the source epoch's t
+ * lowest of them: §4.3), each at its dealer's slot.
+ */
 export function finalizeDealings(state: RoundState, dealt: number, disqualified: number, complained: number): Hex[] {
-  const qualified: number[] = [];
+  const needed: number[] = [];
   for (let s = 1; s <= state.n; s++) {
     const bit = 1 << (s - 1);
-    if (dealt & bit && !(disqualified & bit) && !(complained & bit)) qualified.push(s);
+    if (dealt & bit && !(disqualified & bit) && !(complained & bit)) needed.push(s);
   }
-  const needed = state.sourceEpoch === 0 ? qualified : qualified.slice(0, state.threshold);
   const width = Math.max(0, ...needed);
   return Array.from({ length: width }, (_, k) => (needed.includes(k + 1) ? state.received[k + 1]?.commitments : undefined) ?? "0x");
 }

@@ -43,7 +43,7 @@ export const DEFAULT_PARAMETERS: DeployParameters = {
   hookGasLimit: 200_000,
   dealWindow: 600,
   complaintWindow: 300,
-  answerWindow: 300,
+  answerWindow: 3600,
   ackWindow: 600,
   maxEpochAge: 90 * 24 * 3600,
   releaseDelay: 8 * 24 * 3600,

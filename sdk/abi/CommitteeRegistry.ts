@@ -307,6 +307,22 @@ export const committeeRegistryAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "uint64",
+        "name": "drawBlock",
+        "type": "uint64"
+      }
+    ],
+    "name": "CommitteeDrawNotReady",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      },
+      {
         "internalType": "uint256",
         "name": "epoch",
         "type": "uint256"
@@ -419,6 +435,17 @@ export const committeeRegistryAbi = [
       }
     ],
     "name": "CommitteeNoComplaint",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "CommitteeNoHandoverRequested",
     "type": "error"
   },
   {
@@ -907,6 +934,43 @@ export const committeeRegistryAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint32",
+        "name": "replaced",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "threshold",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "drawBlock",
+        "type": "uint64"
+      }
+    ],
+    "name": "CommitteeHandoverRequested",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "epoch",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "sourceEpoch",
         "type": "uint256"
@@ -943,19 +1007,55 @@ export const committeeRegistryAbi = [
     "anonymous": false,
     "inputs": [
       {
-        "indexed": true,
-        "internalType": "bytes32",
-        "name": "name",
-        "type": "bytes32"
-      },
-      {
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "dealWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "complaintWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "answerWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "ackWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxEpochAge",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "releaseDelay",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "slashAmount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "proverRewardBps",
+            "type": "uint256"
+          }
+        ],
         "indexed": false,
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
+        "internalType": "struct ICommitteeRegistry.Parameters",
+        "name": "parameters",
+        "type": "tuple"
       }
     ],
-    "name": "CommitteeParameterChanged",
+    "name": "CommitteeParametersSet",
     "type": "event"
   },
   {
@@ -1141,6 +1241,19 @@ export const committeeRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "DRAW_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_EPOCH_AGE",
     "outputs": [
       {
@@ -1219,7 +1332,33 @@ export const committeeRegistryAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_THRESHOLD",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_WINDOW",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MIN_ANSWER_WINDOW",
     "outputs": [
       {
         "internalType": "uint32",
@@ -1581,6 +1720,25 @@ export const committeeRegistryAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "drawReplacements",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "epoch",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -2070,103 +2228,54 @@ export const committeeRegistryAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint32",
-        "name": "value",
-        "type": "uint32"
+        "components": [
+          {
+            "internalType": "uint32",
+            "name": "dealWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "complaintWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "answerWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "ackWindow",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "maxEpochAge",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "releaseDelay",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "slashAmount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "proverRewardBps",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct ICommitteeRegistry.Parameters",
+        "name": "p",
+        "type": "tuple"
       }
     ],
-    "name": "setAckWindow",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint32",
-        "name": "value",
-        "type": "uint32"
-      }
-    ],
-    "name": "setAnswerWindow",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint32",
-        "name": "value",
-        "type": "uint32"
-      }
-    ],
-    "name": "setComplaintWindow",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint32",
-        "name": "value",
-        "type": "uint32"
-      }
-    ],
-    "name": "setDealWindow",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint32",
-        "name": "value",
-        "type": "uint32"
-      }
-    ],
-    "name": "setMaxEpochAge",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
-      }
-    ],
-    "name": "setProverRewardBps",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint32",
-        "name": "value",
-        "type": "uint32"
-      }
-    ],
-    "name": "setReleaseDelay",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
-      }
-    ],
-    "name": "setSlashAmount",
+    "name": "setParameters",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

@@ -173,16 +173,27 @@ export interface StartedHandover {
 
 /**
  * Starts a handover of an active committee (anyone may): the contract replaces every member that is no longer
- * eligible, or the longest-serving one once the epoch is older than `maxEpochAge`, drawing replacements itself.
- * A refusal names the custom error and says why in words (e.g. when the handover is due).
+ * eligible, or the longest-serving one once the epoch is older than `maxEpochAge`. Two transactions: the request,
+ * then, once the draw block (`DRAW_DELAY` blocks later) is mined, `drawReplacements`, which draws the replacements
+ * from that block's hash and opens the round. A refusal names the custom error and says why in words.
  */
-export async function startHandover(c: Clients, committeeId: bigint): Promise<StartedHandover> {
+export async function startHandover(c: Clients, committeeId: bigint, progress?: Progress, pollMs = 500): Promise<StartedHandover> {
   wallet(c);
   const view = await readCommittee(c, committeeId);
   const before = view.status === STATUS.Active ? await c.public.readContract({ address: registry(c), abi: committeeRegistryAbi, functionName: "members", args: [committeeId, view.activeEpoch] }) : [];
-  const receipt = await send(
+  const requested = await send(
     c,
     { address: registry(c), abi: committeeRegistryAbi, functionName: "startHandover", args: [committeeId] },
+    { explain: explainCommitteeError({ activeEpoch: view.activeEpoch }) },
+  );
+  const request = eventsOf(committeeRegistryAbi, requested.logs).find((e) => e.eventName === "CommitteeHandoverRequested");
+  if (!request) throw new CGError("UNEXPECTED_RECEIPT", `startHandover succeeded in ${requested.transactionHash} without a CommitteeHandoverRequested event`);
+  const drawBlock = (request.args as { drawBlock: bigint }).drawBlock;
+  progress?.(`handover requested: replacements drawn from block ${drawBlock}`);
+  while ((await c.public.getBlockNumber()) <= drawBlock) await new Promise((r) => setTimeout(r, pollMs));
+  const receipt = await send(
+    c,
+    { address: registry(c), abi: committeeRegistryAbi, functionName: "drawReplacements", args: [committeeId] },
     { explain: explainCommitteeError({ activeEpoch: view.activeEpoch }) },
   );
   const event = eventsOf(committeeRegistryAbi, receipt.logs).find((e) => e.eventName === "CommitteeHandoverStarted");
@@ -199,7 +210,7 @@ export async function startHandover(c: Clients, committeeId: bigint): Promise<St
     members: [...a.members],
     dealDeadline: date(a.dealDeadline),
     txHash: receipt.transactionHash,
-    gasUsed: receipt.gasUsed,
+    gasUsed: requested.gasUsed + receipt.gasUsed,
   };
 }
 
@@ -259,7 +270,7 @@ async function committeeLogs(c: Clients, committeeId: bigint, fromBlock?: bigint
     } catch {
       continue; // not a committee event (another event whose topic 1 happens to match)
     }
-    if (decoded.eventName === "CommitteeParameterChanged") continue;
+    if (typeof decoded.args !== "object" || decoded.args === null || !("committeeId" in decoded.args)) continue; // not about a committee
     out.push({ eventName: decoded.eventName, args: decoded.args as Record<string, any>, blockNumber: BigInt(log.blockNumber!), logIndex: Number(log.logIndex) });
   }
   return out.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1));

@@ -32,6 +32,7 @@ export const AUDIT_KINDS = [
   "InvalidShareProven",
   "CoordinatorParameterChanged",
   "CommitteeProposed",
+  "CommitteeHandoverRequested",
   "CommitteeHandoverStarted",
   "CommitteeDealingPosted",
   "CommitteeComplaintFiled",
@@ -42,7 +43,7 @@ export const AUDIT_KINDS = [
   "CommitteeEpochRetired",
   "CommitteeRoundFailed",
   "CommitteeFaultProven",
-  "CommitteeParameterChanged",
+  "CommitteeParametersSet",
 ] as const;
 
 export type AuditKindName = (typeof AUDIT_KINDS)[number];

@@ -118,7 +118,7 @@ describe("cg committee against a local network", function () {
     expect(d.dealing).to.equal(proposed.json.dealDeadline);
     const seconds = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 1000;
     expect(seconds(d.dealing, d.complaints)).to.equal(300); // complaintWindow
-    expect(seconds(d.complaints, d.answers)).to.equal(300); // answerWindow
+    expect(seconds(d.complaints, d.answers)).to.equal(3600); // answerWindow
     expect(seconds(d.answers, d.finalizeBy)).to.equal(600); // ackWindow
     expect(d.acknowledgements).to.equal(undefined);
     expect(info.round.slots.every((s: { dealt: boolean; acknowledged: boolean }) => !s.dealt && !s.acknowledged)).to.equal(true);

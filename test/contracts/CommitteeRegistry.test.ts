@@ -31,6 +31,7 @@ import {
   propose,
   sharesFrom,
   slotsOf,
+  startHandover,
 } from "../helpers/committees.ts";
 import { message } from "../helpers/fixtures.ts";
 import { ONE_ETH, type System, collectAuditedEvents, deploySystem, findEvent } from "../helpers/system.ts";
@@ -64,11 +65,6 @@ async function activeCommitteeFixture() {
   return { sys, ...formed };
 }
 
-async function startHandover(sys: System, committeeId: bigint) {
-  const receipt = await (await sys.committees.connect(sys.carol).startHandover(committeeId)).wait();
-  const ev = findEvent(sys.committees, receipt, "CommitteeHandoverStarted");
-  return { receipt, ev };
-}
 
 /** The round of a handover as the tests drive it: dealers are the source epoch's members. */
 function handoverRound(sys: System, committeeId: bigint, ev: any, oldMembers: Round["members"]): Round {
@@ -399,20 +395,64 @@ describe("CommitteeRegistry", function () {
       expect(retry.ev.args.epoch).to.equal(3n);
     });
 
-    it("an epoch older than maxEpochAge rotates out its longest-serving member; governance can force a handover and change t", async function () {
+    it("an epoch older than maxEpochAge rotates out its longest-serving member; the draw waits for a block nobody knew", async function () {
       const { sys, round } = await networkHelpers.loadFixture(activeCommitteeFixture);
       const c = sys.committees;
-      const age = (await c.parameters()).maxEpochAge;
-      await networkHelpers.time.increase(Number(age));
-      const { ev } = await startHandover(sys, round.committeeId);
+      await expect(c.drawReplacements(round.committeeId)).to.be.revertedWithCustomError(c, "CommitteeNoHandoverRequested");
+      await networkHelpers.time.increase(Number((await c.parameters()).maxEpochAge));
+      const request = await (await c.connect(sys.carol).startHandover(round.committeeId)).wait();
+      const drawBlock = findEvent(c, request, "CommitteeHandoverRequested").args.drawBlock;
+      expect(drawBlock).to.equal(BigInt(request.blockNumber) + 2n);
+      await expect(c.drawReplacements(round.committeeId)).to.be.revertedWithCustomError(c, "CommitteeDrawNotReady").withArgs(round.committeeId, drawBlock);
+      await expect(c.startHandover(round.committeeId)).to.be.revertedWithCustomError(c, "CommitteeHandoverInProgress");
+      // Left more than 256 blocks, the draw block's hash is gone: drawing sets a new draw block instead.
+      await networkHelpers.mine(300);
+      const rearmed = await (await c.drawReplacements(round.committeeId)).wait();
+      const again = findEvent(c, rearmed, "CommitteeHandoverRequested");
+      expect(again.args.drawBlock).to.equal(BigInt(rearmed.blockNumber) + 2n);
+      await networkHelpers.mine(3);
+      const drawn = await (await c.drawReplacements(round.committeeId)).wait();
+      const ev = findEvent(c, drawn, "CommitteeHandoverStarted");
       expect(ev.args.replaced).to.equal(1n); // every member joined at epoch 1: the lowest slot leaves
       await expect(c.connect(sys.bob).forceHandover(round.committeeId, 2, 4)).to.be.revertedWithCustomError(c, "AccessControlUnauthorizedAccount");
-      const fresh = await activeCommitteeFixture();
-      const forced = await (await fresh.sys.committees.connect(fresh.sys.admin).forceHandover(fresh.round.committeeId, 0, 4)).wait();
-      const started = findEvent(fresh.sys.committees, forced, "CommitteeHandoverStarted");
-      expect(started.args.threshold).to.equal(4n);
-      expect(started.args.replaced).to.equal(0n);
-      await expect(fresh.sys.committees.connect(fresh.sys.admin).forceHandover(fresh.round.committeeId, 0, 2)).to.be.revertedWithCustomError(c, "CommitteeInvalidSize");
+    });
+
+    for (const [from, to] of [[3, 4], [4, 3]] as const) {
+      it(`governance changes the threshold from ${from} to ${to} of 5: the old epoch's ${from} lowest dealers reshare K to ${to}-of-5`, async function () {
+        const sys = await sevenGuardians();
+        const { round, shares, commitments } = await formCommittee(sys, sys.guardians.slice(0, 5), from);
+        const { ev } = await startHandover(sys, round.committeeId, { slots: 0, threshold: to });
+        expect(ev.args.threshold).to.equal(BigInt(to));
+        expect(ev.args.replaced).to.equal(0n);
+        const next = handoverRound(sys, round.committeeId, ev, round.members);
+        await dealAll(sys, next, [1, 2, 3, 4, 5], shares);
+        await pastWindow(sys, next, "complaintDeadline");
+        const { event } = await finalize(sys, next);
+        const dealers = Array.from({ length: from }, (_, k) => k + 1);
+        expect(slotsOf(event.args.qualified, 5)).to.deep.equal(dealers);
+        expect(groupKeyOf(event.args.commitments)).to.equal(groupKeyOf(commitments));
+        const newShares = sharesFrom(next, dealers, true);
+        await acknowledge(sys, next, newShares);
+        expect((await sys.committees.committee(round.committeeId)).threshold).to.equal(BigInt(to));
+        const key = [1, 2, 3, 4, 5].reduce((acc, i) => acc.add(round.dealings.get(i)!.commitments[0]), G2.ZERO);
+        const msg = message(11);
+        const signers = [5, 4, 2, 1].slice(0, to);
+        expect(verifyToken(tokenFrom(newShares, signers, msg), key, hexToBytes(msg))).to.equal(true);
+        expect(verifyToken(tokenFrom(newShares, signers.slice(0, to - 1), msg), key, hexToBytes(msg))).to.equal(false);
+      });
+    }
+
+    it("refuses thresholds outside 2 ≤ t ≤ 24, t > n/2, and answer windows under an hour", async function () {
+      const { sys, round } = await networkHelpers.loadFixture(activeCommitteeFixture);
+      const c = sys.committees;
+      await expect(c.connect(sys.admin).forceHandover(round.committeeId, 0, 2)).to.be.revertedWithCustomError(c, "CommitteeInvalidSize").withArgs(5, 2);
+      const many = Array.from({ length: 32 }, (_, k) => `0x${(k + 1).toString(16).padStart(40, "0")}`);
+      await expect(c.propose(many, 25)).to.be.revertedWithCustomError(c, "CommitteeInvalidSize").withArgs(32, 25);
+      const p = { ...(await c.parameters()).toObject() };
+      await expect(c.connect(sys.admin).setParameters({ ...p, answerWindow: 3599 })).to.be.revertedWithCustomError(c, "CommitteeParameterOutOfRange");
+      await expect(c.connect(sys.bob).setParameters(p)).to.be.revertedWithCustomError(c, "AccessControlUnauthorizedAccount");
+      await expect(c.connect(sys.admin).setParameters({ ...p, dealWindow: 900 })).to.emit(c, "CommitteeParametersSet");
+      expect((await c.parameters()).dealWindow).to.equal(900n);
     });
 
     it("withdrawals of bonded members wait for the stake lock (stake backing a membership cannot leave)", async function () {

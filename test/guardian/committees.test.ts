@@ -4,7 +4,7 @@ import { type Hex, hexToBytes, keccak256, toHex } from "viem";
 
 import { Store } from "../../guardian/store.ts";
 import { G2, combine, committeePublicShare, computePartial, deal, decodeCommitments, verifyPartial, verifyToken } from "../../sdk/index.ts";
-import { commitmentsHexOf as commitmentsHex } from "../helpers/committees.ts";
+import { commitmentsHexOf as commitmentsHex, startHandover } from "../helpers/committees.ts";
 import { type AgentProcess, type GuardianNetwork, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
 import { ONE_ETH, findEvent } from "../helpers/system.ts";
@@ -150,8 +150,7 @@ describe("guardian agents run committee rounds as processes against a hardhat no
     const { sys } = net;
     const g4 = sys.guardians[3];
     await (await sys.registry.connect(g4.signer).startUnbonding(ONE_ETH / 2n)).wait();
-    const receipt = await (await committees().connect(sys.carol).startHandover(committeeId)).wait();
-    const started = findEvent(committees(), receipt, "CommitteeHandoverStarted");
+    const { ev: started } = await startHandover(sys, committeeId);
     const epoch: bigint = started.args.epoch;
     // g4 is unbonding and g2 was jailed by its slash: both slots change hands, to the two guardians outside.
     expect(started.args.replaced).to.equal(0b1010n);

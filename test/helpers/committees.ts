@@ -120,6 +120,18 @@ export async function acknowledgementHistory(sys: System, round: Round) {
   return logs.map((l: any) => ({ slot: l.args.slot, operator: l.args.operator, proofHash: keccak256(l.args.proof) }));
 }
 
+/** Requests a handover (`startHandover`, or governance's `forceHandover` when `force` is given), mines past its
+ *  draw block and draws the replacements; returns the `CommitteeHandoverStarted` event. */
+export async function startHandover(sys: System, committeeId: bigint, force?: { slots: number; threshold: number }) {
+  const request = force
+    ? await (await sys.committees.connect(sys.admin).forceHandover(committeeId, force.slots, force.threshold)).wait()
+    : await (await sys.committees.connect(sys.carol).startHandover(committeeId)).wait();
+  const drawBlock = findEvent(sys.committees, request, "CommitteeHandoverRequested").args.drawBlock;
+  while (BigInt(await sys.ethers.provider.getBlockNumber()) <= drawBlock) await sys.ethers.provider.send("evm_mine", []);
+  const receipt = await (await sys.committees.connect(sys.carol).drawReplacements(committeeId)).wait();
+  return { request, receipt, ev: findEvent(sys.committees, receipt, "CommitteeHandoverStarted") };
+}
+
 /** A whole honest formation: propose, everyone deals, finalize, everyone acknowledges. */
 export async function formCommittee(sys: System, members: GuardianFixture[], threshold = 3) {
   const round = await propose(sys, members, threshold);
