@@ -23,6 +23,7 @@ import {
   dealAll,
   dealingsArg,
   finalize,
+  finalizedRound,
   formCommittee,
   makeDealing,
   pastWindow,
@@ -277,11 +278,7 @@ describe("CommitteeRegistry", function () {
     it("an invalid proof of possession is provable by anyone and slashes the member; a valid one cannot be proven", async function () {
       const sys = await networkHelpers.loadFixture(sevenGuardians);
       const members = sys.guardians.slice(0, 5);
-      const round = await propose(sys, members, 3);
-      await dealAll(sys, round, [1, 2, 3, 4, 5]);
-      await pastWindow(sys, round, "complaintDeadline");
-      const { event } = await finalize(sys, round);
-      const shares = sharesFrom(round, slotsOf(event.args.qualified, 5), false);
+      const { round, event, shares } = await finalizedRound(sys, members);
       await acknowledge(sys, round, shares, [1, 2, 3, 4]);
       const c = sys.committees;
       // g5 acknowledges with a proof made with a wrong share.
@@ -467,11 +464,7 @@ describe("CommitteeRegistry", function () {
   it("the SDK's acknowledgement message and proof of possession are the contract's: an SDK proof cannot be proven invalid", async function () {
     const sys = await networkHelpers.loadFixture(sevenGuardians);
     const members = sys.guardians.slice(0, 5);
-    const round = await propose(sys, members, 3);
-    await dealAll(sys, round, [1, 2, 3, 4, 5]);
-    await pastWindow(sys, round, "complaintDeadline");
-    const { event } = await finalize(sys, round);
-    const shares = sharesFrom(round, slotsOf(event.args.qualified, 5), false);
+    const { round, event, shares } = await finalizedRound(sys, members);
     const registry = (await sys.committees.getAddress()) as Address;
     for (const j of [1, 4]) {
       expect(await sys.committees.ackMessage(round.committeeId, 1, j)).to.equal(committeeAckMessage(sys.chainId, registry, round.committeeId, 1n, j));

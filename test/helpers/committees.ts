@@ -132,14 +132,19 @@ export async function startHandover(sys: System, committeeId: bigint, force?: { 
   return { request, receipt, ev: findEvent(sys.committees, receipt, "CommitteeHandoverStarted") };
 }
 
-/** A whole honest formation: propose, everyone deals, finalize, everyone acknowledges. */
-export async function formCommittee(sys: System, members: GuardianFixture[], threshold = 3) {
+/** A formation up to its finalization: propose, the given dealers deal, the complaint window passes, finalize;
+ *  returns the round, the finalization event and every member's share. */
+export async function finalizedRound(sys: System, members: GuardianFixture[], threshold = 3, dealers = members.map((_, k) => k + 1)) {
   const round = await propose(sys, members, threshold);
-  await dealAll(sys, round, members.map((_, k) => k + 1));
+  await dealAll(sys, round, dealers);
   await pastWindow(sys, round, "complaintDeadline");
   const { event } = await finalize(sys, round);
-  const qualified = slotsOf(event.args.qualified, members.length);
-  const shares = sharesFrom(round, qualified, false);
+  return { round, event, shares: sharesFrom(round, slotsOf(event.args.qualified, members.length), false) };
+}
+
+/** A whole honest formation: propose, everyone deals, finalize, everyone acknowledges. */
+export async function formCommittee(sys: System, members: GuardianFixture[], threshold = 3) {
+  const { round, event, shares } = await finalizedRound(sys, members, threshold);
   await acknowledge(sys, round, shares);
   return { round, shares, commitments: event.args.commitments as Hex };
 }

@@ -1,7 +1,9 @@
 /** Shared fixtures: a dealt committee, messages and tokens made by the TypeScript library (never mocked). */
 import { toBytes, toHex, type Hex } from "viem";
 
+
 import {
+  CGError,
   type Dealing,
   type G1Point,
   combine,
@@ -42,4 +44,15 @@ export function concatHex(parts: Hex[]): Hex {
 /** Deterministic 32-byte messages for loops over many inputs. */
 export function message(i: number): Hex {
   return toHex(BigInt(i) * 0x9e3779b97f4a7c15n + 1n, { size: 32 });
+}
+
+/** The `CGError` code `fn` throws, or "no error"; any other exception propagates. */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CGError) return e.code;
+    throw e;
+  }
+  return "no error";
 }
