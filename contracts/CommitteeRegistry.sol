@@ -76,7 +76,8 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         uint40 activatedAt;
         uint32 drawReplaced; // a requested handover: the slots that leave, drawn at `drawBlock`
         uint8 drawThreshold;
-        uint64 drawBlock; // 0 when no handover is requested
+        uint40 drawBlock; // 0 when no handover is requested
+        uint32 laggards; // continuing members that did not acknowledge the last handover: the next one replaces them
         // slot 1
         bytes32 groupKeyHash;
     }
@@ -153,6 +154,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             drawReplaced: 0,
             drawThreshold: 0,
             drawBlock: 0,
+            laggards: 0,
             groupKeyHash: bytes32(0)
         });
         for (uint256 s = 1; s <= n; ++s) {
@@ -345,6 +347,8 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             if (!_guardians.isEligible(m.operator)) leaving |= _bit(s);
             if (m.since < longestSince) (longest, longestSince) = (s, m.since);
         }
+        // Members that let the last handover fail by not acknowledging leave too, so none can block rotation.
+        leaving |= c.laggards;
         if (leaving == 0) {
             uint64 due = uint64(c.activatedAt) + _params.maxEpochAge;
             if (block.timestamp < due) revert CommitteeHandoverNotDue(committeeId, due);
@@ -468,7 +472,8 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             lastEpoch: c.lastEpoch,
             activatedAt: c.activatedAt,
             groupKeyHash: c.groupKeyHash,
-            commitmentsHash: _rounds[committeeId][c.activeEpoch].commitmentsHash
+            commitmentsHash: _rounds[committeeId][c.activeEpoch].commitmentsHash,
+            laggards: c.laggards
         });
     }
 
@@ -579,7 +584,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             revert CommitteeHandoverInProgress(committeeId, c.lastEpoch);
         }
         uint64 drawBlock = uint64(block.number + DRAW_DELAY);
-        (c.drawReplaced, c.drawThreshold, c.drawBlock) = (replaced, threshold, drawBlock);
+        (c.drawReplaced, c.drawThreshold, c.drawBlock) = (replaced, threshold, uint40(drawBlock));
         epoch = c.lastEpoch + 1;
         emit CommitteeHandoverRequested(committeeId, epoch, replaced, threshold, drawBlock);
         _audit(
@@ -651,6 +656,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         }
         r.phase = RoundPhase.Active;
         c.status = CommitteeStatus.Active;
+        c.laggards = 0;
         c.activeEpoch = uint32(epoch);
         c.threshold = r.threshold;
         c.activatedAt = uint40(block.timestamp);
@@ -668,6 +674,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         uint256 n = c.size;
         uint32 incoming = r.sourceEpoch == 0 ? _mask(n) : r.replaced;
         if (r.sourceEpoch == 0) c.status = CommitteeStatus.Failed;
+        else if (reason == RoundFailure.NotAcknowledgedInTime) c.laggards = _mask(n) & ~r.replaced & ~r.acknowledged;
         for (uint256 s = 1; s <= n; ++s) {
             if (incoming & _bit(s) == 0) continue;
             if (r.sourceEpoch == 0) {

@@ -52,6 +52,7 @@ interface ICommitteeRegistry is IStakeLock {
         uint64 activatedAt; // when the active epoch became active
         bytes32 groupKeyHash; // keccak256(K), K = C_0 in 256-byte EIP-2537 form; 0 until the DKG is finalized
         bytes32 commitmentsHash; // of the active epoch
+        uint32 laggards; // continuing members that let the last handover fail unacknowledged: the next one replaces them
     }
 
     struct RoundView {
@@ -219,7 +220,8 @@ interface ICommitteeRegistry is IStakeLock {
     function expire(uint256 committeeId, uint256 epoch) external;
 
     /// @notice Anyone: requests a handover of an active committee, replacing every member that is no longer
-    ///         eligible, or, if all are and the epoch is older than `maxEpochAge`, the longest-serving member.
+    ///         eligible or let the last handover fail by not acknowledging it, or, if there is none and the epoch
+    ///         is older than `maxEpochAge`, the longest-serving member.
     ///         The replacements are drawn by `drawReplacements` from the hash of a block `DRAW_DELAY` blocks later,
     ///         which nobody knows when the request is made.
     function startHandover(uint256 committeeId) external returns (uint256 epoch);

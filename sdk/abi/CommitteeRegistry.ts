@@ -1580,6 +1580,11 @@ export const committeeRegistryAbi = [
             "internalType": "bytes32",
             "name": "commitmentsHash",
             "type": "bytes32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "laggards",
+            "type": "uint32"
           }
         ],
         "internalType": "struct ICommitteeRegistry.CommitteeView",

@@ -392,6 +392,24 @@ describe("CommitteeRegistry", function () {
       expect(retry.ev.args.epoch).to.equal(3n);
     });
 
+    it("a continuing member that lets a handover fail by not acknowledging is replaced by the next one", async function () {
+      const { sys, round, shares } = await networkHelpers.loadFixture(activeCommitteeFixture);
+      const c = sys.committees;
+      await (await sys.registry.connect(round.members[4].signer).startUnbonding(ONE_ETH / 2n)).wait();
+      const { ev } = await startHandover(sys, round.committeeId);
+      const next = handoverRound(sys, round.committeeId, ev, round.members);
+      await dealAll(sys, next, [1, 2, 3, 4, 5], shares);
+      await pastWindow(sys, next, "complaintDeadline");
+      await finalize(sys, next);
+      await acknowledge(sys, next, sharesFrom(next, [1, 2, 3], true), [1, 2, 4, 5]); // g3 stays silent
+      await pastWindow(sys, next, "ackDeadline");
+      await expect(c.expire(round.committeeId, next.epoch)).to.emit(c, "CommitteeRoundFailed").withArgs(round.committeeId, next.epoch, 2);
+      expect((await c.committee(round.committeeId)).laggards).to.equal(0b00100n);
+      // g5 is still unbonding and g3 blocked the last handover: the next one replaces both, and is due at once.
+      const retry = await startHandover(sys, round.committeeId);
+      expect(retry.ev.args.replaced).to.equal(0b10100n);
+    });
+
     it("an epoch older than maxEpochAge rotates out its longest-serving member; the draw waits for a block nobody knew", async function () {
       const { sys, round } = await networkHelpers.loadFixture(activeCommitteeFixture);
       const c = sys.committees;
