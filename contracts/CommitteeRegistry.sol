@@ -495,6 +495,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             complained: r.complained,
             acknowledged: r.acknowledged,
             replaced: r.replaced,
+            possessionProven: r.possessionProven,
             commitmentsHash: r.commitmentsHash
         });
     }

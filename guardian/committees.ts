@@ -8,16 +8,17 @@
  * secret reaches a log line (sub-shares, shares and proofs are never logged).
  */
 import type { Logger } from "pino";
-import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type WalletClient, getAbiItem, hexToBytes } from "viem";
+import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type WalletClient, getAbiItem, hexToBytes, keccak256 } from "viem";
 
 import { committeeRegistryAbi, guardianRegistryAbi } from "../sdk/abi/index.ts";
 import { Fr } from "../sdk/crypto/bls.ts";
-import { committeePossessionProof, dealDkg, dealReshare, decodeDealing, encodeDealing } from "../sdk/crypto/dkg.ts";
+import { committeePossessionProof, committeePublicShare, dealDkg, dealReshare, decodeDealing, encodeDealing, verifyCommitteePossession } from "../sdk/crypto/dkg.ts";
+import { decodeCommitments } from "../sdk/protocol/shardMap.ts";
 import { SEALED_SUBSHARE_LENGTH } from "../sdk/crypto/constants.ts";
 import { openSubShare, sealSubShare } from "../sdk/crypto/hpke.ts";
 import { CGError } from "../sdk/errors.ts";
 import type { GuardianConfig } from "./config.ts";
-import { type RoundState, type Step, dealt, finalizeDealings, onActivated, onRetired, onAnswer, onComplaint, onDealing, onDisqualified, onFailed, onFinalized, open } from "./core/committee.ts";
+import { type RoundState, type Step, dealt, finalizeDealings, onAcknowledged, onActivated, onRetired, onAnswer, onComplaint, onDealing, onDisqualified, onFailed, onFinalized, open } from "./core/committee.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { Metrics } from "./metrics.ts";
 import type { OutboxJob, Store } from "./store.ts";
@@ -30,6 +31,7 @@ export const COMMITTEE_EVENTS = [
   getAbiItem({ abi: committeeRegistryAbi, name: "CommitteeComplaintAnswered" }),
   getAbiItem({ abi: committeeRegistryAbi, name: "CommitteeFaultProven" }),
   getAbiItem({ abi: committeeRegistryAbi, name: "CommitteeRoundFinalized" }),
+  getAbiItem({ abi: committeeRegistryAbi, name: "CommitteeAcknowledged" }),
   getAbiItem({ abi: committeeRegistryAbi, name: "CommitteeActivated" }),
   getAbiItem({ abi: committeeRegistryAbi, name: "CommitteeRoundFailed" }),
 ] as const;
@@ -42,7 +44,7 @@ const FINALIZE_STAGGER = 2;
 const DEALER_FAULTS = new Set([0, 1, 2]);
 
 export interface CommitteeJob {
-  action: "deal" | "complain" | "answer" | "prove" | "finalize" | "acknowledge" | "expire";
+  action: "deal" | "complain" | "answer" | "prove" | "prove-possession" | "finalize" | "acknowledge" | "expire";
   committeeId: string;
   epoch: number;
   dealer?: number;
@@ -116,6 +118,11 @@ export class CommitteeWork {
         subject,
         run: (a: Args, b: bigint) => this.#transition(a.committeeId, a.epoch, b, (s) => onFinalized(s, bits(Number(a.qualified)), a.commitments)),
       },
+      CommitteeAcknowledged: {
+        subject: (a: Args) => ({ ...subject(a), slot: String(a.slot) }),
+        run: (a: Args, b: bigint) =>
+          this.#transition(a.committeeId, a.epoch, b, (s) => onAcknowledged(s, Number(a.slot), a.operator, a.proof, keccak256(a.proof), (proof, slot, commitments) => this.#possessionHolds(s, proof, slot, commitments))),
+      },
       CommitteeActivated: { subject, run: (a: Args, b: bigint) => this.#transition(a.committeeId, a.epoch, b, (s) => onActivated(s)) },
       CommitteeRoundFailed: { subject, run: (a: Args, b: bigint) => this.#transition(a.committeeId, a.epoch, b, (s) => onFailed(s)) },
     };
@@ -182,6 +189,10 @@ export class CommitteeWork {
         case "prove-mismatch":
           log.warn({ ...base, dealer: action.dealer }, "reshare dealing with E_0 ≠ PK_i: proof queued");
           jobs.push([id("prove", action.dealer), { action: "prove", ...base, dealer: action.dealer }]);
+          break;
+        case "prove-possession":
+          log.warn({ ...base, slot: action.slot }, "invalid proof of possession: proof queued");
+          jobs.push([id("prove-possession", action.slot), { action: "prove-possession", ...base, recipient: action.slot, proof: action.proof }]);
           break;
         case "answer":
           jobs.push([id("answer", action.recipient), { action: "answer", ...base, dealer: state.dealerSlot, recipient: action.recipient, value: action.value }]);
@@ -350,6 +361,11 @@ export class CommitteeWork {
         const source = this.#d.store.getRound<RoundState>(p.committeeId, state.sourceEpoch)?.finalized?.commitments;
         return { functionName: "proveReshareKeyMismatch", args: [id, epoch, p.dealer, state.received[p.dealer!].commitments, source] };
       }
+      case "prove-possession": {
+        if (view.possessionProven & bit(p.recipient!)) return undefined;
+        const state = this.#d.store.getRound<RoundState>(p.committeeId, p.epoch)!;
+        return { functionName: "proveInvalidPossession", args: [id, epoch, p.recipient, p.proof, state.finalized!.commitments, state.acks ?? []] };
+      }
       case "finalize": {
         if (view.phase !== PHASE.Dealing) return undefined;
         const state = this.#d.store.getRound<RoundState>(p.committeeId, p.epoch);
@@ -365,6 +381,12 @@ export class CommitteeWork {
   }
 
   // ───────────────────────────── chain reads ─────────────────────────────
+
+  /** The SDK's check of member `slot`'s proof of possession against its public share of `commitments`. */
+  #possessionHolds(state: RoundState, proof: Hex, slot: number, commitments: Hex): boolean {
+    const publicShare = committeePublicShare(decodeCommitments(commitments), slot);
+    return verifyCommitteePossession(proof, publicShare, this.#chainId, this.#d.config.committees, BigInt(state.committeeId), BigInt(state.epoch), slot);
+  }
 
   async #encryptionKey(operator: Address): Promise<Uint8Array> {
     const view = await this.#d.publicClient.readContract({ address: this.#d.config.registry, abi: guardianRegistryAbi, functionName: "guardian", args: [operator] });

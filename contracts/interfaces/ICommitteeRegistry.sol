@@ -70,6 +70,7 @@ interface ICommitteeRegistry is IStakeLock {
         uint32 complained; // dealers with at least one open complaint
         uint32 acknowledged;
         uint32 replaced; // slots whose member this handover replaces
+        uint32 possessionProven; // slots whose proof of possession was proven invalid
         bytes32 commitmentsHash; // keccak256(C_0 ‖ … ‖ C_{t−1}), set when finalized
     }
 

@@ -56,6 +56,8 @@ export interface RoundState {
   /** Open complaints against this guardian (recipient slots) that it has answered. */
   answered: number[];
   finalized?: { qualified: number[]; commitments: Hex };
+  /** Every acknowledgement of the round in log order (public): the history `proveInvalidPossession` replays. */
+  acks?: { slot: number; operator: string; proofHash: Hex }[];
   /** This guardian's share of the round, once computed and verified. */
   share?: string;
 }
@@ -66,6 +68,7 @@ export type Action =
   | { kind: "complain"; dealer: number; reason: string }
   | { kind: "prove-mismatch"; dealer: number }
   | { kind: "answer"; recipient: number; value: string }
+  | { kind: "prove-possession"; slot: number; proof: Hex }
   | { kind: "acknowledge"; share: string }
   | { kind: "activate"; share: string }
   | { kind: "erase"; epoch: number }
@@ -199,6 +202,31 @@ export function onFinalized(state: RoundState, qualified: readonly number[], com
 /** A later epoch became active: this round's share never serves again and is erased (§4.4). */
 export function onRetired(state: RoundState): Step {
   return { state: { ...forget(state), phase: "retired", share: undefined }, actions: [] };
+}
+
+/**
+ * A member acknowledged: the acknowledgement joins the round's history, and another member's proof of possession
+ * that does not verify under its public share is proven (§8; `verify` checks it, the shell passes the SDK's check).
+ */
+export function onAcknowledged(
+  state: RoundState,
+  slot: number,
+  operator: string,
+  proof: Hex,
+  proofHash: Hex,
+  verify: (proof: Hex, slot: number, commitments: Hex) => boolean,
+): Step {
+  const acks = state.acks ?? [];
+  if (acks.some((a) => a.slot === slot)) return { state, actions: [] };
+  const next: RoundState = { ...state, acks: [...acks, { slot, operator, proofHash }] };
+  if (slot === state.recipientSlot || state.finalized === undefined) return { state: next, actions: [] };
+  let valid: boolean;
+  try {
+    valid = verify(proof, slot, state.finalized.commitments);
+  } catch {
+    valid = false; // a proof that does not even decode is invalid
+  }
+  return { state: next, actions: valid ? [] : [{ kind: "prove-possession", slot, proof }] };
 }
 
 /** The round's epoch became active: its share serves; a handover's source epoch share is erased (§4.4). */

@@ -2217,6 +2217,11 @@ export const committeeRegistryAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "possessionProven",
+            "type": "uint32"
+          },
+          {
             "internalType": "bytes32",
             "name": "commitmentsHash",
             "type": "bytes32"

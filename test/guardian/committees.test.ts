@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { type Hex, hexToBytes, keccak256, toHex } from "viem";
 
 import { Store } from "../../guardian/store.ts";
-import { G2, combine, committeePublicShare, computePartial, deal, decodeCommitments, verifyPartial, verifyToken } from "../../sdk/index.ts";
+import { G1, G2, combine, committeePublicShare, computePartial, deal, decodeCommitments, g1ToEip2537, verifyPartial, verifyToken } from "../../sdk/index.ts";
 import { commitmentsHexOf as commitmentsHex, startHandover } from "../helpers/committees.ts";
 import { type AgentProcess, type GuardianNetwork, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
@@ -208,7 +208,7 @@ describe("guardian agents run committee rounds as processes against a hardhat no
     await waitForLog(silent, "guardian started", 60_000);
   });
 
-  it("hostile dealings (malformed commitments, sealed sub-shares that do not open) draw complaints and slashes; a false complaint against an honest agent is answered and costs it nothing", async function () {
+  it("hostile dealings (malformed commitments, sealed sub-shares that do not open) draw complaints and slashes; a false complaint against an honest agent is answered and costs it nothing; a bogus proof of possession is proven by the agents", async function () {
     const { sys } = net;
     const [g1, , g3, , g5, g6, g7] = sys.guardians;
     // g6 and g7 are driven by hand: their agents are stopped.
@@ -236,6 +236,15 @@ describe("guardian agents run committee rounds as processes against a hardhat no
     expect((await sys.registry.guardian(g1.address)).stake).to.equal(g1Stake);
     expect(Number((await committees().round(id, 1n)).disqualified)).to.equal(0b11000);
     await until("the agents' acknowledgements", async () => Number((await committees().round(id, 1n)).acknowledged) === 0b00111);
+    // g6 acknowledges with a proof it could not have made (no share of its own): the agents prove it invalid.
+    const bogus = toHex(g1ToEip2537(G1.BASE.multiply(12345n)));
+    await (await committees().connect(g6.signer).acknowledge(id, 1, 4, bogus)).wait();
+    const proven = await until("the agents' proof of g6's invalid possession", async () => {
+      const all = (await committees().queryFilter(committees().filters.CommitteeFaultProven(id))) as any[];
+      return all.find((f) => Number(f.args.fault) === 3);
+    });
+    expect([Number(proven.args.slot), proven.args.operator]).to.deep.equal([4, g6.address]);
+    expect([g1, g3, g5].map((g) => g.address)).to.include(proven.args.prover);
     for (const a of [net.agents[5], net.agents[6]]) startAgent(a, {});
     await Promise.all([5, 6].map((k) => waitForLog(net.agents[k], "guardian started", 60_000)));
   });

@@ -5,6 +5,7 @@ import {
   type RoundState,
   dealt,
   finalizeDealings,
+  onAcknowledged,
   onActivated,
   onAnswer,
   onComplaint,
@@ -107,6 +108,21 @@ describe("guardian/core/committee: a guardian's part in a round, as pure transit
     const fin = onFinalized(s, [1, 2], hexOf(C));
     expect(fin.actions[0].kind).to.equal("acknowledge");
     expect(onActivated(fin.state).actions).to.deep.equal([{ kind: "activate", share: fin.state.share }, { kind: "erase", epoch: 1 }]);
+  });
+
+  it("acknowledgements build the round's history; another member's proof that does not verify is proven, its own never", function () {
+    let s: RoundState = { ...g2Round(), finalized: { qualified: [1, 2, 3], commitments: "0x00" } };
+    const h = (n: number) => toHex(n, { size: 32 });
+    const verify = (_proof: Hex, slot: number) => slot !== 3;
+    let step = onAcknowledged(s, 1, members[0], "0x11", h(1), verify);
+    expect(step.actions).to.deep.equal([]);
+    step = onAcknowledged(step.state, 3, members[2], "0x33", h(3), verify);
+    expect(step.actions).to.deep.equal([{ kind: "prove-possession", slot: 3, proof: "0x33" }]);
+    s = step.state;
+    expect(s.acks).to.deep.equal([{ slot: 1, operator: members[0], proofHash: h(1) }, { slot: 3, operator: members[2], proofHash: h(3) }]);
+    expect(onAcknowledged(s, 3, members[2], "0x33", h(3), verify)).to.deep.equal({ state: s, actions: [] }); // once
+    expect(onAcknowledged(s, 2, members[1], "0x22", h(2), () => false).actions).to.deep.equal([]); // its own
+    expect(onAcknowledged(s, 4, members[0], "0x44", h(4), () => { throw new Error("does not decode"); }).actions[0]).to.include({ kind: "prove-possession", slot: 4 });
   });
 
   it("finalize passes every qualified dealing at its dealer's slot (the contract picks a handover's Q' itself)", function () {
