@@ -357,20 +357,9 @@ library BLS12381 {
             input := mload(0x40)
             // σ ‖ −P2 ‖ H(m) ‖ K
             calldatacopy(input, sigma.offset, 0x80)
-            _storeNegP2(add(input, 0x80))
             calldatacopy(add(input, 0x200), groupKey.offset, 0x100)
-
-            function _storeNegP2(n) {
-                mstore(n, NEG_P2_X0_HI)
-                mstore(add(n, 0x20), NEG_P2_X0_LO)
-                mstore(add(n, 0x40), NEG_P2_X1_HI)
-                mstore(add(n, 0x60), NEG_P2_X1_LO)
-                mstore(add(n, 0x80), NEG_P2_Y0_HI)
-                mstore(add(n, 0xa0), NEG_P2_Y0_LO)
-                mstore(add(n, 0xc0), NEG_P2_Y1_HI)
-                mstore(add(n, 0xe0), NEG_P2_Y1_LO)
-            }
         }
+        _storeNegP2(input + 0x80);
         if (!_hashToG1At(message, input + 0x180, input + 0x300)) revert BLSPrecompileFailed(MAP_FP_TO_G1);
         bool holds;
         assembly ("memory-safe") {
@@ -637,19 +626,14 @@ library BLS12381 {
 
         bool success;
         bool holds;
+        uint256 input;
+        assembly ("memory-safe") {
+            input := mload(0x40)
+        }
+        _storeNegP2(input + 0x80);
         assembly ("memory-safe") {
             // Pairing input (768 bytes): σ ‖ −P2 ‖ H(m) ‖ K.
-            let input := mload(0x40)
             mcopy(input, add(signature, 0x20), 0x80)
-            let n := add(input, 0x80)
-            mstore(n, NEG_P2_X0_HI)
-            mstore(add(n, 0x20), NEG_P2_X0_LO)
-            mstore(add(n, 0x40), NEG_P2_X1_HI)
-            mstore(add(n, 0x60), NEG_P2_X1_LO)
-            mstore(add(n, 0x80), NEG_P2_Y0_HI)
-            mstore(add(n, 0xa0), NEG_P2_Y0_LO)
-            mstore(add(n, 0xc0), NEG_P2_Y1_HI)
-            mstore(add(n, 0xe0), NEG_P2_Y1_LO)
             mcopy(add(input, 0x180), add(hashedMessage, 0x20), 0x80)
             mcopy(add(input, 0x200), add(publicKey, 0x20), 0x100)
             // Exactly the EIP-2537 price of two pairs, so that a refused input does not burn the caller's gas.
@@ -717,9 +701,14 @@ library BLS12381 {
         uint256 k = len / G2_POINT_LENGTH;
         bool success;
         bool isZero;
+        uint256 input;
         assembly ("memory-safe") {
-            let input := mload(0x40)
-            // G2MSM input: (C_l, index^l) for l < k, then (P2, r − value); P2 = −(−P2).
+            input := mload(0x40)
+        }
+        // −P2 with scalar value after the k commitments: Σ index^l·C_l − value·P2 = O exactly when the share is right.
+        _storeNegP2(input + k * 0x120);
+        assembly ("memory-safe") {
+            // G2MSM input: (C_l, index^l) for l < k, then (−P2, value).
             let scalar := 1
             let src := add(commitments, 0x20)
             let dst := input
@@ -729,15 +718,6 @@ library BLS12381 {
                 scalar := mulmod(scalar, index, R)
                 dst := add(dst, 0x120)
             }
-            // −P2 with scalar value: Σ index^l·C_l − value·P2 = O exactly when the share is right.
-            mstore(dst, NEG_P2_X0_HI)
-            mstore(add(dst, 0x20), NEG_P2_X0_LO)
-            mstore(add(dst, 0x40), NEG_P2_X1_HI)
-            mstore(add(dst, 0x60), NEG_P2_X1_LO)
-            mstore(add(dst, 0x80), NEG_P2_Y0_HI)
-            mstore(add(dst, 0xa0), NEG_P2_Y0_LO)
-            mstore(add(dst, 0xc0), NEG_P2_Y1_HI)
-            mstore(add(dst, 0xe0), NEG_P2_Y1_LO)
             mstore(add(dst, 0x100), value)
             let points := add(k, 1)
             let out := add(dst, 0x120)
@@ -759,6 +739,20 @@ library BLS12381 {
             if (err != BLSError.None) return (err, c);
         }
         revert BLSPrecompileFailed(G2MSM);
+    }
+
+    /// @dev Writes −P2 (256 bytes, EIP-2537) at `ptr`, in scratch memory past the free pointer (never allocated).
+    function _storeNegP2(uint256 ptr) private pure {
+        assembly ("memory-safe") {
+            mstore(ptr, NEG_P2_X0_HI)
+            mstore(add(ptr, 0x20), NEG_P2_X0_LO)
+            mstore(add(ptr, 0x40), NEG_P2_X1_HI)
+            mstore(add(ptr, 0x60), NEG_P2_X1_LO)
+            mstore(add(ptr, 0x80), NEG_P2_Y0_HI)
+            mstore(add(ptr, 0xa0), NEG_P2_Y0_LO)
+            mstore(add(ptr, 0xc0), NEG_P2_Y1_HI)
+            mstore(add(ptr, 0xe0), NEG_P2_Y1_LO)
+        }
     }
 
     /// @dev Why a point of the right length was refused, or `None` if it is a valid subgroup point or infinity.
