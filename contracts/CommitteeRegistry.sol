@@ -32,11 +32,12 @@ import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 ///    Faults that need no window (a wrong answer) are slashed at once; an unanswered complaint when the round is
 ///    finalized or expires; a reshare dealing with E_{i,0} ≠ PK_i and an invalid proof of possession by proofs
 ///    anyone may submit. Proofs of possession are not verified when posted (a pairing per acknowledgement);
-///    their hashes are stored so that an invalid one is provable.
-///  - Replacement rule (`CommitteeSelection`): on-chain randomness (`block.prevrandao`) picks a starting point in
-///    the registry's list of guardians; the first eligible non-member with the best spread score (new region 2,
-///    new provider 1) within `MAX_SCAN` entries is taken. Nobody picks the replacement; a block proposer can only
-///    withhold its block.
+///    they are folded into a digest so that an invalid one is provable.
+///  - Replacement rule (`CommitteeSelection`): `startHandover` records the request and a draw block DRAW_DELAY
+///    blocks ahead; `drawReplacements` seeds from that block's hash a starting point in the registry's list of
+///    guardians; the first eligible non-member with the best spread score (new region 2, new provider 1) within
+///    `MAX_SCAN` entries is taken. Nobody knows the seed when the request is made and whoever draws cannot change
+///    it; the draw block's proposer can only withhold that block.
 ///  - Stake lock (`IStakeLock`): a member's stake stays in the registry while it sits in a forming, active or
 ///    incoming membership, and for `releaseDelay` after it has been handed over (its epoch's dispute windows).
 ///  - Every state change emits its event and is folded into the coordinator's audit log.

@@ -6,12 +6,12 @@ import {IGuardianRegistry} from "../interfaces/IGuardianRegistry.sol";
 /// @title CommitteeSelection
 /// @notice The handover's replacement rule (PROTOCOL.md §4), deployed once and linked into `CommitteeRegistry`
 ///         (DELEGATECALL keeps the registry under EIP-170's code size limit).
-/// @dev From a seed no caller chooses (the registry derives it from `block.prevrandao`, the committee, the epoch and
-///      the slot), start at a pseudo-random entry of the guardian registry's list and look at up to `maxScan`
-///      entries in order; among eligible guardians that are in neither the previous nor the next membership, take
-///      the first with the best spread score: 1, plus 2 for a region the next membership lacks, plus 1 for a
-///      provider it lacks (a perfect score ends the scan). Nobody picks the replacement; the proposer of the block
-///      can only withhold it, and the scan is bounded whatever the number of registered guardians.
+/// @dev From a seed no caller chooses (the registry derives it from the hash of a block mined after the handover
+///      was requested, the committee, the epoch and the slot), start at a pseudo-random entry of the guardian
+///      registry's list and look at up to `maxScan` entries in order; among eligible guardians that are in neither
+///      the previous nor the next membership, take the first with the best spread score: 1, plus 2 for a region the
+///      next membership lacks, plus 1 for a provider it lacks (a perfect score ends the scan). The scan is bounded
+///      whatever the number of registered guardians.
 library CommitteeSelection {
     /// @return best The replacement, or address(0) if the scanned entries hold no eligible non-member.
     /// @param registry The guardian registry (an address: library ABIs cannot name contract types portably).
