@@ -13,3 +13,5 @@ export * from "./protocol/shardMap.ts";
 export * from "./protocol/reset.ts";
 export * from "./protocol/audit.ts";
 export * from "./abi/index.ts";
+export * from "./crypto/posting.ts";
+export * from "./encoding/channelCode.ts";

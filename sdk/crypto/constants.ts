@@ -59,3 +59,16 @@ export const MAX_COMMITTEE_SIZE = 16;
 export const MIN_THRESHOLD = 2;
 /** Committee bounds of the v2 committee key (DKG, reshare): 2 ≤ t ≤ n ≤ 32 and t > n/2 (PROTOCOL v2 §3.1). */
 export const COMMITTEE_MAX_SIZE = 32;
+
+/** hashToScalar(tag, bytes): RFC 9380 hash_to_field into F_r with DST = this prefix ‖ tag (PROTOCOL v2 §2). */
+export const SCALAR_DST_PREFIX = "CGUARD-V02-SCALAR-";
+/** Tags of hashToScalar; the channel-code scalar c_i of PROTOCOL v2 §6.3. */
+export const SCALAR_TAG = { channelCode: "channel-code" } as const;
+/** RFC 9380 security parameter of hashToScalar: L = ceil((255 + 128) / 8) = 48 bytes per scalar. */
+export const SCALAR_HASH_SECURITY_BITS = 128;
+export const SCALAR_HASH_LENGTH = 48;
+
+/** A channel code: 16 random bytes (PROTOCOL v2 §6.3, §6.5). */
+export const CHANNEL_CODE_LENGTH = 16;
+/** Text form of a delivered code: `cg2.<requestId>.<slot>.<code>` (PROTOCOL v2 §6.5). */
+export const CODE_MESSAGE_PREFIX = "cg2";

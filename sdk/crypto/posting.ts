@@ -1,0 +1,347 @@
+/**
+ * The verifiably encrypted partial of PROTOCOL v2 §6.3–§6.4 (BGLS 2003 / vetKD form) and the client's
+ * assembly checks of §6.6, as pure functions (no I/O, no chain, no clock).
+ *
+ *   channel code (§6.3)  c_i = hashToScalar("channel-code", abi.encode(chainId, coordinator, requestId, i) ‖ code_i),
+ *                        C_i = c_i·G1
+ *   posting (§6.4)       σ_i = s_i·H(m), random ρ_i, U_i = ρ_i·G1, V_i = ρ_i·G2, W_i = σ_i + ρ_i·(A + C_i)
+ *   anyone checks        e(U_i, P2) == e(G1, V_i)   and   e(W_i, P2) == e(H(m), PK_i)·e(A + C_i, V_i)
+ *   requester opens      σ_i = W_i − (a + c_i)·U_i, after checking c_i·G1 == C_i (§6.6)
+ *
+ * `makePosting` takes c_i as a scalar, so this module does not depend on the code's text form
+ * (sdk/encoding/channelCode.ts). On the chain a posting travels as EIP-2537 points (`encodePosting`).
+ *
+ * Secrets: s_i, ρ_i, a and c_i are bigints while in use, which JavaScript cannot wipe; no error message
+ * carries one.
+ */
+import { hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
+import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, isAddress, isHex, toHex } from "viem";
+
+import { CGError, describe } from "../errors.ts";
+import {
+  type G1Point,
+  type G2Point,
+  Fp12,
+  Fr,
+  G1,
+  G2,
+  R,
+  g1FromEip2537,
+  g1ToEip2537,
+  g2FromEip2537,
+  g2ToEip2537,
+} from "./bls.ts";
+import {
+  CHANNEL_CODE_LENGTH,
+  COMMITTEE_MAX_SIZE,
+  G1_EIP2537_LENGTH,
+  G2_EIP2537_LENGTH,
+  SCALAR_DST_PREFIX,
+  SCALAR_HASH_SECURITY_BITS,
+  SCALAR_TAG,
+} from "./constants.ts";
+import { type Share, randomScalar } from "./threshold.ts";
+
+/** A member's posting for one request (§6.4); requestId, index and committee epoch travel beside it. */
+export interface Posting {
+  /** C_i = c_i·G1, the channel point. */
+  readonly C: G1Point;
+  /** U_i = ρ_i·G1. */
+  readonly U: G1Point;
+  /** V_i = ρ_i·G2. */
+  readonly V: G2Point;
+  /** W_i = σ_i + ρ_i·(A + C_i). */
+  readonly W: G1Point;
+}
+
+/** A posting as the chain carries it: EIP-2537 points (G1 128 bytes, G2 256 bytes). */
+export interface EncodedPosting {
+  C: Hex;
+  U: Hex;
+  V: Hex;
+  W: Hex;
+}
+
+const UINT256_MAX = (1n << 256n) - 1n;
+
+// ───────────────────────────── input checks ─────────────────────────────
+
+function assertScalar(value: bigint, where: string, name: string): void {
+  if (typeof value !== "bigint") throw new CGError("INVALID_INPUT", `${where}: expected ${name} as a bigint, got ${typeof value}`);
+  if (value <= 0n || value >= R) {
+    throw new CGError("INVALID_INPUT", `${where}: expected ${name} in [1, r-1], got a value out of range`);
+  }
+}
+
+function assertUint256(value: bigint, where: string, name: string): void {
+  if (typeof value !== "bigint" || value < 0n || value > UINT256_MAX) {
+    throw new CGError("INVALID_INPUT", `${where}: expected ${name} as a uint256 bigint, got ${describe(value)}`);
+  }
+}
+
+function assertSlot(slot: number, where: string): void {
+  if (!Number.isInteger(slot) || slot < 1 || slot > COMMITTEE_MAX_SIZE) {
+    throw new CGError("INVALID_INPUT", `${where}: expected a slot (member index) in [1, ${COMMITTEE_MAX_SIZE}], got ${describe(slot)}`);
+  }
+}
+
+/** A point of the prime-order subgroup other than infinity; throws with the point's name otherwise. */
+function assertPoint(point: G1Point | G2Point, group: typeof G1 | typeof G2, where: string, name: string): void {
+  if (!(point instanceof group)) {
+    throw new CGError("INVALID_INPUT", `${where}: expected ${name} as a ${group === G1 ? "G1" : "G2"} point, got ${describe(point)}`);
+  }
+  if (point.is0()) throw new CGError("POINT_AT_INFINITY", `${where}: ${name} is the point at infinity`);
+  try {
+    point.assertValidity(); // noble: on the curve, then in the prime-order subgroup
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    if (/subgroup/i.test(text)) {
+      throw new CGError("NOT_IN_SUBGROUP", `${where}: ${name} is not in the prime-order subgroup`, { cause });
+    }
+    throw new CGError("NOT_ON_CURVE", `${where}: ${name} is not a point of the curve`, { cause });
+  }
+  // Explicit as well, so the subgroup check does not rest on what assertValidity covers in a given noble version.
+  if (!point.isTorsionFree()) throw new CGError("NOT_IN_SUBGROUP", `${where}: ${name} is not in the prime-order subgroup`);
+}
+
+/** Like assertPoint, but answers instead of throwing (for the verifying side, which returns false). */
+function isGoodPoint(point: unknown, group: typeof G1 | typeof G2): boolean {
+  if (!(point instanceof group) || point.is0()) return false;
+  try {
+    point.assertValidity();
+  } catch {
+    return false;
+  }
+  return point.isTorsionFree();
+}
+
+function assertPosting(posting: Posting, where: string): void {
+  if (typeof posting !== "object" || posting === null) {
+    throw new CGError("INVALID_INPUT", `${where}: expected a posting {C, U, V, W}, got ${describe(posting)}`);
+  }
+}
+
+// ───────────────────────────── scalars (§2, §6.3) ─────────────────────────────
+
+/**
+ * hashToScalar(tag, bytes) of §2: RFC 9380 §5.2 hash_to_field into F_r with count 1, m = 1,
+ * expand_message_xmd with SHA-256, k = 128, so L = ceil((ceil(log2 r) + k) / 8) = ceil((255 + 128) / 8) = 48,
+ * and DST = "CGUARD-V02-SCALAR-" ‖ tag. The result is in [0, r − 1]; callers refuse 0 where it matters.
+ */
+export function hashToScalar(tag: string, bytes: Uint8Array): bigint {
+  if (typeof tag !== "string" || tag.length === 0) {
+    throw new CGError("INVALID_INPUT", `hashToScalar: expected a non-empty tag, got ${describe(tag)}`);
+  }
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CGError("INVALID_INPUT", `hashToScalar: expected the input as bytes, got ${describe(bytes)}`);
+  }
+  const [[u]] = hash_to_field(bytes, 1, {
+    DST: SCALAR_DST_PREFIX + tag,
+    p: Fr.ORDER,
+    m: 1,
+    k: SCALAR_HASH_SECURITY_BITS,
+    expand: "xmd",
+    hash: sha256,
+  });
+  return u;
+}
+
+/** The preimage of c_i: abi.encode(uint256 chainId, address coordinator, uint256 requestId, uint256 i) ‖ code_i (§11). */
+export function channelCodePreimage(chainId: bigint, coordinator: Address, requestId: bigint, slot: number, code: Uint8Array): Uint8Array {
+  const where = "channelCodeScalar";
+  assertUint256(chainId, where, "chainId");
+  if (typeof coordinator !== "string" || !isAddress(coordinator, { strict: false })) {
+    throw new CGError("INVALID_INPUT", `${where}: expected the coordinator as a 20-byte address, got ${describe(coordinator)}`);
+  }
+  assertUint256(requestId, where, "requestId");
+  assertSlot(slot, where);
+  if (!(code instanceof Uint8Array) || code.length !== CHANNEL_CODE_LENGTH) {
+    throw new CGError("INVALID_INPUT", `${where}: expected a ${CHANNEL_CODE_LENGTH}-byte channel code, got ${describe(code)}`);
+  }
+  const head = encodeAbiParameters(
+    [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }],
+    [chainId, coordinator, requestId, BigInt(slot)],
+  );
+  return hexToBytes(concat([head, toHex(code)]));
+}
+
+/**
+ * c_i = hashToScalar("channel-code", abi.encode(chainId, coordinator, requestId, i) ‖ code_i) (§6.3, §11).
+ * A result of 0 is refused with `ZERO_SCALAR`: the guardian draws another code.
+ */
+export function channelCodeScalar(chainId: bigint, coordinator: Address, requestId: bigint, slot: number, code: Uint8Array): bigint {
+  const c = hashToScalar(SCALAR_TAG.channelCode, channelCodePreimage(chainId, coordinator, requestId, slot, code));
+  if (c === 0n) {
+    throw new CGError("ZERO_SCALAR", "channelCodeScalar: the code gives c = 0; draw another code", { details: { requestId, slot } });
+  }
+  return c;
+}
+
+// ───────────────────────────── posting (§6.4) ─────────────────────────────
+
+export interface MakePostingInput {
+  share: Share;
+  /** H(m), the reset message hashed to G1. */
+  hashedMessage: G1Point;
+  /** A = a·G1, the requester's one-time key from the request. */
+  requesterKey: G1Point;
+  /** c_i of this member's channel code (`channelCodeScalar`). */
+  c: bigint;
+}
+
+/**
+ * The member's posting: C = c·G1, random ρ ≠ 0, U = ρ·G1, V = ρ·G2, W = s_i·H(m) + ρ·(A + C).
+ * Refuses A + C = O (`REQUESTER_KEY_CANCELS`: the guardian draws another code), which would post σ_i
+ * in the clear.
+ */
+export function makePosting(input: MakePostingInput): Posting {
+  const where = "makePosting";
+  if (typeof input !== "object" || input === null) {
+    throw new CGError("INVALID_INPUT", `${where}: expected {share, hashedMessage, requesterKey, c}, got ${describe(input)}`);
+  }
+  const { share, hashedMessage, requesterKey, c } = input;
+  if (typeof share !== "object" || share === null) {
+    throw new CGError("INVALID_INPUT", `${where}: expected a share {index, value}, got ${describe(share)}`);
+  }
+  assertSlot(share.index, where);
+  assertScalar(share.value, where, `share #${share.index}`);
+  assertPoint(hashedMessage, G1, where, "the hashed message H(m)");
+  assertPoint(requesterKey, G1, where, "the requester key A");
+  assertScalar(c, where, "the channel-code scalar c");
+  const C = G1.BASE.multiply(c);
+  const key = requesterKey.add(C);
+  if (key.is0()) {
+    throw new CGError("REQUESTER_KEY_CANCELS", `${where}: A + C is the point at infinity; draw another code`, {
+      details: { index: share.index },
+    });
+  }
+  const rho = randomScalar(); // in [1, r − 1]: randomScalar never returns 0
+  return {
+    C,
+    U: G1.BASE.multiply(rho),
+    V: G2.BASE.multiply(rho),
+    W: hashedMessage.multiply(share.value).add(key.multiply(rho)),
+  };
+}
+
+export interface VerifyPostingInput {
+  posting: Posting;
+  hashedMessage: G1Point;
+  /** PK_i of the posting's committee epoch. */
+  publicShare: G2Point;
+  requesterKey: G1Point;
+}
+
+/** Π e(g1, g2) == 1 for the given pairs, with one final exponentiation. */
+function pairingProductIsOne(pairs: { g1: G1Point; g2: G2Point }[]): boolean {
+  return Fp12.eql(bls12_381.pairingBatch(pairs), Fp12.ONE);
+}
+
+/**
+ * §6.4: e(U, P2) == e(G1, V) and e(W, P2) == e(H(m), PK_i)·e(A + C, V). Every point must be in its
+ * prime-order subgroup and not infinity, and A + C must not be infinity; otherwise false.
+ *
+ * The two equations are checked SEPARATELY, each as its own pairing product. Whoever accepts a posting
+ * must not fold them into one with a coefficient the poster can predict (a fixed 1, or a hash of the
+ * posting): the poster could then offset an error in one equation by a matching error in the other and
+ * pass the combined check with an invalid posting. Only a fraud proof, which wants one failing
+ * combination, may combine them freely (a valid posting passes both, hence every combination).
+ */
+export function verifyPosting(input: VerifyPostingInput): boolean {
+  if (typeof input !== "object" || input === null) {
+    throw new CGError("INVALID_INPUT", `verifyPosting: expected {posting, hashedMessage, publicShare, requesterKey}, got ${describe(input)}`);
+  }
+  const { posting, hashedMessage, publicShare, requesterKey } = input;
+  assertPosting(posting, "verifyPosting");
+  const { C, U, V, W } = posting;
+  if (![C, U, W, hashedMessage, requesterKey].every((p) => isGoodPoint(p, G1))) return false;
+  if (![V, publicShare].every((p) => isGoodPoint(p, G2))) return false;
+  const key = requesterKey.add(C);
+  if (key.is0()) return false;
+  const minusP2 = G2.BASE.negate();
+  // Equation 1: e(U, −P2)·e(G1, V) == 1, i.e. U and V carry the same ρ.
+  if (!pairingProductIsOne([{ g1: U, g2: minusP2 }, { g1: G1.BASE, g2: V }])) return false;
+  // Equation 2: e(W, −P2)·e(H(m), PK_i)·e(A + C, V) == 1, i.e. W − ρ·(A + C) is s_i·H(m).
+  return pairingProductIsOne([
+    { g1: W, g2: minusP2 },
+    { g1: hashedMessage, g2: publicShare },
+    { g1: key, g2: V },
+  ]);
+}
+
+// ───────────────────────────── assembly (§6.6) ─────────────────────────────
+
+/** c·G1 == C: the code typed in is the one the guardian posted for (a typo or a forged message fails here). */
+export function checkCode(c: bigint, C: G1Point): boolean {
+  assertScalar(c, "checkCode", "the channel-code scalar c");
+  if (!(C instanceof G1)) throw new CGError("INVALID_INPUT", `checkCode: expected C as a G1 point, got ${describe(C)}`);
+  return G1.BASE.multiply(c).equals(C);
+}
+
+export interface OpenPostingInput {
+  posting: Posting;
+  /** a, the requester's one-time secret (A = a·G1). */
+  requesterSecret: bigint;
+  /** c_i from the code received on the member's channel. */
+  c: bigint;
+}
+
+/**
+ * σ_i = W − (a + c)·U (§6.4). No check here: a wrong a or c gives a wrong point, which `checkCode` and
+ * the partial's verification e(σ_i, P2) == e(H(m), PK_i) catch. Refuses a + c = 0 mod r (A + C = O).
+ */
+export function openPosting(input: OpenPostingInput): G1Point {
+  const where = "openPosting";
+  if (typeof input !== "object" || input === null) {
+    throw new CGError("INVALID_INPUT", `${where}: expected {posting, requesterSecret, c}, got ${describe(input)}`);
+  }
+  const { posting, requesterSecret, c } = input;
+  assertPosting(posting, where);
+  assertScalar(requesterSecret, where, "the requester secret a");
+  assertScalar(c, where, "the channel-code scalar c");
+  assertPoint(posting.U, G1, where, "U");
+  assertPoint(posting.W, G1, where, "W");
+  const k = Fr.add(requesterSecret, c);
+  if (k === 0n) throw new CGError("REQUESTER_KEY_CANCELS", `${where}: a + c = 0, so A + C is the point at infinity`);
+  return posting.W.subtract(posting.U.multiply(k));
+}
+
+// ───────────────────────────── encoding for the chain ─────────────────────────────
+
+/** The EIP-2537 forms of a posting's points; refuses infinity (no valid posting has it). */
+export function encodePosting(posting: Posting): EncodedPosting {
+  assertPosting(posting, "encodePosting");
+  assertPoint(posting.C, G1, "encodePosting", "C");
+  assertPoint(posting.U, G1, "encodePosting", "U");
+  assertPoint(posting.V, G2, "encodePosting", "V");
+  assertPoint(posting.W, G1, "encodePosting", "W");
+  return {
+    C: toHex(g1ToEip2537(posting.C)),
+    U: toHex(g1ToEip2537(posting.U)),
+    V: toHex(g2ToEip2537(posting.V)),
+    W: toHex(g1ToEip2537(posting.W)),
+  };
+}
+
+function pointBytes(value: Hex, length: number, name: string): Uint8Array {
+  if (typeof value !== "string" || !isHex(value) || (value.length - 2) / 2 !== length) {
+    const got = typeof value === "string" && isHex(value) ? `${(value.length - 2) / 2} bytes` : describe(value);
+    throw new CGError("INVALID_LENGTH", `decodePosting: expected ${name} as ${length} bytes of 0x-hex, got ${got}`);
+  }
+  return hexToBytes(value);
+}
+
+/** Decodes and fully checks (canonical, on curve, in subgroup, not infinity) each point of a posting. */
+export function decodePosting(encoded: EncodedPosting): Posting {
+  if (typeof encoded !== "object" || encoded === null) {
+    throw new CGError("INVALID_INPUT", `decodePosting: expected {C, U, V, W} as 0x-hex, got ${describe(encoded)}`);
+  }
+  return {
+    C: g1FromEip2537(pointBytes(encoded.C, G1_EIP2537_LENGTH, "C"), "decodePosting C"),
+    U: g1FromEip2537(pointBytes(encoded.U, G1_EIP2537_LENGTH, "U"), "decodePosting U"),
+    V: g2FromEip2537(pointBytes(encoded.V, G2_EIP2537_LENGTH, "V"), "decodePosting V"),
+    W: g1FromEip2537(pointBytes(encoded.W, G1_EIP2537_LENGTH, "W"), "decodePosting W"),
+  };
+}
