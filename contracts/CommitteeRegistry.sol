@@ -270,7 +270,13 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             // §3.5: C_l = Σ_{i∈Q} D_{i,l}, K = C_0.
             (ok, commitments) = CommitteeCrypto.sumCommitments(_selectDealings(committeeId, epoch, qualified, dealings));
             if (!ok) revert CommitteeWrongCommitments(committeeId, epoch);
-            c.groupKeyHash = _hashPrefix(commitments, G2_LENGTH);
+            bytes32 groupKeyHash = _hashPrefix(commitments, G2_LENGTH);
+            // keccak256 of 256 zero bytes, the EIP-2537 point at infinity
+            if (groupKeyHash == 0xd397b3b043d87fcd6fad1291ff0bfd16401c274896d8c63a923727f077b8e0b5) {
+                _fail(committeeId, epoch, r, RoundFailure.GroupKeyAtInfinity);
+                return;
+            }
+            c.groupKeyHash = groupKeyHash;
         } else {
             // §4.3: Q' = the t qualified dealers with the lowest old indices; C'_l = Σ λ_i·E_{i,l}; C'_0 = K.
             qualified = _lowestBits(qualified, t);
@@ -400,12 +406,12 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         bytes calldata dealing,
         bytes calldata sourceCommitments
     ) external nonReentrant {
-        Round storage r = _round(committeeId, epoch, RoundPhase.Dealing);
+        Round storage r = _rounds[committeeId][epoch];
         uint256 source = r.sourceEpoch;
         if (source == 0) revert CommitteeWrongPhase(committeeId, epoch, r.phase);
         uint256 n = _committees[committeeId].size;
         _dealerBit(committeeId, epoch, r, dealer, n);
-        address operator = _members[committeeId][dealer].operator;
+        address operator = _dealerOf(committeeId, epoch, r, dealer);
         if (keccak256(dealing) != _dealings[committeeId][epoch][dealer]) {
             revert CommitteeDealingMismatch(committeeId, epoch, dealer);
         }
@@ -802,6 +808,16 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         if (operator != msg.sender || operator == address(0)) {
             revert CommitteeNotMember(committeeId, epoch, slot, msg.sender);
         }
+    }
+
+    /// @dev The operator that dealt in slot `dealer` of handover round `r`: the current membership holds it until the
+    ///      round activates with that slot replaced, or a later epoch takes over; then the proof comes too late.
+    function _dealerOf(uint256 committeeId, uint256 epoch, Round storage r, uint256 dealer) private view returns (address) {
+        RoundPhase phase = r.phase;
+        if (phase == RoundPhase.Retired || (phase == RoundPhase.Active && r.replaced & _bit(dealer) != 0)) {
+            revert CommitteeWrongPhase(committeeId, epoch, phase);
+        }
+        return _members[committeeId][dealer].operator;
     }
 
     /// @dev The bit of a dealer that dealt and is not disqualified.

@@ -356,7 +356,8 @@ export class CommitteeWork {
         return { functionName: "answer", args: [id, epoch, p.dealer, p.recipient, BigInt(p.value!), state?.dealt?.commitments] };
       }
       case "prove": {
-        if (view.phase !== PHASE.Dealing || view.disqualified & bit(p.dealer!)) return undefined;
+        // Provable until a later epoch takes over (the contract says when it is too late).
+        if (view.phase === PHASE.Retired || view.disqualified & bit(p.dealer!)) return undefined;
         const state = this.#d.store.getRound<RoundState>(p.committeeId, p.epoch)!;
         const source = this.#d.store.getRound<RoundState>(p.committeeId, state.sourceEpoch)?.finalized?.commitments;
         return { functionName: "proveReshareKeyMismatch", args: [id, epoch, p.dealer, state.received[p.dealer!].commitments, source] };

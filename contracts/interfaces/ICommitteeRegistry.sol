@@ -32,7 +32,8 @@ interface ICommitteeRegistry is IStakeLock {
     enum RoundFailure {
         TooFewQualifiedDealers,
         NotFinalizedInTime,
-        NotAcknowledgedInTime
+        NotAcknowledgedInTime,
+        GroupKeyAtInfinity // the qualified dealings sum to K = O: no key to share
     }
 
     /// @notice The provable faults of PROTOCOL.md §8 (DKG and handover).
@@ -236,7 +237,8 @@ interface ICommitteeRegistry is IStakeLock {
     ///         block is more than 256 blocks old, a new draw block is set instead.
     function drawReplacements(uint256 committeeId) external returns (uint256 epoch);
 
-    /// @notice Anyone: proves that `dealer`'s reshare dealing has E_{i,0} ≠ PK_i; disqualifies and slashes it.
+    /// @notice Anyone, at any time after it was posted: proves that `dealer`'s reshare dealing has E_{i,0} ≠ PK_i;
+    ///         disqualifies (while the round deals) and slashes it.
     /// @param dealing The dealing's commitments as posted.
     /// @param sourceCommitments The source epoch's commitments.
     function proveReshareKeyMismatch(

@@ -233,6 +233,23 @@ describe("CommitteeRegistry", function () {
       await expect(sys.committees.finalize(round.committeeId, 1, dealingsArg(round).slice(0, 4))).to.be.revertedWithCustomError(sys.committees, "CommitteeDealingMismatch").withArgs(round.committeeId, 1, 5);
     });
 
+    it("dealings whose group key sums to the point at infinity fail the formation instead of sharing no key", async function () {
+      const sys = await networkHelpers.loadFixture(sevenGuardians);
+      const round = await propose(sys, sys.guardians.slice(0, 5), 3);
+      const d1 = makeDealing(1, 5, 3);
+      const d2 = makeDealing(2, 5, 3);
+      await postDealing(sys, round, d1);
+      await postDealing(sys, round, d2);
+      // Dealer 3 posts D_{3,0} = −(D_{1,0} + D_{2,0}), so that K = Σ D_{i,0} = O (only its commitments matter here).
+      const points = [d1.commitments[0].add(d2.commitments[0]).negate(), G2.BASE.multiply(3n), G2.BASE.multiply(5n)];
+      await postDealing(sys, round, { dealer: 3, commitments: points, commitmentsHex: commitmentsHexOf(points), subShares: [] });
+      await pastWindow(sys, round, "complaintDeadline");
+      await expect(sys.committees.finalize(round.committeeId, 1, dealingsArg(round)))
+        .to.emit(sys.committees, "CommitteeRoundFailed")
+        .withArgs(round.committeeId, 1, 3);
+      expect((await sys.committees.committee(round.committeeId)).status).to.equal(STATUS.Failed);
+    });
+
     it("with fewer than t qualified dealers the formation fails and releases its members", async function () {
       const sys = await networkHelpers.loadFixture(sevenGuardians);
       const members = sys.guardians.slice(0, 5);
@@ -358,6 +375,7 @@ describe("CommitteeRegistry", function () {
       const next = handoverRound(sys, round.committeeId, ev, round.members);
       const cheating = new Map(shares);
       cheating.set(1, Fr.add(shares.get(1)!, 5n)); // g1 reshares a value that is not its share
+      cheating.set(5, Fr.add(shares.get(5)!, 7n)); // so does g5, who is leaving and will fall outside Q'
       await dealAll(sys, next, [1, 2, 3, 4, 5], cheating);
       await pastWindow(sys, next, "complaintDeadline");
       await expect(c.finalize(round.committeeId, next.epoch, dealingsArg(next))).to.be.revertedWithCustomError(c, "CommitteeReshareKeyMismatch");
@@ -368,6 +386,12 @@ describe("CommitteeRegistry", function () {
         .withArgs(round.committeeId, next.epoch, 1, round.members[0].address, FAULT.ReshareKeyMismatch, sys.prover.address, ONE_ETH / 2n);
       const { event } = await finalize(sys, next);
       expect(slotsOf(event.args.qualified, 5)).to.deep.equal([2, 3, 4]);
+      // Outside Q', g5's bad dealing did no harm, but it is still a fault: provable after finalization too.
+      await expect(c.connect(sys.prover).proveReshareKeyMismatch(round.committeeId, next.epoch, 5, next.dealings.get(5)!.commitmentsHex, commitments))
+        .to.emit(c, "CommitteeFaultProven")
+        .withArgs(round.committeeId, next.epoch, 5, round.members[4].address, FAULT.ReshareKeyMismatch, sys.prover.address, ONE_ETH / 2n);
+      await expect(c.connect(sys.prover).proveReshareKeyMismatch(round.committeeId, next.epoch, 5, next.dealings.get(5)!.commitmentsHex, commitments))
+        .to.be.revertedWithCustomError(c, "CommitteeDealerDisqualified");
       await acknowledge(sys, next, sharesFrom(next, [2, 3, 4], true));
       expect((await c.committee(round.committeeId)).activeEpoch).to.equal(next.epoch);
     });
