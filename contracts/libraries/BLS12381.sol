@@ -662,31 +662,21 @@ library BLS12381 {
         if (index == 0) revert BLSInvalidShareIndex(index);
         uint256 k = len / G2_POINT_LENGTH;
         bool success;
+        uint256 input;
         assembly ("memory-safe") {
             publicShare := mload(0x40)
             mstore(publicShare, 0x100)
-            let input := add(publicShare, 0x120)
+            input := add(publicShare, 0x120)
             mstore(0x40, input)
-            // G2MSM input: k pairs of (C_j: 256 bytes, i^j: 32 bytes).
-            let scalar := 1
-            let src := add(commitments, 0x20)
-            let dst := input
-            for { let j := 0 } lt(j, k) { j := add(j, 1) } {
-                mcopy(dst, add(src, mul(j, 0x100)), 0x100)
-                mstore(add(dst, 0x100), scalar)
-                scalar := mulmod(scalar, index, R)
-                dst := add(dst, 0x120)
-            }
+        }
+        _storeFeldmanTerms(input, commitments, index);
+        assembly ("memory-safe") {
             // k·22,500 bounds the G2MSM price for any k (its discount factors never exceed 1).
             success := staticcall(mul(k, G2MUL_GAS), 0x0e, input, mul(k, 0x120), add(publicShare, 0x20), 0x100)
         }
         if (success) return (BLSError.None, publicShare, "");
-        for (uint256 j = 0; j < k; ++j) {
-            bytes memory c = _slice(commitments, j * G2_POINT_LENGTH, G2_POINT_LENGTH);
-            BLSError err = _diagnose(c, true);
-            if (err != BLSError.None) return (err, "", c);
-        }
-        revert BLSPrecompileFailed(G2MSM);
+        (BLSError err, bytes memory c) = _diagnoseCommitments(commitments);
+        return (err, "", c);
     }
 
     function _verifyShare(bytes memory commitments, uint256 index, uint256 value)
@@ -705,19 +695,12 @@ library BLS12381 {
         assembly ("memory-safe") {
             input := mload(0x40)
         }
-        // −P2 with scalar value after the k commitments: Σ index^l·C_l − value·P2 = O exactly when the share is right.
-        _storeNegP2(input + k * 0x120);
+        // G2MSM input: (C_l, index^l) for l < k, then (−P2, value): Σ index^l·C_l − value·P2 = O exactly when the
+        // share is right.
+        _storeFeldmanTerms(input, commitments, index);
+        uint256 dst = input + k * 0x120;
+        _storeNegP2(dst);
         assembly ("memory-safe") {
-            // G2MSM input: (C_l, index^l) for l < k, then (−P2, value).
-            let scalar := 1
-            let src := add(commitments, 0x20)
-            let dst := input
-            for { let l := 0 } lt(l, k) { l := add(l, 1) } {
-                mcopy(dst, add(src, mul(l, 0x100)), 0x100)
-                mstore(add(dst, 0x100), scalar)
-                scalar := mulmod(scalar, index, R)
-                dst := add(dst, 0x120)
-            }
             mstore(add(dst, 0x100), value)
             let points := add(k, 1)
             let out := add(dst, 0x120)
@@ -733,12 +716,34 @@ library BLS12381 {
             }
         }
         if (success) return (isZero ? BLSError.None : BLSError.ShareInvalid, "");
-        for (uint256 l = 0; l < k; ++l) {
-            bytes memory c = _slice(commitments, l * G2_POINT_LENGTH, G2_POINT_LENGTH);
-            BLSError err = _diagnose(c, true);
-            if (err != BLSError.None) return (err, c);
+        return _diagnoseCommitments(commitments);
+    }
+
+    /// @dev After a G2MSM over `commitments` failed: the first commitment refused and why (a failure with every
+    ///      commitment valid means the precompile itself failed).
+    function _diagnoseCommitments(bytes memory commitments) private view returns (BLSError, bytes memory culprit) {
+        for (uint256 off = 0; off < commitments.length; off += G2_POINT_LENGTH) {
+            culprit = _slice(commitments, off, G2_POINT_LENGTH);
+            BLSError err = _diagnose(culprit, true);
+            if (err != BLSError.None) return (err, culprit);
         }
         revert BLSPrecompileFailed(G2MSM);
+    }
+
+    /// @dev Writes the G2MSM terms of Σ_l index^l·C_l at `dst`: k pairs (C_l: 256 bytes, index^l mod r: 32 bytes), in
+    ///      scratch memory past the free pointer (never allocated).
+    function _storeFeldmanTerms(uint256 dst, bytes memory commitments, uint256 index) private pure {
+        assembly ("memory-safe") {
+            let k := div(mload(commitments), 0x100)
+            let src := add(commitments, 0x20)
+            let scalar := 1
+            for { let l := 0 } lt(l, k) { l := add(l, 1) } {
+                mcopy(dst, add(src, mul(l, 0x100)), 0x100)
+                mstore(add(dst, 0x100), scalar)
+                scalar := mulmod(scalar, index, R)
+                dst := add(dst, 0x120)
+            }
+        }
     }
 
     /// @dev Writes −P2 (256 bytes, EIP-2537) at `ptr`, in scratch memory past the free pointer (never allocated).

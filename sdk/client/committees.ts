@@ -543,17 +543,11 @@ async function roundInfo(c: Clients, epoch: bigint, n: number, r: RoundView, all
   };
 }
 
-export interface CommitteeSummary {
-  committeeId: bigint;
-  status: CommitteeStatusName;
-  size: number;
-  threshold: number;
-  activeEpoch: bigint;
-  lastEpoch: bigint;
+export type CommitteeSummary = Pick<CommitteeInfo, "committeeId" | "status" | "size" | "threshold" | "activeEpoch" | "lastEpoch"> & {
   /** The newest round's phase (a handover in progress shows here while the committee stays active). */
   roundPhase: RoundPhaseName;
   members: Address[];
-}
+};
 
 /** Every committee of the deployment, oldest first, with its status, n, t, active epoch and members. */
 export async function listCommittees(c: Clients): Promise<CommitteeSummary[]> {

@@ -1,4 +1,5 @@
 /** Shared fixtures: a dealt committee, messages and tokens made by the TypeScript library (never mocked). */
+import { expect } from "chai";
 import { toBytes, toHex, type Hex } from "viem";
 
 
@@ -55,4 +56,15 @@ export function errorCode(fn: () => unknown): string {
     throw e;
   }
   return "no error";
+}
+
+/** The `CGError` `fn` throws; fails the test when it throws nothing or something else. */
+export function refusal(fn: () => unknown): CGError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e, String(e)).to.be.instanceOf(CGError);
+    return e as CGError;
+  }
+  expect.fail("expected a CGError, got none");
 }

@@ -6,7 +6,6 @@ import fc from "fast-check";
 import { type Address, concat, encodeAbiParameters, hexToBytes, toBytes, toHex } from "viem";
 
 import {
-  CGError,
   Fr,
   G1,
   G2,
@@ -35,7 +34,7 @@ import {
   verifySignature,
   verifyToken,
 } from "../../../sdk/index.ts";
-import { errorCode, message } from "../../helpers/fixtures.ts";
+import { errorCode, message, refusal } from "../../helpers/fixtures.ts";
 
 const chainId = 31337n;
 const coordinator: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -90,16 +89,6 @@ function scene(n: number, t: number, requestId = 1n, seed = 0): Scene {
   return { committee, m, hm, a, A, codes, postings };
 }
 
-/** The CGError code and message `fn` throws. */
-function refusal(fn: () => unknown): CGError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e, String(e)).to.be.instanceOf(CGError);
-    return e as CGError;
-  }
-  expect.fail("expected a CGError, got none");
-}
 
 // ───────────────────────────── hashToScalar ─────────────────────────────
 

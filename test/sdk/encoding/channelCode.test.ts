@@ -14,19 +14,10 @@ import {
   parseChannelCode,
   parseCodeMessage,
 } from "../../../sdk/index.ts";
+import { refusal } from "../../helpers/fixtures.ts";
 
 const codeBytes = fc.uint8Array({ minLength: CHANNEL_CODE_LENGTH, maxLength: CHANNEL_CODE_LENGTH });
 
-/** The CGError `fn` throws; fails the test when it throws nothing or something else. */
-function refusal(fn: () => unknown): CGError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e, String(e)).to.be.instanceOf(CGError);
-    return e as CGError;
-  }
-  expect.fail("expected a CGError, got none");
-}
 
 /** The same code text with symbol k (0-based, dashes not counted) replaced by `symbol`. */
 function withSymbol(text: string, k: number, symbol: string): string {
