@@ -2,162 +2,207 @@
 pragma solidity ^0.8.30;
 
 /// @title IResetCoordinator
-/// @notice The reset lifecycle of PROTOCOL.md §4–§5: request, share commits, completion with a threshold-BLS token,
-///         security period with cancellation, finalization, fraud proofs, fees and service counters.
+/// @notice Resets and drills of PROTOCOL.md §6–§8: requests with a one-time requester key A, verifiably encrypted
+///         partials posted on-chain by the committee, completion with the threshold token, the security period,
+///         finalization, fraud proofs that need no secret, settlement of fees and liveness.
+/// @dev Points: `requesterKey`, `groupKey`, `sigma` and full postings are EIP-2537 (G1 128 bytes, G2 256 bytes);
+///      a posting as guardians post it is compressed (ZCash): C ‖ U ‖ V ‖ W = 48 + 48 + 96 + 48 = 240 bytes.
 interface IResetCoordinator {
+    /// @notice A request is Pending until completed (Approved, or DrillVerified for a drill), Cancelled by the
+    ///         controller, or Finalized. Expiry (pending past `expiresAt`) and voidness (id below the account's
+    ///         `voidBefore`) are derived, never written.
     enum ResetStatus {
         None,
         Pending,
         Approved,
         Cancelled,
         Finalized,
-        Expired
+        DrillVerified
     }
 
-    /// @notice A commit of partial σ_i's hash by member `index`.
-    struct ShareCommit {
+    /// @notice One posting as a member sends it (PROTOCOL.md §6.4).
+    /// @param message The reset message m the member computed from the request's event (bound into the posting
+    ///        record: a posting is only ever judged, paid or counted against the message it was made for).
+    /// @param posting C_i ‖ U_i ‖ V_i ‖ W_i, compressed (240 bytes).
+    struct PostingInput {
         uint256 requestId;
-        uint8 index;
-        bytes32 commitment;
+        uint8 slot;
+        uint32 committeeEpoch;
+        bytes32 message;
+        bytes posting;
     }
 
-    /// @notice The committee of a request's map, as the callers that need it pass it (checked against `mapHash`).
-    struct Committee {
-        address[] members;
-        bytes32 commitmentsHash;
+    /// @notice One entry of a request's posting history, in posting order (from `PartialPosted` events).
+    struct PostingRecord {
+        uint8 slot;
+        uint32 committeeEpoch;
+        address guardian;
+        bytes32 message;
+        bytes32 postingHash;
     }
 
-    /// @notice Commits of msg.sender to requests that share one shard map (so one committee check covers them).
-    struct CommitGroup {
-        Committee committee;
-        ShareCommit[] commits;
+    /// @notice The request's fields from its `ResetRequested` event; the contract recomputes m from them.
+    struct RequestContext {
+        bytes32 accountId;
+        uint256 accountEpoch;
+        uint256 committeeId;
+        address newController;
+        bytes32 requesterKeyHash;
     }
 
-    /// @notice One entry of a request's commit history, in commit order (from `ShareCommitted` events).
-    struct CommitRecord {
-        uint8 index;
-        bytes32 commitment;
+    /// @notice The full (EIP-2537) form of a compressed posting, supplied only by a fraud proof; the contract checks
+    ///         it against the exact posted bytes. For a posting whose bytes decode to no point at all, see
+    ///         `proveInvalidPosting`'s `encodingWitness`.
+    struct FullPosting {
+        bytes C;
+        bytes U;
+        bytes V;
+        bytes W;
     }
 
     struct ResetView {
         ResetStatus status;
-        address newController;
-        uint32 mapId;
-        uint32 deadline;
-        uint8 generation;
+        bool drill;
+        bool expired;
         bool voided;
+        bool settled;
+        bytes32 accountId;
+        address newController;
+        uint64 expiresAt;
+        /// @notice While Approved: the time from which it may be finalized.
+        uint64 executableAt;
         uint256 fee;
-        uint16 committed;
-        uint16 feesClaimed;
-        bool serviceRecorded;
-        bytes32 commitDigest;
+        /// @notice Slots that posted under `postingEpoch` (bit j−1 for slot j).
+        uint32 posted;
+        uint32 postingEpoch;
+        uint256 postings;
+        bytes32 postingDigest;
     }
 
     error ResetUnknownRequest(uint256 requestId);
-    error ResetFeeTooLow(uint256 required, uint256 paid);
-    error ResetTooManyOpenRequests(bytes32 accountId, uint256 cap);
+    error ResetWrongFee(uint256 required, uint256 paid);
     error ResetInvalidNewController();
-    error ResetInvalidEphemeralKey();
+    error ResetInvalidRequesterKey();
     error ResetNotPending(uint256 requestId, ResetStatus status);
     error ResetNotApproved(uint256 requestId, ResetStatus status);
     error ResetExpired(uint256 requestId, uint64 expiredAt);
-    error ResetNotExpired(uint256 requestId, uint64 expiresAt);
     error ResetVoided(uint256 requestId);
-    error ResetEpochRetired(uint256 requestId, uint256 mapId);
+    error ResetIsDrill(uint256 requestId);
     error ResetWrongGroupKey(uint256 requestId);
     error ResetNotController(uint256 requestId, address caller);
     error ResetSecurityPeriodActive(uint256 requestId, uint64 executableAt);
     error ResetSecurityPeriodOver(uint256 requestId, uint64 executableAt);
-    error ResetAlreadyCommitted(uint256 requestId, uint8 index);
-    error ResetWrongCommitHistory(uint256 requestId);
-    error ResetShareNotCommitted(uint256 requestId, uint8 index);
-    error ResetShareValid(uint256 requestId, uint8 index);
-    error ResetWrongCommitments(uint256 requestId);
-    error ResetNotClosed(uint256 requestId, ResetStatus status);
-    error ResetFeeAlreadyClaimed(uint256 requestId, uint8 index);
-    error ResetServiceAlreadyRecorded(uint256 requestId);
+    error ResetPostingMalformed(uint256 length);
+    error ResetNotMember(uint256 requestId, uint256 slot, address caller);
+    error ResetEpochNotActive(uint256 requestId, uint256 committeeEpoch);
+    error ResetAlreadyPosted(uint256 requestId, uint256 slot, uint256 committeeEpoch);
+    error ResetWrongPostingHistory(uint256 requestId);
+    error ResetWrongContext(uint256 requestId);
+    error ResetPostingMismatch(uint256 requestId, uint256 position);
+    error ResetPostingValid(uint256 requestId, uint256 position);
+    error ResetPostingAlreadyProven(uint256 requestId, uint256 position);
+    error ResetProofNotCommitted(address prover);
+    error ResetNotSettleable(uint256 requestId, uint64 settleableAt);
+    error ResetAlreadySettled(uint256 requestId);
     error ResetParameterOutOfRange(bytes32 name, uint256 value);
     error ResetTransferFailed(address to, uint256 amount);
 
+    /// @param drill True for a drill (newController is zero): served and verified, never approved or finalized.
     event ResetRequested(
         uint256 indexed requestId,
         bytes32 indexed accountId,
-        uint256 mapId,
-        uint256 epoch,
+        uint256 indexed committeeId,
+        uint256 accountEpoch,
         address newController,
-        bytes32 ephemeralKey,
+        bool drill,
+        bytes requesterKey,
         uint64 expiresAt,
         uint256 fee
     );
-    event ShareCommitted(uint256 indexed requestId, uint8 index, address guardian, bytes32 commitment);
-    event ResetApproved(uint256 indexed requestId, bytes32 accountId, uint64 executableAt);
+    /// @param posting The compressed posting, as posted.
+    event PartialPosted(
+        uint256 indexed requestId, uint8 slot, uint32 committeeEpoch, address guardian, bytes32 message, bytes posting
+    );
+    event ResetApproved(uint256 indexed requestId, bytes32 indexed accountId, uint64 executableAt);
+    event DrillVerified(uint256 indexed requestId, bytes32 indexed accountId);
     event ResetCancelled(uint256 indexed requestId, bytes32 indexed accountId, address by);
     event ResetFinalized(
         uint256 indexed requestId, bytes32 indexed accountId, address oldController, address newController
     );
-    event ResetLapsed(uint256 indexed requestId, bytes32 indexed accountId);
-    event InvalidShareProven(uint256 indexed requestId, uint8 index, address guardian, address prover, uint256 slashed);
-    event CoordinatorParameterChanged(bytes32 indexed name, uint256 value);
     event ConsumerHookFailed(uint256 indexed requestId, address consumer);
-    event FeeClaimed(uint256 indexed requestId, uint8 index, address guardian, uint256 amount);
+    event ProofCommitted(address indexed prover, bytes32 commitment);
+    event InvalidPostingProven(
+        uint256 indexed requestId, uint256 position, uint8 slot, address guardian, address prover, uint256 slashed
+    );
+    /// @param paid Fee paid to each standing poster (fee / n); `served` and `missed` are slot bitmaps.
+    event RequestSettled(uint256 indexed requestId, uint256 paid, uint32 served, uint32 missed, uint256 toTreasury);
+    event TreasuryWithdrawn(address indexed to, uint256 amount);
+    event CoordinatorParameterChanged(bytes32 indexed name, uint256 value);
 
-    /// @notice Opens a reset of `accountId` to `newController`; `ephemeralKey` is the X25519 key fragments are
-    ///         sealed to. Anyone may call it with at least the request fee.
-    function requestReset(bytes32 accountId, address newController, bytes32 ephemeralKey)
+    /// @notice Opens a reset of `accountId` to `newController`; anyone may call it with exactly the request fee.
+    /// @param requesterKey A = a·G1 (EIP-2537, in the subgroup, not infinity); `a` stays in the requesting client.
+    function requestReset(bytes32 accountId, address newController, bytes calldata requesterKey)
         external
         payable
         returns (uint256 requestId);
 
-    /// @notice Records h_i for one request; msg.sender must be member `index` of the request's committee.
-    function commitShare(ShareCommit calldata commit, Committee calldata committee) external;
+    /// @notice Opens a drill of `accountId` (PROTOCOL.md §7): a request with newController = 0.
+    function requestDrill(bytes32 accountId, bytes calldata requesterKey) external payable returns (uint256 requestId);
 
-    /// @notice Records several commits of msg.sender in one transaction, grouped by shard map; the audit log is
-    ///         written once for the whole batch.
-    function commitShares(CommitGroup[] calldata groups) external;
+    /// @notice Member `slot` of the committee's active epoch posts its verifiably encrypted partial.
+    function postPartial(PostingInput calldata posting) external;
 
-    /// @notice Checks the token σ against K and the request's message (PROTOCOL.md §4.7) and approves the reset.
-    /// @param accountId The request's account, as in `ResetRequested` (bound by the token).
-    /// @param ephemeralKey The request's ephemeral key (bound by the token and by the stored commit digest).
-    function completeReset(
-        uint256 requestId,
-        bytes32 accountId,
-        bytes32 ephemeralKey,
-        bytes calldata sigma,
-        bytes calldata groupKey
-    ) external;
+    /// @notice Several postings of msg.sender in one transaction (across requests); the audit log is written once.
+    function postPartials(PostingInput[] calldata postings) external;
 
-    /// @notice The account's controller cancels a pending reset, or an approved one before it becomes executable.
+    /// @notice Checks σ under K for the request's message (one PAIRING call): approves a reset (executable after the
+    ///         security period) or records a drill as verified.
+    /// @param groupKey K (EIP-2537 G2), checked against the committee's group-key hash.
+    function completeReset(uint256 requestId, bytes32 requesterKeyHash, bytes calldata sigma, bytes calldata groupKey)
+        external;
+
+    /// @notice The account's controller cancels a pending request, or an approved one before it is executable.
     function cancelReset(uint256 requestId) external;
 
-    /// @notice After the security period, anyone moves control to the new controller; the account's other open
-    ///         requests become void and its consumer hook (if any) is called.
+    /// @notice After the security period, anyone moves control to the new controller; every other request of the
+    ///         account becomes void and its consumer hook (if any) is called with bounded gas.
     function finalizeReset(uint256 requestId) external;
 
-    /// @notice Closes a pending request past its expiry, freeing its place under the open-request cap.
-    function expireReset(uint256 requestId) external;
+    /// @notice First step of a fraud proof: commit to keccak256(abi.encode(prover, requestId, position, salt)).
+    ///         The reward goes only to a prover whose commitment is at least one block old, so a proof copied from
+    ///         the mempool earns nothing.
+    function commitProof(bytes32 commitment) external;
 
-    /// @notice Proves that member `index` committed an invalid partial: slashes it and rewards msg.sender.
-    /// @param history Every commit of the request in order (from `ShareCommitted` events).
-    function proveInvalidShare(
+    /// @notice Proves that the posting at `position` of the request's history fails the public check of §6.4
+    ///         (or is not a valid encoding of points in the subgroup); slashes exactly its guardian and rewards
+    ///         msg.sender. No secret is revealed; an honest posting can never be proven invalid.
+    /// @param commitments The committee epoch's Feldman commitments C_0 ‖ … ‖ C_{t−1} (PK_i is computed from them).
+    /// @param requesterKey A (EIP-2537), hashed and compared with the context.
+    /// @param posting The compressed posting as posted (its hash is in the history).
+    /// @param full The points' full form; ignored when `encodingWitness` shows the encoding itself is invalid.
+    /// @param encodingWitness Empty, or a witness that one compressed point of the posting decodes to no curve point.
+    function proveInvalidPosting(
         uint256 requestId,
-        uint8 index,
-        bytes calldata sigmaI,
-        bytes32 ephemeralKey,
+        RequestContext calldata context,
+        PostingRecord[] calldata history,
+        uint256 position,
+        bytes calldata posting,
+        FullPosting calldata full,
+        bytes calldata encodingWitness,
         bytes calldata commitments,
-        address[] calldata committee,
-        CommitRecord[] calldata history
+        bytes calldata requesterKey,
+        bytes32 salt
     ) external;
 
-    /// @notice Pays member `index` its part of the fee of an approved or finalized request it committed to
-    ///         before approval (fee / number of such members). Anyone may trigger it; the ETH goes to the member.
-    function claimFee(uint256 requestId, uint8 index, Committee calldata committee) external;
-
-    /// @notice Once a request is closed, adds served / missed to each member's counters in the guardian registry.
-    function recordService(uint256 requestId, Committee calldata committee) external;
+    /// @notice After `expiresAt + disputeWindow`: pays fee / n to each member whose posting for the request's
+    ///         message stands (at most one per slot), counts it served in the guardian registry, counts a miss only
+    ///         for members of a request that stayed pending until it expired, and books the rest to the treasury.
+    function settle(uint256 requestId, RequestContext calldata context, PostingRecord[] calldata history) external;
 
     function reset(uint256 requestId) external view returns (ResetView memory);
 
-    function resetMessage(uint256 requestId, bytes32 ephemeralKey) external view returns (bytes32);
+    /// @notice m of PROTOCOL.md §6.2 for a request, recomputed from storage and the requester key's hash.
+    function resetMessage(uint256 requestId, bytes32 requesterKeyHash) external view returns (bytes32);
 
     function nextRequestId() external view returns (uint256);
 }
