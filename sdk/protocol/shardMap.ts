@@ -11,7 +11,7 @@ import { sealChannel } from "../crypto/channelTable.ts";
 import { G2_EIP2537_LENGTH } from "../crypto/constants.ts";
 import { openShareEnvelope, sealShareEnvelope } from "../crypto/hpke.ts";
 import { type Share, computePartial, deal, verifyShare } from "../crypto/threshold.ts";
-import { ackMessage, channelIdentity, commitmentsHash as hashCommitments } from "../encoding/messages.ts";
+import { ackMessage, channelIdentityV1, commitmentsHash as hashCommitments } from "../encoding/messages.ts";
 
 export interface CommitteeMember {
   operator: Address;
@@ -92,7 +92,7 @@ export async function prepareShardMap(opts: {
       const member = opts.members[i - 1];
       const ctx = { chainId: opts.chainId, shardMapRegistry: opts.shardMapRegistry, accountId: opts.accountId, epoch: opts.epoch, index: i };
       envelopes.push(toHex(await sealShareEnvelope(hexToBytes(member.encryptionKey), ctx, dealing.shares[i - 1].value, member.channelUri)));
-      const id = channelIdentity(opts.chainId, opts.shardMapRegistry, opts.accountId, i);
+      const id = channelIdentityV1(opts.chainId, opts.shardMapRegistry, opts.accountId, i);
       sealedChannels.push(toHex(sealChannel(dealing.groupKey, id, member.channelUri)));
     }
     const encoded = dealing.commitments.map((c) => g2ToEip2537(c));
