@@ -4,71 +4,17 @@
  * the posting); the SDK's own v2 modules (`sdk/encoding/messages.ts`, `sdk/protocol/account.ts`,
  * `sdk/protocol/peer.ts`, `sdk/crypto/posting.ts`) carry the same names and values.
  */
-import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, keccak256, stringToHex, toBytes, toHex } from "viem";
+import { type Address, type Hex, hexToBytes, toHex } from "viem";
 
-import { type G1Point, type G2Point, g1FromCompressed, g1ToCompressed, g2ToCompressed, hashToG1 } from "../../sdk/crypto/bls.ts";
+import { type G1Point, type G2Point, g1FromCompressed, g1ToCompressed, hashToG1 } from "../../sdk/crypto/bls.ts";
 import { open as hpkeOpen, seal as hpkeSeal } from "../../sdk/crypto/hpke.ts";
-import type { Posting } from "../../sdk/crypto/posting.ts";
+import { type Posting, compressPosting as compress } from "../../sdk/crypto/posting.ts";
 import { type Share, computePartial, combine, verifyPartial } from "../../sdk/crypto/threshold.ts";
+import { envelopeInfo, peerSignatureInfo } from "../../sdk/encoding/messages.ts";
 import { CGError } from "../../sdk/errors.ts";
 
-const tag = (t: string): Hex => keccak256(stringToHex(t));
-const RESET_TAG = tag("CGUARD-V02/reset");
-const CHANNEL_TAG = tag("CGUARD-V02/channel");
-const ENVELOPE_INFO = "CGUARD-V02/channel";
-const PEER_INFO = "CGUARD-V02/peer-signature";
-
-export interface ResetFields {
-  chainId: bigint;
-  coordinator: Address;
-  requestId: bigint;
-  accountId: Hex;
-  accountEpoch: bigint;
-  committeeId: bigint;
-  newController: Address;
-  requesterKeyHash: Hex;
-}
-
-/** m of §6.2. */
-export function resetMessage(f: ResetFields): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }],
-      [RESET_TAG, f.chainId, f.coordinator, f.requestId, f.accountId, f.accountEpoch, f.committeeId, f.newController, f.requesterKeyHash],
-    ),
-  );
-}
-
-/** keccak256(A), A in its 128-byte EIP-2537 form. */
-export function requesterKeyHash(requesterKey: Hex): Hex {
-  return keccak256(requesterKey);
-}
-
-/** id_j of §11: the identity slot j's channel is sealed under. */
-export function channelIdentity(chainId: bigint, coordinator: Address, accountId: Hex, accountEpoch: bigint, slot: number): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }],
-      [CHANNEL_TAG, chainId, coordinator, accountId, accountEpoch, BigInt(slot)],
-    ),
-  );
-}
-
-function info(prefix: string, types: { type: string }[], values: unknown[]): Uint8Array {
-  return toBytes(concat([stringToHex(prefix), encodeAbiParameters(types, values)]));
-}
-
-export function envelopeInfo(chainId: bigint, coordinator: Address, accountId: Hex, accountEpoch: bigint, slot: number): Uint8Array {
-  return info(ENVELOPE_INFO, [{ type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }], [chainId, coordinator, accountId, accountEpoch, BigInt(slot)]);
-}
-
-export function peerSignatureInfo(chainId: bigint, coordinator: Address, accountId: Hex, accountEpoch: bigint, slot: number, signer: number): Uint8Array {
-  return info(
-    PEER_INFO,
-    [{ type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }],
-    [chainId, coordinator, accountId, accountEpoch, BigInt(slot), BigInt(signer)],
-  );
-}
+export { channelIdentity, envelopeInfo, peerSignatureInfo, resetMessage } from "../../sdk/encoding/messages.ts";
+export { requesterKeyHash } from "../../sdk/crypto/posting.ts";
 
 export interface EnvelopeContext {
   chainId: bigint;
@@ -104,7 +50,7 @@ export function unpackEntries(packed: Hex): Hex[] {
 
 /** C ‖ U ‖ V ‖ W compressed (ZCash): 48 + 48 + 96 + 48 = 240 bytes, as the coordinator takes a posting. */
 export function compressPosting(p: Posting): Hex {
-  return toHex(new Uint8Array([...g1ToCompressed(p.C), ...g1ToCompressed(p.U), ...g2ToCompressed(p.V), ...g1ToCompressed(p.W)]));
+  return toHex(compress(p));
 }
 
 // ───────────────────────────── peer API (§4.6) ─────────────────────────────
