@@ -4,6 +4,7 @@
  *   recorded and before the codes are delivered, exactly as a power cut would;
  * - `serve.invalid-posting`: the agent posts postings whose W is off by the generator (a misbehaving guardian, for
  *   the demo and the fraud-proof tests);
+ * - `serve.none`: the agent serves no request (a member that stays silent; it still answers peers);
  * - `committee.*`: see guardian/committees.ts.
  */
 let active = new Set<string>();

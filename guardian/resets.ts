@@ -163,6 +163,7 @@ export class ResetWork {
     const { store, log, config, publicClient } = this.#d;
     const context = { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch };
     if (store.hasServing(row.requestId, member.slot, member.epoch)) return;
+    if (isFailpoint("serve.none")) return; // a member that never serves (tests of handovers mid-request)
     const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [row.requestId] });
     const closed = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : undefined;
     if (closed !== undefined) {
