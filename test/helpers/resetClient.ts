@@ -100,7 +100,7 @@ export async function assemble(sys: System, r: OpenRequest, codes: string[], epo
   const commitments = decodeCommitments(commitmentsHex);
   const postings = (await postingsOf(sys, r.requestId)).filter((p) => p.committeeEpoch === epoch);
   const m = hexToBytes(r.message);
-  const partials = [];
+  const partials: { index: number; sigma: ReturnType<typeof openPosting> }[] = [];
   const problems: string[] = [];
   for (const text of codes) {
     const { slot, code } = parseCodeMessage(text);
