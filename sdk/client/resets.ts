@@ -8,14 +8,14 @@
 import { type Address, type Hex, getAddress, hexToBytes, keccak256, slice, toHex } from "viem";
 
 import { resetCoordinatorAbi } from "../abi/index.ts";
-import { G1, g1FromCompressed, g1ToEip2537 } from "../crypto/bls.ts";
+import { G1, type G2Point, g1FromCompressed, g1FromEip2537, g1ToEip2537, g2FromEip2537 } from "../crypto/bls.ts";
 import { channelCodeScalar, requesterKeyHash } from "../crypto/posting.ts";
-import { randomScalar } from "../crypto/threshold.ts";
+import { publicShare, randomScalar } from "../crypto/threshold.ts";
 import { type CodeMessage, parseCodeMessage } from "../encoding/channelCode.ts";
 import { resetMessage } from "../encoding/messages.ts";
 import { CGError, describe } from "../errors.ts";
 import { assembleFromCodes } from "../protocol/reset.ts";
-import { type CommitteeEpoch, committeeEpoch } from "./committees.ts";
+import { type CommitteeEpoch, activeCommitteeEpoch, committeeEpoch } from "./committees.ts";
 import { type Clients, ZERO_ADDRESS, coordinatorOf, fromBlock } from "./deployment.ts";
 import { type Explain, eventsOf, send, wallet } from "./transactions.ts";
 
@@ -59,9 +59,9 @@ export interface ResetRequest {
   blockNumber: bigint;
 }
 
-/** The `IResetCoordinator.RequestContext` the contract recomputes m from (settle, fraud proofs). */
+/** The `IResetCoordinator.RequestContext` the contract recomputes m (and the posting digest's seed) from. */
 export function requestContext(r: ResetRequest) {
-  return { accountId: r.accountId, accountEpoch: r.accountEpoch, committeeId: r.committeeId, newController: r.newController, requesterKeyHash: requesterKeyHash(r.requesterKey) };
+  return { accountId: r.accountId, accountEpoch: r.accountEpoch, committeeId: r.committeeId, newController: r.newController, requesterKeyHash: requesterKeyHash(r.requesterKey), fee: r.fee };
 }
 
 /** m of §6.2 for the request. */
@@ -222,7 +222,7 @@ export async function resetInfo(c: Clients, requestId: bigint): Promise<ResetInf
     voided: view.voided,
     settled: view.settled,
     executableAt: view.status === STATUS.Approved ? new Date(Number(view.executableAt) * 1000) : undefined,
-    expiresAt: new Date(Number(view.expiresAt) * 1000),
+    expiresAt: new Date(Number(request.expiresAt) * 1000),
     postings,
     postingEpoch: epoch ?? 0n,
     postedSlots: Array.from({ length: 32 }, (_, k) => k + 1).filter((s) => (view.posted >>> (s - 1)) & 1),
@@ -318,18 +318,34 @@ export async function assembleReset(c: Clients, request: ResetRequest, requester
   const postings = (await postingsOf(c, request.requestId)).filter((p) => !p.proven);
   const epochs = new Map<bigint, CommitteeEpoch>();
   for (const e of new Set(postings.map((p) => p.committeeEpoch))) epochs.set(e, await committeeEpoch(c, request.committeeId, e));
+  // With no posting yet, the active epoch still gives t and K, so the refusal says how many codes are missing.
+  const reference = epochs.values().next().value ?? (await activeCommitteeEpoch(c, request.committeeId));
+  const publicShares = new Map([...epochs].map(([e, ep]) => [Number(e), ep.members.map((_, k) => publicShare(commitmentsOf(ep), k + 1))] as const));
   const result = assembleFromCodes({
     chainId: BigInt(request.chainId),
     coordinator: request.coordinator,
     requestId: request.requestId,
     message: messageOf(request),
+    requesterKey: g1FromEip2537(hexToBytes(request.requesterKey), "the requester key A"),
     requesterSecret,
-    requesterKey: request.requesterKey,
+    t: reference.threshold,
+    groupKey: g2FromEip2537(hexToBytes(reference.groupKey), "the group key K"),
+    postings: postings.map((p) => ({ slot: p.slot, committeeEpoch: Number(p.committeeEpoch), guardian: p.guardian, message: p.message, posting: p.posting })),
     codes: [...codes],
-    postings: postings.map((p) => ({ slot: p.slot, committeeEpoch: p.committeeEpoch, operator: p.guardian, message: p.message, posting: p.posting })),
-    epochs: [...epochs.values()].map((e) => ({ epoch: e.epoch, threshold: e.threshold, commitments: e.commitments, members: e.members })),
+    publicShares,
   });
-  return { sigma: result.sigma, groupKey: [...epochs.values()][0]?.groupKey ?? "0x", committeeEpoch: result.committeeEpoch, used: result.used, problems: result.problems };
+  return {
+    sigma: result.tokenHex,
+    groupKey: reference.groupKey,
+    committeeEpoch: BigInt(result.epoch),
+    used: result.slotsUsed,
+    problems: result.problems.map((p) => p.message),
+  };
+}
+
+/** C_0 … C_{t−1} of an epoch as points. */
+export function commitmentsOf(epoch: CommitteeEpoch): G2Point[] {
+  return Array.from({ length: epoch.threshold }, (_, k) => g2FromEip2537(hexToBytes(slice(epoch.commitments, 256 * k, 256 * (k + 1))), `commitment ${k} of epoch ${epoch.epoch}`));
 }
 
 // ───────────────────────────── transactions ─────────────────────────────

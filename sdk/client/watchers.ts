@@ -12,15 +12,15 @@
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { bytesToNumberBE, numberToBytesBE } from "@noble/curves/utils.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { type Address, type Hex, concat, encodeAbiParameters, getAddress, hexToBytes, keccak256, slice, toHex } from "viem";
+import { type Address, type Hex, concat, encodeAbiParameters, getAddress, hexToBytes, keccak256, toHex } from "viem";
 
 import { resetCoordinatorAbi } from "../abi/index.ts";
-import { type G1Point, type G2Point, Fp, Fp12, Fp2Field, G1, G2, P, g1FromEip2537, g2FromEip2537, hashToG1 } from "../crypto/bls.ts";
+import { type G1Point, type G2Point, Fp, Fp12, Fp2Field, G1, G2, P, g1FromEip2537, hashToG1 } from "../crypto/bls.ts";
 import { publicShare } from "../crypto/threshold.ts";
 import { CGError } from "../errors.ts";
 import { type CommitteeEpoch, committeeEpoch } from "./committees.ts";
 import { type Clients, type Progress, coordinatorOf, fromBlock } from "./deployment.ts";
-import { type PostingEntry, type ResetRequest, messageOf, postingHistory, postingsOf, requestContext, resetRequest } from "./resets.ts";
+import { type PostingEntry, type ResetRequest, commitmentsOf, messageOf, postingHistory, postingsOf, requestContext, resetRequest } from "./resets.ts";
 import { type Explain, send, wallet } from "./transactions.ts";
 
 // ───────────────────────────── decoding a posting without trusting it ─────────────────────────────
@@ -156,9 +156,7 @@ export interface JudgedPosting extends PostingEntry {
 }
 
 function publicShareOf(epoch: CommitteeEpoch, slot: number): G2Point {
-  const t = epoch.threshold;
-  const commitments = Array.from({ length: t }, (_, k) => g2FromEip2537(hexToBytes(slice(epoch.commitments, 256 * k, 256 * (k + 1))), `commitment ${k} of epoch ${epoch.epoch}`));
-  return publicShare(commitments, slot);
+  return publicShare(commitmentsOf(epoch), slot);
 }
 
 /** Judges every posting of one request against its true message. */
@@ -257,9 +255,10 @@ export async function proveInvalidPosting(c: Clients, o: { requestId: bigint; po
   return { requestId: o.requestId, position: o.position, slot: target.slot, guardian: getAddress(target.guardian), check: target.check, slashed: proven?.args.slashed ?? 0n, gasUsed: committed.gasUsed + receipt.gasUsed, txHash: receipt.transactionHash };
 }
 
-/** `encodingWitness` for a point whose x has no y: the point's index in C, U, V, W and w (32-byte words). */
+/** `encodingWitness` for a point whose x has no y: abi.encode(uint256 point (0 C … 3 W), uint256 wHi, uint256 wLo). */
 function encodingWitness(part: number, w: bigint): Hex {
-  return encodeAbiParameters([{ type: "uint8" }, { type: "bytes" }], [part, toHex(numberToBytesBE(w, 48))]);
+  const low = (1n << 256n) - 1n;
+  return encodeAbiParameters([{ type: "uint256" }, { type: "uint256" }, { type: "uint256" }], [BigInt(part), w >> 256n, w & low]);
 }
 
 /** Words for the fraud-proof refusals; other errors keep `Name(args)`. */
