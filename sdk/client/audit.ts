@@ -10,7 +10,11 @@ import { CGError } from "../errors.ts";
 import { type AuditedEvent, checkAudit, locateDivergence, replayAudit } from "../protocol/audit.ts";
 import { type Clients, coordinatorOf, fromBlock } from "./deployment.ts";
 
-/** Every event of the audited contracts since deployment, decoded, in log order. */
+/**
+ * Every event of the audited contracts since deployment, decoded, in log order. Role grants and revocations that a
+ * contract's creation transaction emitted are left out: no contract folds its constructor's grant (every later role
+ * change is audited).
+ */
 export async function auditedEvents(c: Clients): Promise<AuditedEvent[]> {
   const sources = [
     { address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi },
@@ -19,6 +23,11 @@ export async function auditedEvents(c: Clients): Promise<AuditedEvent[]> {
   ] as const;
   const logs = await c.public.getLogs({ address: sources.map((s) => s.address), fromBlock: fromBlock(c), toBlock: "latest" });
   const events: AuditedEvent[] = [];
+  const created = new Map<Hex, Promise<string | undefined>>();
+  const createdBy = (hash: Hex) => {
+    if (!created.has(hash)) created.set(hash, c.public.getTransactionReceipt({ hash }).then((r) => r.contractAddress?.toLowerCase() ?? undefined));
+    return created.get(hash)!;
+  };
   for (const log of logs) {
     const source = sources.find((s) => s.address.toLowerCase() === log.address.toLowerCase())!;
     let decoded;
@@ -27,6 +36,7 @@ export async function auditedEvents(c: Clients): Promise<AuditedEvent[]> {
     } catch {
       continue; // not an event of this ABI (a library's, or a newer contract's)
     }
+    if ((decoded.eventName === "RoleGranted" || decoded.eventName === "RoleRevoked") && (await createdBy(log.transactionHash!)) === log.address.toLowerCase()) continue;
     const item = (source.abi as readonly any[]).find((x) => x.type === "event" && x.name === decoded.eventName);
     const args = decoded.args as Record<string, unknown>;
     events.push({
