@@ -266,7 +266,7 @@ export interface CodeCheck {
  * not posted yet is not an error: the guardian may deliver before its posting is confirmed.
  */
 export async function checkCodes(c: Clients, request: ResetRequest, codes: readonly CodeMessage[]): Promise<CodeCheck[]> {
-  const postings = (await postingsOf(c, request.requestId)).filter((p) => !p.proven);
+  const postings = await postingsOf(c, request.requestId);
   const out: CodeCheck[] = [];
   for (const m of codes) {
     if (m.requestId !== request.requestId) {
@@ -289,7 +289,9 @@ export async function checkCodes(c: Clients, request: ResetRequest, codes: reado
     });
     const last = mine[mine.length - 1];
     out.push(
-      match
+      match?.proven
+        ? { slot: m.slot, operator: match.guardian, committeeEpoch: match.committeeEpoch, ok: false, detail: `matches the posting of slot ${m.slot} (${match.guardian}), which was proven invalid: it cannot be used` }
+        : match
         ? { slot: m.slot, operator: match.guardian, committeeEpoch: match.committeeEpoch, ok: true, detail: `matches the posting of slot ${m.slot} (${match.guardian}, epoch ${match.committeeEpoch})` }
         : { slot: m.slot, operator: last.guardian, committeeEpoch: last.committeeEpoch, ok: false, detail: `code for slot ${m.slot} does not match its posting (${last.guardian}): mistyped, or not the guardian's message` },
     );
@@ -315,7 +317,8 @@ export interface AssembledReset {
  * and checked under K. Throws `NOT_ENOUGH_CODES` naming every problem when no epoch has t usable partials.
  */
 export async function assembleReset(c: Clients, request: ResetRequest, requesterSecret: bigint, codes: readonly CodeMessage[]): Promise<AssembledReset> {
-  const postings = (await postingsOf(c, request.requestId)).filter((p) => !p.proven);
+  // Proven postings are passed too: their slot's problem is then named by the public check, not as a missing posting.
+  const postings = await postingsOf(c, request.requestId);
   const epochs = new Map<bigint, CommitteeEpoch>();
   for (const e of new Set(postings.map((p) => p.committeeEpoch))) epochs.set(e, await committeeEpoch(c, request.committeeId, e));
   // With no posting yet, the active epoch still gives t and K, so the refusal says how many codes are missing.
@@ -339,7 +342,7 @@ export async function assembleReset(c: Clients, request: ResetRequest, requester
     groupKey: reference.groupKey,
     committeeEpoch: BigInt(result.epoch),
     used: result.slotsUsed,
-    problems: result.problems.map((p) => p.message),
+    problems: result.problems.map((p) => (p.guardian ? `${p.message} (guardian ${p.guardian}${p.committeeEpoch ? `, epoch ${p.committeeEpoch}` : ""})` : p.message)),
   };
 }
 

@@ -206,6 +206,7 @@ describe("cg CLI against a local network", function () {
     const done = await cg("reset", "complete", "--state", stateFile, "--code", codes.get(4)!, "--code", codes.get(5)!, "--key", bobKey, "--json");
     expect(done.code, done.err).to.equal(0);
     expect([...done.json.used].sort()).to.deep.equal([1, 2, 4]);
+    expect(done.json.problems.join("\n")).to.include(`posting of slot 5 fails the public check (guardian ${net.sys.guardians[4].address}, epoch 1)`);
     expect((await cg("reset", "status", "--state", stateFile, "--json")).json.status).to.equal("approved");
     const notController = await cg("reset", "cancel", "--request", String(reset.requestId), "--key", bobKey, "--json");
     expect(notController.code).to.equal(1);
