@@ -246,7 +246,10 @@ function named(p: AssemblyProblem): string {
  * §6.6: for each slot, tries every code the owner has for it: derives c_i, checks c_i·G1 == C_i of the slot's
  * postings (a mismatch is the code's fault), decrypts σ_i = W_i − (a + c_i)·U_i and checks
  * e(σ_i, P2) == e(H(m), PK_i). When a matching code does not give a valid partial, runs the public check of
- * §6.4 on the posting and blames the guardian only if it fails (or if its bytes are not points). Combines t
+ * §6.4 on the posting and blames the guardian only if it fails (or if its bytes are not points). A posting
+ * whose partial opens and verifies is not put through the public check as well (three more pairings per
+ * slot on the owner's path): a fault that does not reach the owner's partial, such as a wrong V alone, is
+ * left to watchers, who prove it on-chain. Combines t
  * partials of one committee epoch (the latest epoch that has t) with Lagrange at 0 and checks the token
  * under K.
  *

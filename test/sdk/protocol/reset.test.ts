@@ -154,11 +154,10 @@ describe("assembleFromCodes (protocol v2 §6.6)", function () {
     );
   });
 
-  it("a bad posting always blames its guardian, by slot and operator, whatever part is wrong", function () {
+  it("a bad posting that keeps the owner from its partial always blames its guardian, by slot and operator", function () {
     const tampers: [string, (p: Posting) => Posting][] = [
       ["W", (p) => ({ ...p, W: p.W.add(G1.BASE) })],
       ["U", (p) => ({ ...p, U: p.U.add(G1.BASE) })],
-      ["V", (p) => ({ ...p, V: p.V.add(G2.BASE) })],
       ["another share", (p) => ({ ...p, W: p.W.add(hashToG1(new Uint8Array([1]))) })],
     ];
     fc.assert(
@@ -174,6 +173,15 @@ describe("assembleFromCodes (protocol v2 §6.6)", function () {
       }),
       { numRuns: 6 },
     );
+  });
+
+  it("a posting wrong only in V still opens to a valid partial: used, not rechecked (watchers prove it on-chain)", function () {
+    // The public check costs three pairings a posting; the owner's path runs it only when a partial fails.
+    const s = scene(3, 2);
+    const served = [1, 2, 3].map((j) => s.serve(1, j, j === 1 ? (p) => ({ ...p, V: p.V.add(G2.BASE) }) : undefined));
+    const result = assembleFromCodes(s.input(served.map((x) => x.posting), served.slice(0, 2).map((x) => x.code)));
+    expect([result.slotsUsed, result.problems]).to.deep.equal([[1, 2], []]);
+    expect(result.token.equals(s.hm.multiply(s.k))).to.equal(true);
   });
 
   it("a posting whose bytes are not points is blamed with the reason, and a forged code beside it blames nobody else", function () {
