@@ -32,7 +32,7 @@ function help(): string {
   const lines = ["cg — Credential Guardians", "", "Usage: cg <group> <command> [options]", ""];
   for (const [name, group] of Object.entries(GROUPS)) {
     lines.push(`${name}:`);
-    for (const [cmd, c] of Object.entries(group)) lines.push(`  cg ${name} ${cmd.padEnd(10)} ${c.summary}`);
+    for (const [cmd, c] of Object.entries(group)) lines.push(`  ${`cg ${name} ${cmd}`.padEnd(23)} ${c.summary}`);
   }
   lines.push("", GLOBAL, "", "Example: cg account show 0xabc… --deployment deployments/localhost.json", "Every command: cg <group> <command> --help");
   return lines.join("\n") + "\n";
