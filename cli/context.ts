@@ -100,6 +100,6 @@ export function passphrase(flags: Flags): string {
     return readFileSync(file, "utf8").replace(/\r?\n$/, "");
   }
   const env = process.env.CG_PASSPHRASE;
-  if (!env) throw new Usage("a passphrase protects the request's ephemeral key: set CG_PASSPHRASE or pass --passphrase-file <file>");
+  if (!env) throw new Usage("a passphrase seals the request's one-time requester secret: set CG_PASSPHRASE or pass --passphrase-file <file>");
   return env;
 }

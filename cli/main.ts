@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `cg` — the Credential Guardians command line: accounts, resets, audits, guardian operations, committees.
+ * `cg` — the Credential Guardians command line: accounts, resets and drills, watchers, audits, guardian operations,
+ * committees.
  * Thin entry point: parses, then delegates to cli/commands/<group>.ts.
  */
 import { parseArgs } from "node:util";
@@ -13,14 +14,15 @@ import { devnet } from "./commands/devnet.ts";
 import { guardian } from "./commands/guardian.ts";
 import { reset } from "./commands/reset.ts";
 import type { Group } from "./commands/types.ts";
+import { watch } from "./commands/watch.ts";
 import { type Flags, makeContext } from "./context.ts";
 
-const GROUPS: Record<string, Group> = { account, reset, audit, guardian, committee, devnet };
+const GROUPS: Record<string, Group> = { account, reset, watch, audit, guardian, committee, devnet };
 
 const STRING_OPTIONS = [
-  "rpc", "deployment", "key", "salt", "channels", "guardians", "threshold", "security-period", "consumer", "owner", "account",
-  "new-controller", "state", "fragments-file", "request", "index", "passphrase-file", "encryption-key", "metadata", "stake",
-  "region", "provider", "amount", "measurement", "days", "size", "timeout",
+  "rpc", "deployment", "key", "salt", "committee", "channels", "controller", "guardians", "threshold", "security-period", "consumer",
+  "owner", "account", "new-controller", "state", "codes-file", "request", "position", "from-block", "passphrase-file",
+  "encryption-key", "metadata", "stake", "region", "provider", "amount", "measurement", "days", "size", "timeout",
 ];
 
 const GLOBAL = `Global options: --rpc <url> (CG_RPC_URL), --deployment <file> (CG_DEPLOYMENT), --key <0x…> (CG_PRIVATE_KEY),
@@ -30,9 +32,9 @@ function help(): string {
   const lines = ["cg — Credential Guardians", "", "Usage: cg <group> <command> [options]", ""];
   for (const [name, group] of Object.entries(GROUPS)) {
     lines.push(`${name}:`);
-    for (const [cmd, c] of Object.entries(group)) lines.push(`  cg ${name} ${cmd.padEnd(10)} ${c.summary}`);
+    for (const [cmd, c] of Object.entries(group)) lines.push(`  ${`cg ${name} ${cmd}`.padEnd(23)} ${c.summary}`);
   }
-  lines.push("", GLOBAL, "", "Example: cg account show 0xabc… --deployment deployments/localhost.json");
+  lines.push("", GLOBAL, "", "Example: cg account show 0xabc… --deployment deployments/localhost.json", "Every command: cg <group> <command> --help");
   return lines.join("\n") + "\n";
 }
 
@@ -49,11 +51,10 @@ export async function run(argv: string[], out: NodeJS.WritableStream = process.s
       strict: true,
       options: {
         ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
-        fragment: { type: "string", multiple: true },
+        code: { type: "string", multiple: true },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
-        complete: { type: "boolean" },
-        insecure: { type: "boolean" },
+        prove: { type: "boolean" },
         "no-wait": { type: "boolean" },
       },
     });

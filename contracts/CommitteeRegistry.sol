@@ -270,13 +270,13 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
             // §3.5: C_l = Σ_{i∈Q} D_{i,l}, K = C_0.
             (ok, commitments) = CommitteeCrypto.sumCommitments(_selectDealings(committeeId, epoch, qualified, dealings));
             if (!ok) revert CommitteeWrongCommitments(committeeId, epoch);
-            bytes32 groupKeyHash = _hashPrefix(commitments, G2_LENGTH);
+            bytes32 keyHash = _hashPrefix(commitments, G2_LENGTH);
             // keccak256 of 256 zero bytes, the EIP-2537 point at infinity
-            if (groupKeyHash == 0xd397b3b043d87fcd6fad1291ff0bfd16401c274896d8c63a923727f077b8e0b5) {
+            if (keyHash == 0xd397b3b043d87fcd6fad1291ff0bfd16401c274896d8c63a923727f077b8e0b5) {
                 _fail(committeeId, epoch, r, RoundFailure.GroupKeyAtInfinity);
                 return;
             }
-            c.groupKeyHash = groupKeyHash;
+            c.groupKeyHash = keyHash;
         } else {
             // §4.3: Q' = the t qualified dealers with the lowest old indices; C'_l = Σ λ_i·E_{i,l}; C'_0 = K.
             qualified = _lowestBits(qualified, t);
@@ -292,8 +292,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
                 revert CommitteeReshareKeyMismatch(committeeId, epoch);
             }
         }
-        bytes32 commitmentsHash = keccak256(commitments);
-        r.commitmentsHash = commitmentsHash;
+        r.commitmentsHash = keccak256(commitments);
         r.phase = RoundPhase.Acknowledging;
         r.finalizedAt = uint40(block.timestamp);
         emit CommitteeRoundFinalized(committeeId, epoch, qualified, commitments);
@@ -485,6 +484,35 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
     }
 
     /// @inheritdoc ICommitteeRegistry
+    function committeeState(uint256 committeeId)
+        external
+        view
+        returns (CommitteeStatus status, uint8 size, uint8 threshold, uint32 activeEpoch)
+    {
+        Committee storage c = _committees[committeeId];
+        return (c.status, c.size, c.threshold, c.activeEpoch);
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function activeMember(uint256 committeeId, uint256 slot) external view returns (uint32 activeEpoch, address operator) {
+        Committee storage c = _committees[committeeId];
+        activeEpoch = c.activeEpoch;
+        if (c.status == CommitteeStatus.Active && slot != 0 && slot <= c.size) {
+            operator = _members[committeeId][slot].operator;
+        }
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function groupKeyHash(uint256 committeeId) external view returns (bytes32) {
+        return _committees[committeeId].groupKeyHash;
+    }
+
+    /// @inheritdoc ICommitteeRegistry
+    function commitmentsHash(uint256 committeeId, uint256 epoch) external view returns (bytes32) {
+        return _rounds[committeeId][epoch].commitmentsHash;
+    }
+
+    /// @inheritdoc ICommitteeRegistry
     function round(uint256 committeeId, uint256 epoch) external view returns (RoundView memory v) {
         Round storage r = _rounds[committeeId][epoch];
         v = RoundView({
@@ -668,10 +696,9 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         c.activeEpoch = uint32(epoch);
         c.threshold = r.threshold;
         c.activatedAt = uint40(block.timestamp);
-        bytes32 groupKeyHash = c.groupKeyHash;
-        bytes32 commitmentsHash = r.commitmentsHash;
-        emit CommitteeActivated(committeeId, epoch, groupKeyHash, commitmentsHash);
-        _audit(IAuditLog.AuditKind.CommitteeActivated, abi.encode(committeeId, epoch, groupKeyHash, commitmentsHash));
+        (bytes32 keyHash, bytes32 cHash) = (c.groupKeyHash, r.commitmentsHash);
+        emit CommitteeActivated(committeeId, epoch, keyHash, cHash);
+        _audit(IAuditLog.AuditKind.CommitteeActivated, abi.encode(committeeId, epoch, keyHash, cHash));
     }
 
     /// @dev A failed formation fails the committee and releases its members; a failed handover releases only the
@@ -864,6 +891,20 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         Lock storage l = _locks[operator];
         --l.memberships;
         if (releaseAt > l.releaseAt) l.releaseAt = releaseAt;
+    }
+
+    /// @dev Role changes fold into the audit log; those made while constructing (before the coordinator accepts
+    ///      this contract's entries) are visible in `RoleGranted` events only.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && address(this).code.length != 0) {
+            _audit(IAuditLog.AuditKind.RoleGranted, abi.encode(role, account, _msgSender()));
+        }
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked) _audit(IAuditLog.AuditKind.RoleRevoked, abi.encode(role, account, _msgSender()));
     }
 
     function _audit(IAuditLog.AuditKind kind, bytes memory payload) private {

@@ -137,8 +137,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         _emitParameter("unbondingDelay", value);
     }
 
-    /// @notice The coordinator states its longest request lifetime plus longest security period; the unbonding
-    ///         delay must stay above it.
+    /// @notice The coordinator states its request lifetime plus its longest security period plus its dispute
+    ///         window; the unbonding delay must stay above it.
     function setMinUnbondingDelay(uint64 value) external onlyRole(SLASHER_ROLE) {
         if (value >= _unbondingDelay) revert GuardianParameterOutOfRange("minUnbondingDelay", value);
         _minUnbondingDelay = value;
@@ -422,6 +422,22 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     /// @dev Folds an event into the coordinator's audit log. Nothing changes state before the coordinator is wired.
+    /// @dev Role changes fold into the audit log once the coordinator is wired (the constructor's grant is visible
+    ///      in its `RoleGranted` event only; `setCoordinator`'s grant of SLASHER_ROLE is the first audited one).
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && address(_audit) != address(0)) {
+            _record(IAuditLog.AuditKind.RoleGranted, abi.encode(role, account, _msgSender()));
+        }
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && address(_audit) != address(0)) {
+            _record(IAuditLog.AuditKind.RoleRevoked, abi.encode(role, account, _msgSender()));
+        }
+    }
+
     function _record(IAuditLog.AuditKind kind, bytes memory payload) private {
         if (address(_audit) == address(0)) revert GuardianCoordinatorNotSet();
         _audit.recordRegistryEvent(kind, keccak256(payload));

@@ -4,62 +4,80 @@ pragma solidity ^0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
-import {ShardMapRegistry} from "./ShardMapRegistry.sol";
+import {AccountRegistry} from "./AccountRegistry.sol";
 import {IAuditLog} from "./interfaces/IAuditLog.sol";
+import {ICommitteeRegistry} from "./interfaces/ICommitteeRegistry.sol";
 import {IGuardianRegistry} from "./interfaces/IGuardianRegistry.sol";
 import {IResetCoordinator} from "./interfaces/IResetCoordinator.sol";
 import {BLS12381} from "./libraries/BLS12381.sol";
+import {CompressedPoints} from "./libraries/CompressedPoints.sol";
 import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 
 /// @title ResetCoordinator
-/// @notice The reset lifecycle (PROTOCOL.md §4–§5) over the shard maps it inherits, and the audit log (§7).
+/// @notice Resets and drills (PROTOCOL.md §6–§8) over the accounts it inherits, and the audit log (§10).
 ///         Not upgradeable.
 /// @dev Concepts:
-///  - Request: two storage slots. `Request` packs the new controller, the map it is bound to, its deadline (expiry
-///    while pending, executableAt once approved), status, the map generation it was made under and its fee
-///    version. `Commits` packs a running digest of the commits, the committed and fee-claimed bitmaps and a
-///    service-recorded flag. Everything else (ephemeral key, account, epoch, commits) is in event data.
-///  - Commit digest: d_0 = keccak256(ephemeralKey), d_k = keccak256(abi.encode(d_{k−1}, index, h_index)), both
-///    truncated to 216 bits. Writing d_0 at request time makes every commit a rewrite of a warm-able, non-zero slot
-///    and pins the ephemeral key, so a fraud proof can recompute m without trusting its caller.
-///  - Completion needs no stored request data beyond `Request`: the token is a signature on m, which binds the
-///    account, epoch, new controller and ephemeral key the caller passes.
-///  - Fees: each request pays the fee of the current schedule version; each member whose commit stands when the
-///    fee is claimed gets fee / n once the request is approved; the rest stays with the contract's treasury.
-///  - Reentrancy: state-changing entry points are `nonReentrant` (transient storage); the consumer hook is called
-///    last, with a bounded amount of gas and without copying its return data, and a failure is only reported.
-contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl, ReentrancyGuardTransient {
+///  - Request: two slots, both written when it is made. `Request` packs the new controller, the deadline (expiry
+///    while pending, executableAt once approved), a state byte (status, approved and settled flags) and the
+///    account key. `Postings` packs the posting digest (192 bits), the `posted` slot bitmap and its committee
+///    epoch. Everything else (the requester key, the fee, the postings themselves) is in event data.
+///  - Digest: d_0 = uint192(keccak256(abi.encode(m, fee))) pins the request's message and fee, so settlement and
+///    fraud proofs can take the request's fields (`RequestContext`) from the caller and check them;
+///    d_k = uint192(keccak256(abi.encode(d_{k−1}, slot, committeeEpoch, guardian, message, keccak256(posting)))).
+///  - Postings are not verified when posted; a posting carries the message its member computed and is only ever
+///    paid, counted or judged against the true m of its request (a posting for another m is simply ignored).
+///  - Spam: no cap on open requests; each request pays the fee, which pays the members whose postings stand.
+///  - Voidness: a request is void when its id is below the account's `voidBefore` (finalization and rotation set
+///    it to the next request id). Expiry and voidness are derived, never written.
+///  - Fraud proofs are commit-reveal: the commitment binds the prover, and must be at least one block old.
+///  - Reentrancy: entry points that call out are `nonReentrant` (transient storage); the consumer hook is called
+///    last with bounded gas, its failure only reported; fee transfers have bounded gas, a failure goes to the
+///    treasury.
+contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_REQUEST_FEE = 1 ether;
     uint32 public constant MIN_REQUEST_LIFETIME = 10 minutes;
     uint32 public constant MAX_REQUEST_LIFETIME = 30 days;
+    uint32 public constant MIN_DISPUTE_WINDOW = 10 minutes;
+    uint32 public constant MAX_DISPUTE_WINDOW = 30 days;
     uint32 public constant MAX_SECURITY_PERIOD = 90 days;
     uint256 public constant MAX_SLASH_AMOUNT = 1_000 ether;
     uint256 public constant MAX_PROVER_REWARD_BPS = 5_000;
     uint256 public constant MAX_HOOK_GAS = 1_000_000;
-    uint8 public constant MAX_OPEN_REQUESTS = 16;
+    /// @notice Gas handed to each fee transfer in `settle`; a recipient that needs more forfeits its fee to the treasury.
+    uint256 public constant FEE_TRANSFER_GAS = 30_000;
     uint256 private constant HOOK_GAS_RESERVE = 5_000;
+    uint8 private constant STATUS_MASK = 0x0f;
+    uint8 private constant APPROVED_FLAG = 0x40;
+    uint8 private constant SETTLED_FLAG = 0x80;
 
     struct Request {
         address newController;
-        uint32 mapId;
         uint32 deadline;
-        ResetStatus status;
-        uint8 generation;
-        uint16 feeVersion;
+        uint8 state;
+        uint56 accountKey;
     }
 
-    struct Commits {
-        uint216 digest;
-        uint16 committed;
-        uint16 feesClaimed;
-        bool serviceRecorded;
+    struct Postings {
+        uint192 digest;
+        uint32 posted;
+        uint32 postingEpoch;
+    }
+
+    /// @dev What `requestReset` and `link` read, in one slot.
+    struct Policy {
+        uint64 fee;
+        uint32 lifetime;
+        uint32 disputeWindow;
+        uint56 lastRequestId;
+        uint32 minSecurityPeriod;
+        uint32 maxSecurityPeriod;
     }
 
     /// @notice Constructor parameters (each bounded; see the setters).
     struct Parameters {
         uint256 requestFee;
         uint32 requestLifetime;
-        uint8 maxOpenRequests;
+        uint32 disputeWindow;
         uint32 minSecurityPeriod;
         uint32 maxSecurityPeriod;
         uint256 slashAmount;
@@ -67,31 +85,26 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         uint256 hookGasLimit;
     }
 
+    IGuardianRegistry private immutable _guardianRegistry;
+    Policy private _policy;
     mapping(uint256 requestId => Request) private _requests;
-    mapping(uint256 requestId => Commits) private _commits;
-    /// @dev What `requestReset` reads, in one slot: the current fee and its version, the lifetime, the cap.
-    struct RequestPolicy {
-        uint128 fee;
-        uint16 feeVersion;
-        uint32 lifetime;
-        uint8 maxOpen;
-        uint64 lastRequestId;
-    }
-
-    RequestPolicy private _policy;
-    uint256[] private _feeSchedule; // every fee ever set, by version, for fee claims
+    mapping(uint256 requestId => Postings) private _postings;
+    /// @dev Proven postings: bit (position % 256) of word (position / 256).
+    mapping(uint256 requestId => mapping(uint256 word => uint256)) private _proven;
+    mapping(bytes32 commitment => uint256 blockNumber) private _proofCommitments;
+    uint256 private _treasury;
     uint256 private _slashAmount;
     uint256 private _proverRewardBps;
     uint256 private _hookGasLimit;
-    address private _committeeRegistry;
 
-    constructor(address admin, IGuardianRegistry guardianRegistry_, Parameters memory p)
-        ShardMapRegistry(guardianRegistry_)
+    constructor(address admin, IGuardianRegistry guardianRegistry_, ICommitteeRegistry committees_, Parameters memory p)
+        AccountRegistry(committees_)
     {
+        _guardianRegistry = guardianRegistry_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setRequestFee(p.requestFee);
         _setRequestLifetime(p.requestLifetime);
-        _setMaxOpenRequests(p.maxOpenRequests);
+        _setDisputeWindow(p.disputeWindow);
         _setSecurityPeriodBounds(p.minSecurityPeriod, p.maxSecurityPeriod);
         _setSlashAmount(p.slashAmount);
         _setProverRewardBps(p.proverRewardBps);
@@ -101,120 +114,88 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     // ───────────────────────────── requests ─────────────────────────────
 
     /// @inheritdoc IResetCoordinator
-    function requestReset(bytes32 accountId, address newController, bytes32 ephemeralKey)
+    function requestReset(bytes32 accountId, address newController, bytes calldata requesterKey)
         external
         payable
-        nonReentrant
-        returns (uint256 requestId)
+        returns (uint256)
     {
-        Account storage a = _knownAccount(accountId);
-        (uint256 mapId, ShardMap storage m) = _activeMap(a);
         if (newController == address(0)) revert ResetInvalidNewController();
-        if (ephemeralKey == bytes32(0)) revert ResetInvalidEphemeralKey();
-        RequestPolicy memory policy = _policy;
-        uint256 fee = policy.fee;
-        if (msg.value != fee) revert ResetFeeTooLow(fee, msg.value);
-        uint8 open = a.openRequests;
-        if (open >= policy.maxOpen) revert ResetTooManyOpenRequests(accountId, policy.maxOpen);
-        a.openRequests = open + 1;
-
-        requestId = ++policy.lastRequestId;
-        _policy.lastRequestId = uint64(requestId);
-        uint32 expiresAt = uint32(block.timestamp) + policy.lifetime;
-        _requests[requestId] = Request({
-            newController: newController,
-            mapId: uint32(mapId),
-            deadline: expiresAt,
-            status: ResetStatus.Pending,
-            generation: m.generation,
-            feeVersion: policy.feeVersion
-        });
-        _commits[requestId].digest = uint216(uint256(keccak256(abi.encode(ephemeralKey))));
-        uint256 epoch = m.epoch;
-        emit ResetRequested(requestId, accountId, mapId, epoch, newController, ephemeralKey, expiresAt, fee);
-        _appendAudit(
-            AuditKind.ResetRequested,
-            abi.encode(requestId, accountId, mapId, epoch, newController, ephemeralKey, uint64(expiresAt), fee)
-        );
+        return _request(accountId, newController, requesterKey);
     }
 
     /// @inheritdoc IResetCoordinator
-    function commitShare(ShareCommit calldata commit, Committee calldata committee) external {
+    function requestDrill(bytes32 accountId, bytes calldata requesterKey) external payable returns (uint256) {
+        return _request(accountId, address(0), requesterKey);
+    }
+
+    /// @inheritdoc IResetCoordinator
+    function postPartial(PostingInput calldata posting) external {
         (bytes24 head, uint64 n) = _auditState();
-        (, head, n) = _commit(0, commit, committee, head, n);
+        (head, n) = _post(posting, head, n);
         _setAuditState(head, n);
     }
 
     /// @inheritdoc IResetCoordinator
-    function commitShares(CommitGroup[] calldata groups) external {
+    function postPartials(PostingInput[] calldata postings) external {
         (bytes24 head, uint64 n) = _auditState();
-        for (uint256 g = 0; g < groups.length; ++g) {
-            CommitGroup calldata group = groups[g];
-            uint256 mapId = 0;
-            for (uint256 k = 0; k < group.commits.length; ++k) {
-                (mapId, head, n) = _commit(mapId, group.commits[k], group.committee, head, n);
-            }
+        for (uint256 k = 0; k < postings.length; ++k) {
+            (head, n) = _post(postings[k], head, n);
         }
         _setAuditState(head, n);
     }
 
     /// @inheritdoc IResetCoordinator
-    function completeReset(
-        uint256 requestId,
-        bytes32 accountId,
-        bytes32 ephemeralKey,
-        bytes calldata sigma,
-        bytes calldata groupKey
-    ) external {
-        // No reentrancy guard: this function makes no call other than to precompiles.
+    function completeReset(uint256 requestId, bytes32 requesterKeyHash, bytes calldata sigma, bytes calldata groupKey)
+        external
+    {
+        // No reentrancy guard: the only calls are a view of the committee registry and precompiles.
         Request storage r = _requests[requestId];
-        ShardMap storage m = _liveMap(requestId, r, ResetStatus.Pending);
-        if (block.timestamp > r.deadline) revert ResetExpired(requestId, r.deadline);
-        bytes32 groupKeyHash;
-        assembly ("memory-safe") {
-            // keccak256 of the calldata bytes, hashed in scratch memory without an allocation
-            let p := mload(0x40)
-            calldatacopy(p, groupKey.offset, groupKey.length)
-            groupKeyHash := keccak256(p, groupKey.length)
-        }
-        if (groupKeyHash != m.groupKeyHash) revert ResetWrongGroupKey(requestId);
+        (uint256 state, uint256 deadline) = (r.state, r.deadline);
+        _requireStatus(requestId, state, ResetStatus.Pending);
+        if (block.timestamp > deadline) revert ResetExpired(requestId, uint64(deadline));
+        uint256 key = r.accountKey;
+        Account storage a = _accounts[key];
+        if (requestId < a.voidBefore) revert ResetVoided(requestId);
+        uint256 committeeId = a.committeeId;
+        if (_calldataHash(groupKey) != _committees.groupKeyHash(committeeId)) revert ResetWrongGroupKey(requestId);
+        bytes32 accountId = _accountId(key, a);
+        address newController = r.newController;
         bytes32 message = ProtocolMessages.resetMessage(
-            block.chainid, address(this), requestId, accountId, m.epoch, r.newController, ephemeralKey
+            block.chainid, address(this), requestId, accountId, a.epoch, committeeId, newController, requesterKeyHash
         );
         BLS12381.verifyTokenCalldata(sigma, groupKey, message);
 
+        if (newController == address(0)) {
+            r.state = uint8(ResetStatus.DrillVerified);
+            emit DrillVerified(requestId, accountId);
+            _appendAudit(AuditKind.DrillVerified, abi.encode(requestId, accountId));
+            return;
+        }
         uint32 executableAt;
         unchecked {
-            executableAt = uint32(block.timestamp) + m.securityPeriod; // ≤ now + 90 days: no overflow before 2106
+            executableAt = uint32(block.timestamp) + a.securityPeriod; // ≤ now + 90 days: no overflow before 2106
         }
-        (r.status, r.deadline) = (ResetStatus.Approved, executableAt);
+        (r.state, r.deadline) = (uint8(ResetStatus.Approved) | APPROVED_FLAG, executableAt);
         emit ResetApproved(requestId, accountId, executableAt);
-        bytes32 payloadHash;
-        assembly ("memory-safe") {
-            // keccak256(abi.encode(requestId, accountId, uint64(executableAt))) in scratch memory
-            let p := mload(0x40)
-            mstore(p, requestId)
-            mstore(add(p, 0x20), accountId)
-            mstore(add(p, 0x40), executableAt)
-            payloadHash := keccak256(p, 0x60)
-        }
-        _appendAudit(AuditKind.ResetApproved, payloadHash);
+        _appendAudit(AuditKind.ResetApproved, abi.encode(requestId, accountId, uint64(executableAt)));
     }
 
     /// @inheritdoc IResetCoordinator
-    function cancelReset(uint256 requestId) external nonReentrant {
+    function cancelReset(uint256 requestId) external {
+        // No reentrancy guard: no external call.
         Request storage r = _requests[requestId];
-        ResetStatus status = r.status;
-        if (status == ResetStatus.None) revert ResetUnknownRequest(requestId);
-        if (status != ResetStatus.Pending && status != ResetStatus.Approved) revert ResetNotPending(requestId, status);
+        uint256 state = r.state;
+        ResetStatus status = _status(state);
+        if (status != ResetStatus.Approved) _requireStatus(requestId, state, ResetStatus.Pending);
         if (status == ResetStatus.Approved && block.timestamp >= r.deadline) {
             revert ResetSecurityPeriodOver(requestId, r.deadline);
         }
-        ShardMap storage m = _maps[r.mapId];
-        bytes32 accountId = m.accountId;
-        Account storage a = _accounts[accountId];
+        uint256 key = r.accountKey;
+        Account storage a = _accounts[key];
+        if (requestId < a.voidBefore) revert ResetVoided(requestId);
         if (msg.sender != a.controller) revert ResetNotController(requestId, msg.sender);
-        _close(r, m, a, ResetStatus.Cancelled);
+        r.state = uint8((state & ~uint256(STATUS_MASK)) | uint8(ResetStatus.Cancelled));
+        bytes32 accountId = _accountId(key, a);
         emit ResetCancelled(requestId, accountId, msg.sender);
         _appendAudit(AuditKind.ResetCancelled, abi.encode(requestId, accountId, msg.sender));
     }
@@ -222,111 +203,110 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     /// @inheritdoc IResetCoordinator
     function finalizeReset(uint256 requestId) external nonReentrant {
         Request storage r = _requests[requestId];
-        ShardMap storage m = _liveMap(requestId, r, ResetStatus.Approved);
-        if (block.timestamp < r.deadline) revert ResetSecurityPeriodActive(requestId, r.deadline);
-        bytes32 accountId = m.accountId;
-        Account storage a = _accounts[accountId];
+        (uint256 state, uint256 deadline, address newController) = (r.state, r.deadline, r.newController);
+        if (state != 0 && newController == address(0)) revert ResetIsDrill(requestId);
+        _requireStatus(requestId, state, ResetStatus.Approved);
+        uint256 key = r.accountKey;
+        Account storage a = _accounts[key];
+        if (requestId < a.voidBefore) revert ResetVoided(requestId);
+        if (block.timestamp < deadline) revert ResetSecurityPeriodActive(requestId, uint64(deadline));
         address oldController = a.controller;
-        address newController = r.newController;
-        a.controller = newController;
-        a.openRequests = 0; // every other request of the account is void from here on
-        unchecked {
-            ++m.generation; // wraps after 256 finalizations; requests expire long before that
-        }
-        r.status = ResetStatus.Finalized;
+        // Every request made so far (this one included) is void from here on: nothing the old controller or
+        // anyone else had in flight can complete or finalize later.
+        (a.controller, a.voidBefore) = (newController, _policy.lastRequestId + 1);
+        r.state = uint8((state & ~uint256(STATUS_MASK)) | uint8(ResetStatus.Finalized));
+        bytes32 accountId = _accountId(key, a);
         emit ResetFinalized(requestId, accountId, oldController, newController);
         _appendAudit(AuditKind.ResetFinalized, abi.encode(requestId, accountId, oldController, newController));
-        _callConsumer(requestId, accountId, oldController, newController);
-    }
-
-    /// @inheritdoc IResetCoordinator
-    function expireReset(uint256 requestId) external nonReentrant {
-        Request storage r = _requests[requestId];
-        if (r.status == ResetStatus.None) revert ResetUnknownRequest(requestId);
-        if (r.status != ResetStatus.Pending) revert ResetNotPending(requestId, r.status);
-        if (block.timestamp <= r.deadline) revert ResetNotExpired(requestId, r.deadline);
-        ShardMap storage m = _maps[r.mapId];
-        bytes32 accountId = m.accountId;
-        _close(r, m, _accounts[accountId], ResetStatus.Expired);
-        emit ResetLapsed(requestId, accountId);
-        _appendAudit(AuditKind.ResetLapsed, abi.encode(requestId, accountId));
+        _callConsumer(requestId, key, accountId, oldController, newController);
     }
 
     // ───────────────────────────── accountability ─────────────────────────────
 
     /// @inheritdoc IResetCoordinator
-    function proveInvalidShare(
+    function commitProof(bytes32 commitment) external {
+        // The earliest block counts: re-committing the same value (e.g. copied from the mempool) changes nothing.
+        if (_proofCommitments[commitment] == 0) _proofCommitments[commitment] = block.number;
+        emit ProofCommitted(msg.sender, commitment);
+        _appendAudit(AuditKind.ProofCommitted, abi.encode(msg.sender, commitment));
+    }
+
+    /// @inheritdoc IResetCoordinator
+    function proveInvalidPosting(
         uint256 requestId,
-        uint8 index,
-        bytes calldata sigmaI,
-        bytes32 ephemeralKey,
+        RequestContext calldata context,
+        PostingRecord[] calldata history,
+        uint256 position,
+        bytes calldata posting,
+        FullPosting calldata full,
+        bytes calldata encodingWitness,
         bytes calldata commitments,
-        address[] calldata committee,
-        CommitRecord[] calldata history
+        bytes calldata requesterKey,
+        bytes32 salt
     ) external nonReentrant {
         Request storage r = _requests[requestId];
-        if (r.status == ResetStatus.None) revert ResetUnknownRequest(requestId);
-        ShardMap storage m = _maps[r.mapId];
-        if (computeMapHash(committee, keccak256(commitments)) != m.mapHash) revert ResetWrongCommitments(requestId);
-        Commits storage c = _commits[requestId];
-        uint16 bit = index == 0 || index > committee.length ? 0 : uint16(1) << (index - 1);
-        if (bit == 0 || c.committed & bit == 0) revert ResetShareNotCommitted(requestId, index);
-        bytes32 commitment = _replayCommits(requestId, c.digest, ephemeralKey, history, index);
-        if (commitment != ProtocolMessages.shareCommit(requestId, index, sigmaI)) {
-            revert ResetShareNotCommitted(requestId, index);
+        if (r.state == 0) revert ResetUnknownRequest(requestId);
+        bytes32 commitment = keccak256(abi.encode(msg.sender, requestId, position, salt));
+        uint256 committedAt = _proofCommitments[commitment];
+        if (committedAt == 0 || committedAt >= block.number) revert ResetProofNotCommitted(msg.sender);
+        bytes32 message = _checkHistory(requestId, r, context, history);
+        if (position >= history.length) revert ResetWrongPostingHistory(requestId);
+        PostingRecord calldata record = history[position];
+        // A posting made for another message (e.g. a request id re-created by a reorg) is never judged here.
+        if (record.message != message || _calldataHash(posting) != record.postingHash) {
+            revert ResetPostingMismatch(requestId, position);
         }
-        bytes32 message = ProtocolMessages.resetMessage(
-            block.chainid, address(this), requestId, m.accountId, m.epoch, r.newController, ephemeralKey
+        if (_calldataHash(requesterKey) != context.requesterKeyHash) revert ResetWrongContext(requestId);
+        if (_isProven(requestId, position)) revert ResetPostingAlreadyProven(requestId, position);
+        if (_calldataHash(commitments) != _committees.commitmentsHash(context.committeeId, record.committeeEpoch)) {
+            revert ResetWrongContext(requestId);
+        }
+        uint8 verdict = CompressedPoints.judge(
+            posting, full, encodingWitness, message, commitments, record.slot, requesterKey
         );
-        if (BLS12381.tryVerifyPartial(sigmaI, commitments, index, message) == BLS12381.BLSError.None) {
-            revert ResetShareValid(requestId, index);
-        }
-        c.committed &= ~bit; // a proven share earns no fee and cannot be proven twice
-        address guardian = committee[index - 1];
+        if (verdict == CompressedPoints.VALID) revert ResetPostingValid(requestId, position);
+        if (verdict == CompressedPoints.MISMATCH) revert ResetPostingMismatch(requestId, position);
+
+        delete _proofCommitments[commitment];
+        _proven[requestId][position >> 8] |= uint256(1) << (position & 0xff);
+        address guardian = record.guardian;
         uint256 slashed = _guardianRegistry.slash(guardian, _slashAmount, msg.sender, _proverRewardBps);
-        emit InvalidShareProven(requestId, index, guardian, msg.sender, slashed);
-        _appendAudit(AuditKind.InvalidShareProven, abi.encode(requestId, index, guardian, msg.sender, slashed));
+        emit InvalidPostingProven(requestId, position, record.slot, guardian, msg.sender, slashed);
+        _appendAudit(
+            AuditKind.InvalidPostingProven, abi.encode(requestId, position, record.slot, guardian, msg.sender, slashed)
+        );
     }
 
     /// @inheritdoc IResetCoordinator
-    function claimFee(uint256 requestId, uint8 index, Committee calldata committee) external nonReentrant {
+    function settle(uint256 requestId, RequestContext calldata context, PostingRecord[] calldata history)
+        external
+        nonReentrant
+    {
         Request storage r = _requests[requestId];
-        if (r.status != ResetStatus.Approved && r.status != ResetStatus.Finalized) {
-            revert ResetNotApproved(requestId, r.status);
-        }
-        ShardMap storage m = _maps[r.mapId];
-        if (computeMapHash(committee.members, committee.commitmentsHash) != m.mapHash) {
-            revert ResetWrongCommitments(requestId);
-        }
-        Commits storage c = _commits[requestId];
-        uint16 bit = index == 0 || index > committee.members.length ? 0 : uint16(1) << (index - 1);
-        if (bit == 0 || c.committed & bit == 0) revert ResetShareNotCommitted(requestId, index);
-        if (c.feesClaimed & bit != 0) revert ResetFeeAlreadyClaimed(requestId, index);
-        c.feesClaimed |= bit;
-        address guardian = committee.members[index - 1];
-        uint256 amount = _feeSchedule[r.feeVersion] / m.size;
-        emit FeeClaimed(requestId, index, guardian, amount);
-        (bool ok,) = guardian.call{value: amount}("");
-        if (!ok) revert ResetTransferFailed(guardian, amount);
-    }
+        uint256 state = r.state;
+        if (state == 0) revert ResetUnknownRequest(requestId);
+        if (state & SETTLED_FLAG != 0) revert ResetAlreadySettled(requestId);
+        uint256 settleableAt = uint256(r.deadline) + _policy.disputeWindow;
+        if (block.timestamp <= settleableAt) revert ResetNotSettleable(requestId, uint64(settleableAt));
+        bytes32 message = _checkHistory(requestId, r, context, history);
+        r.state = uint8(state | SETTLED_FLAG);
 
-    /// @inheritdoc IResetCoordinator
-    function recordService(uint256 requestId, Committee calldata committee) external nonReentrant {
-        Request storage r = _requests[requestId];
-        ShardMap storage m = _maps[r.mapId];
-        bool closed = r.status == ResetStatus.Finalized || r.status == ResetStatus.Cancelled
-            || r.status == ResetStatus.Expired || (r.status != ResetStatus.None && _isVoid(r, m));
-        if (!closed) revert ResetNotClosed(requestId, r.status);
-        if (computeMapHash(committee.members, committee.commitmentsHash) != m.mapHash) {
-            revert ResetWrongCommitments(requestId);
+        uint256 committeeId = context.committeeId;
+        (, uint256 size,, uint256 activeEpoch) = _committees.committeeState(committeeId);
+        uint256 share = context.fee / size;
+        uint256 postingEpoch = _postings[requestId].postingEpoch;
+        uint256 epoch = postingEpoch == 0 ? activeEpoch : postingEpoch;
+        (uint32 served, uint32 standingInEpoch, uint256 paid) = _payStanding(requestId, message, history, epoch, share);
+        uint256 toTreasury = context.fee - paid;
+        uint32 missed;
+        // A miss only for a request that stayed pending until it expired (not completed, cancelled or voided),
+        // against the members of the posting epoch that still hold their slot (earlier holders are not stored).
+        if (_status(state) == ResetStatus.Pending && requestId >= _accounts[r.accountKey].voidBefore) {
+            missed = _recordMisses(requestId, committeeId, activeEpoch, epoch, standingInEpoch);
         }
-        Commits storage c = _commits[requestId];
-        if (c.serviceRecorded) revert ResetServiceAlreadyRecorded(requestId);
-        c.serviceRecorded = true;
-        uint16 committed = c.committed;
-        for (uint256 k = 0; k < committee.members.length; ++k) {
-            _guardianRegistry.recordService(committee.members[k], requestId, committed & (uint16(1) << uint16(k)) != 0);
-        }
+        _treasury += toTreasury;
+        emit RequestSettled(requestId, share, served, missed, toTreasury);
+        _appendAudit(AuditKind.RequestSettled, abi.encode(requestId, share, served, missed, toTreasury));
     }
 
     // ───────────────────────────── audit ─────────────────────────────
@@ -334,18 +314,10 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     /// @inheritdoc IAuditLog
     function recordRegistryEvent(AuditKind kind, bytes32 payloadHash) external {
         bool allowed = msg.sender == address(_guardianRegistry)
-            ? kind <= AuditKind.RegistryParameterChanged
-            : msg.sender == _committeeRegistry && kind >= AuditKind.CommitteeProposed;
+            ? kind <= AuditKind.RegistryParameterChanged || kind >= AuditKind.RoleGranted
+            : msg.sender == address(_committees) && kind >= AuditKind.CommitteeProposed;
         if (!allowed) revert AuditUnauthorizedWriter(msg.sender);
         _appendAudit(kind, payloadHash);
-    }
-
-    /// @notice Wires the committee registry, once: it may then append its own events to the audit log.
-    function setCommitteeRegistry(address committeeRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (_committeeRegistry != address(0) || committeeRegistry_ == address(0)) {
-            revert ResetParameterOutOfRange("committeeRegistry", uint160(committeeRegistry_));
-        }
-        _committeeRegistry = committeeRegistry_;
     }
 
     // ───────────────────────────── views ─────────────────────────────
@@ -353,48 +325,71 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
     /// @inheritdoc IResetCoordinator
     function reset(uint256 requestId) external view returns (ResetView memory v) {
         Request storage r = _requests[requestId];
-        Commits storage c = _commits[requestId];
+        uint256 state = r.state;
+        if (state == 0) return v;
+        Postings storage p = _postings[requestId];
+        Account storage a = _accounts[r.accountKey];
+        ResetStatus status = _status(state);
+        bool approved = state & APPROVED_FLAG != 0;
         v = ResetView({
-            status: r.status,
+            status: status,
+            drill: r.newController == address(0),
+            expired: status == ResetStatus.Pending && block.timestamp > r.deadline,
+            voided: requestId < a.voidBefore,
+            settled: state & SETTLED_FLAG != 0,
+            accountId: _accountId(r.accountKey, a),
             newController: r.newController,
-            mapId: r.mapId,
-            deadline: r.deadline,
-            generation: r.generation,
-            voided: r.status != ResetStatus.None && _isVoid(r, _maps[r.mapId]),
-            fee: r.status == ResetStatus.None ? 0 : _feeSchedule[r.feeVersion],
-            committed: c.committed,
-            feesClaimed: c.feesClaimed,
-            serviceRecorded: c.serviceRecorded,
-            commitDigest: bytes32(uint256(c.digest))
+            expiresAt: approved ? 0 : r.deadline,
+            executableAt: approved ? r.deadline : 0,
+            posted: p.posted,
+            postingEpoch: p.postingEpoch,
+            postingDigest: bytes32(uint256(p.digest))
         });
     }
 
     /// @inheritdoc IResetCoordinator
-    function resetMessage(uint256 requestId, bytes32 ephemeralKey) external view returns (bytes32) {
+    function resetMessage(uint256 requestId, bytes32 requesterKeyHash) external view returns (bytes32) {
         Request storage r = _requests[requestId];
-        if (r.status == ResetStatus.None) revert ResetUnknownRequest(requestId);
-        ShardMap storage m = _maps[r.mapId];
+        if (r.state == 0) revert ResetUnknownRequest(requestId);
+        Account storage a = _accounts[r.accountKey];
         return ProtocolMessages.resetMessage(
-            block.chainid, address(this), requestId, m.accountId, m.epoch, r.newController, ephemeralKey
+            block.chainid,
+            address(this),
+            requestId,
+            _accountId(r.accountKey, a),
+            a.epoch,
+            a.committeeId,
+            r.newController,
+            requesterKeyHash
         );
     }
 
     /// @inheritdoc IResetCoordinator
     function nextRequestId() external view returns (uint256) {
-        return uint256(_policy.lastRequestId) + 1;
+        return _nextRequestId();
     }
 
     function guardianRegistry() external view returns (IGuardianRegistry) {
         return _guardianRegistry;
     }
 
+    function committeeRegistry() external view returns (ICommitteeRegistry) {
+        return _committees;
+    }
+
+    /// @notice Fees booked to the treasury and not yet withdrawn.
+    function treasuryBalance() external view returns (uint256) {
+        return _treasury;
+    }
+
     function parameters() external view returns (Parameters memory) {
+        Policy memory p = _policy;
         return Parameters({
-            requestFee: _policy.fee,
-            requestLifetime: _policy.lifetime,
-            maxOpenRequests: _policy.maxOpen,
-            minSecurityPeriod: _minSecurityPeriod,
-            maxSecurityPeriod: _maxSecurityPeriod,
+            requestFee: p.fee,
+            requestLifetime: p.lifetime,
+            disputeWindow: p.disputeWindow,
+            minSecurityPeriod: p.minSecurityPeriod,
+            maxSecurityPeriod: p.maxSecurityPeriod,
             slashAmount: _slashAmount,
             proverRewardBps: _proverRewardBps,
             hookGasLimit: _hookGasLimit
@@ -412,8 +407,9 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         _syncUnbondingFloor();
     }
 
-    function setMaxOpenRequests(uint8 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setMaxOpenRequests(value);
+    function setDisputeWindow(uint32 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setDisputeWindow(value);
+        _syncUnbondingFloor();
     }
 
     function setSecurityPeriodBounds(uint32 minValue, uint32 maxValue) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -433,106 +429,216 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         _setHookGasLimit(value);
     }
 
-    /// @notice Tells the guardian registry that unbonding must outlast a request lifetime plus a security period.
-    ///         Called by the deployment once the registry has granted this contract SLASHER_ROLE, and by the setters.
+    /// @notice Tells the guardian registry that unbonding must outlast a request lifetime, the longest security
+    ///         period and the dispute window. Called by the deployment once the registry has granted this contract
+    ///         SLASHER_ROLE, and by the setters.
     function syncUnbondingFloor() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _syncUnbondingFloor();
     }
 
-    /// @notice Sends the treasury's funds (fees not paid to guardians) to `to`.
+    /// @notice Sends `amount` of the treasury's fees (those not paid to guardians) to `to`.
     function withdrawTreasury(address to, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
+        if (amount > _treasury) revert ResetParameterOutOfRange("amount", amount);
+        _treasury -= amount;
+        emit TreasuryWithdrawn(to, amount);
+        _appendAudit(AuditKind.TreasuryWithdrawn, abi.encode(to, amount));
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert ResetTransferFailed(to, amount);
     }
 
     // ───────────────────────────── internals ─────────────────────────────
 
-    /// @dev The request's map, after checking the request has `expected` status, is not void, and its epoch is
-    ///      still the active one.
-    function _liveMap(uint256 requestId, Request storage r, ResetStatus expected)
+    function _request(bytes32 accountId, address newController, bytes calldata requesterKey)
         private
-        view
-        returns (ShardMap storage m)
+        returns (uint256 requestId)
     {
-        ResetStatus status = r.status;
-        if (status != expected) {
-            if (status == ResetStatus.None) revert ResetUnknownRequest(requestId);
-            if (expected == ResetStatus.Pending) revert ResetNotPending(requestId, status);
-            revert ResetNotApproved(requestId, status);
-        }
-        m = _maps[r.mapId];
-        if (m.status != ShardMapStatus.Active) revert ResetEpochRetired(requestId, r.mapId);
-        if (m.generation != r.generation) revert ResetVoided(requestId);
-    }
-
-    function _isVoid(Request storage r, ShardMap storage m) private view returns (bool) {
-        return (r.status == ResetStatus.Pending || r.status == ResetStatus.Approved)
-            && (m.status != ShardMapStatus.Active || m.generation != r.generation);
-    }
-
-    /// @dev Closes a pending or approved request; it leaves the open-request count only if it was still counted.
-    function _close(Request storage r, ShardMap storage m, Account storage a, ResetStatus status) private {
-        bool counted = !_isVoid(r, m);
-        r.status = status;
-        if (counted && a.openRequests > 0) --a.openRequests;
-    }
-
-    /// @dev Records one commit. Only the request's status and deadline and the map's `mapHash` are read: a commit
-    ///      to a request that a rotation or a finalization made void is harmless (it can never be approved, so it
-    ///      earns nothing) and not worth a third storage read on every commit.
-    function _commit(uint256 mapIdExpected, ShareCommit calldata s, Committee calldata committee, bytes24 head, uint64 n)
-        private
-        returns (uint256 mapId, bytes24, uint64)
-    {
-        uint256 requestId = s.requestId;
-        Request storage r = _requests[requestId];
-        ResetStatus status = r.status;
-        if (status != ResetStatus.Pending) {
-            if (status == ResetStatus.None) revert ResetUnknownRequest(requestId);
-            revert ResetNotPending(requestId, status);
-        }
-        if (block.timestamp > r.deadline) revert ResetExpired(requestId, r.deadline);
-        mapId = r.mapId;
-        if (mapId != mapIdExpected) {
-            // First commit of a group: check the committee against this map.
-            _requireMember(_maps[mapId], mapId, s.index, committee.members, committee.commitmentsHash);
-        } else if (s.index == 0 || s.index > committee.members.length || committee.members[s.index - 1] != msg.sender) {
-            revert ShardMapNotMember(mapId, s.index, msg.sender);
-        }
-        Commits storage c = _commits[requestId];
-        uint16 bit = uint16(1) << (s.index - 1);
-        uint16 committed = c.committed;
-        if (committed & bit != 0) revert ResetAlreadyCommitted(requestId, s.index);
-        c.committed = committed | bit;
-        c.digest = uint216(uint256(keccak256(abi.encode(c.digest, s.index, s.commitment))));
-        emit ShareCommitted(requestId, s.index, msg.sender, s.commitment);
-        (head, n) = _foldAudit(
-            head, n, AuditKind.ShareCommitted, keccak256(abi.encode(requestId, s.index, msg.sender, s.commitment))
+        (uint256 key, Account storage a) = _knownAccount(accountId);
+        Policy memory policy = _policy;
+        uint256 fee = policy.fee;
+        if (msg.value != fee) revert ResetWrongFee(fee, msg.value);
+        bytes32 requesterKeyHash = _checkRequesterKey(requesterKey);
+        requestId = policy.lastRequestId + 1;
+        _policy.lastRequestId = uint56(requestId);
+        uint32 expiresAt = uint32(block.timestamp) + policy.lifetime;
+        (uint256 epoch, uint256 committeeId) = (a.epoch, a.committeeId);
+        bytes32 message = ProtocolMessages.resetMessage(
+            block.chainid, address(this), requestId, accountId, epoch, committeeId, newController, requesterKeyHash
         );
-        return (mapId, head, n);
+        _requests[requestId] = Request(newController, expiresAt, uint8(ResetStatus.Pending), uint56(key));
+        _postings[requestId] = Postings(uint192(uint256(keccak256(abi.encode(message, fee)))), 0, 0);
+        bool drill = newController == address(0);
+        emit ResetRequested(requestId, accountId, committeeId, epoch, newController, drill, requesterKey, expiresAt, fee);
+        _appendAudit(
+            AuditKind.ResetRequested,
+            abi.encode(
+                requestId, accountId, committeeId, epoch, newController, drill, requesterKey, uint64(expiresAt), fee
+            )
+        );
     }
 
-    /// @dev Recomputes the commit digest from d_0 = keccak256(ephemeralKey) and the history, checks it against the
-    ///      stored one, and returns member `index`'s commitment.
-    function _replayCommits(
-        uint256 requestId,
-        uint216 stored,
-        bytes32 ephemeralKey,
-        CommitRecord[] calldata history,
-        uint8 index
-    ) private pure returns (bytes32 commitment) {
-        uint216 d = uint216(uint256(keccak256(abi.encode(ephemeralKey))));
-        for (uint256 k = 0; k < history.length; ++k) {
-            d = uint216(uint256(keccak256(abi.encode(d, history[k].index, history[k].commitment))));
-            if (history[k].index == index) commitment = history[k].commitment;
+    /// @dev A = a·G1: 128 bytes, not the point at infinity, in the subgroup (one G1MSM by 1 checks encoding, curve
+    ///      and subgroup). Returns keccak256(A).
+    function _checkRequesterKey(bytes calldata requesterKey) private view returns (bytes32 keyHash) {
+        bool ok;
+        assembly ("memory-safe") {
+            if eq(requesterKey.length, 0x80) {
+                let p := mload(0x40)
+                calldatacopy(p, requesterKey.offset, 0x80)
+                keyHash := keccak256(p, 0x80)
+                let set := or(or(mload(p), mload(add(p, 0x20))), or(mload(add(p, 0x40)), mload(add(p, 0x60))))
+                mstore(add(p, 0x80), 1)
+                // exactly the G1MSM price of one point, so a refused key costs only that
+                if set { ok := staticcall(12000, 0x0c, p, 0xa0, p, 0x80) }
+            }
         }
-        if (d != stored) revert ResetWrongCommitHistory(requestId);
+        if (!ok) revert ResetInvalidRequesterKey();
     }
 
-    function _callConsumer(uint256 requestId, bytes32 accountId, address oldController, address newController)
-        private
-    {
-        address consumer = _consumers[accountId];
+    function _post(PostingInput calldata input, bytes24 head, uint64 n) private returns (bytes24, uint64) {
+        uint256 requestId = input.requestId;
+        bytes calldata posting = input.posting;
+        if (posting.length != CompressedPoints.POSTING_LENGTH) revert ResetPostingMalformed(posting.length);
+        Request storage r = _requests[requestId];
+        (uint256 state, uint256 deadline) = (r.state, r.deadline);
+        _requireStatus(requestId, state, ResetStatus.Pending);
+        if (block.timestamp > deadline) revert ResetExpired(requestId, uint64(deadline));
+        Account storage a = _accounts[r.accountKey];
+        (uint256 committeeId, uint256 voidBefore) = (a.committeeId, a.voidBefore);
+        if (requestId < voidBefore) revert ResetVoided(requestId);
+        uint256 slot = input.slot;
+        uint32 committeeEpoch = input.committeeEpoch;
+        (uint32 activeEpoch, address member) = _committees.activeMember(committeeId, slot);
+        if (committeeEpoch != activeEpoch) revert ResetEpochNotActive(requestId, committeeEpoch);
+        if (member != msg.sender) revert ResetNotMember(requestId, slot, msg.sender);
+
+        Postings storage p = _postings[requestId];
+        (uint256 digest, uint32 posted, uint32 postingEpoch) = (p.digest, p.posted, p.postingEpoch);
+        // Epochs only move forward: a posting at a newer epoch starts a new bitmap.
+        if (committeeEpoch != postingEpoch) (posted, postingEpoch) = (0, committeeEpoch);
+        uint32 bit = uint32(1) << (slot - 1);
+        if (posted & bit != 0) revert ResetAlreadyPosted(requestId, slot, committeeEpoch);
+        bytes32 message = input.message;
+        bytes32 postingHash = _calldataHash(posting);
+        assembly ("memory-safe") {
+            // uint192(keccak256(abi.encode(digest, slot, committeeEpoch, msg.sender, message, postingHash)))
+            let q := mload(0x40)
+            mstore(q, digest)
+            mstore(add(q, 0x20), slot)
+            mstore(add(q, 0x40), committeeEpoch)
+            mstore(add(q, 0x60), caller())
+            mstore(add(q, 0x80), message)
+            mstore(add(q, 0xa0), postingHash)
+            digest := and(keccak256(q, 0xc0), 0xffffffffffffffffffffffffffffffffffffffffffffffff)
+        }
+        (p.digest, p.posted, p.postingEpoch) = (uint192(digest), posted | bit, postingEpoch);
+        emit PartialPosted(requestId, uint8(slot), committeeEpoch, msg.sender, message, posting);
+        bytes32 payloadHash = keccak256(abi.encode(requestId, uint8(slot), committeeEpoch, msg.sender, message, posting));
+        return _foldAudit(head, n, AuditKind.PartialPosted, payloadHash);
+    }
+
+    /// @dev Recomputes m from the context, checks the context against the request and the history against the
+    ///      stored digest (from d_0 = keccak256(m, fee)); returns m. A context that is wrong in a field the request
+    ///      slot does not hold (epoch, committee, requester key hash, fee) shows as a wrong history.
+    function _checkHistory(
+        uint256 requestId,
+        Request storage r,
+        RequestContext calldata context,
+        PostingRecord[] calldata history
+    ) private view returns (bytes32 message) {
+        if (uint256(context.accountId) & KEY_MASK != r.accountKey || context.newController != r.newController) {
+            revert ResetWrongContext(requestId);
+        }
+        message = ProtocolMessages.resetMessage(
+            block.chainid,
+            address(this),
+            requestId,
+            context.accountId,
+            context.accountEpoch,
+            context.committeeId,
+            context.newController,
+            context.requesterKeyHash
+        );
+        uint256 d = uint192(uint256(keccak256(abi.encode(message, context.fee))));
+        for (uint256 k = 0; k < history.length; ++k) {
+            PostingRecord calldata h = history[k];
+            d = uint192(
+                uint256(keccak256(abi.encode(d, h.slot, h.committeeEpoch, h.guardian, h.message, h.postingHash)))
+            );
+        }
+        if (d != _postings[requestId].digest) revert ResetWrongPostingHistory(requestId);
+    }
+
+    /// @dev Pays fee / n once per slot to each standing posting of the true message, and counts it served.
+    ///      Returns the slots paid, the slots with a standing posting at `epoch`, and the total paid.
+    function _payStanding(
+        uint256 requestId,
+        bytes32 message,
+        PostingRecord[] calldata history,
+        uint256 epoch,
+        uint256 share
+    ) private returns (uint32 served, uint32 standingInEpoch, uint256 paid) {
+        for (uint256 k = 0; k < history.length; ++k) {
+            PostingRecord calldata record = history[k];
+            if (record.message != message || _isProven(requestId, k)) continue;
+            uint32 bit = uint32(1) << (record.slot - 1);
+            if (record.committeeEpoch == epoch) standingInEpoch |= bit;
+            if (served & bit != 0) continue;
+            served |= bit;
+            (bool ok,) = record.guardian.call{value: share, gas: FEE_TRANSFER_GAS}("");
+            if (ok) paid += share;
+            _guardianRegistry.recordService(record.guardian, requestId, true);
+        }
+    }
+
+    /// @dev Counts a miss for every member of `epoch` that still holds its slot and has no standing posting there.
+    function _recordMisses(
+        uint256 requestId,
+        uint256 committeeId,
+        uint256 activeEpoch,
+        uint256 epoch,
+        uint32 standingInEpoch
+    ) private returns (uint32 missed) {
+        ICommitteeRegistry.Member[] memory members = _committees.members(committeeId, activeEpoch);
+        for (uint256 s = 1; s <= members.length; ++s) {
+            uint32 bit = uint32(1) << (s - 1);
+            if (standingInEpoch & bit != 0 || members[s - 1].since > epoch) continue;
+            missed |= bit;
+            _guardianRegistry.recordService(members[s - 1].operator, requestId, false);
+        }
+    }
+
+    function _isProven(uint256 requestId, uint256 position) private view returns (bool) {
+        return _proven[requestId][position >> 8] & (uint256(1) << (position & 0xff)) != 0;
+    }
+
+    function _status(uint256 state) private pure returns (ResetStatus) {
+        return ResetStatus(state & STATUS_MASK);
+    }
+
+    function _requireStatus(uint256 requestId, uint256 state, ResetStatus expected) private pure {
+        ResetStatus status = _status(state);
+        if (status == expected) return;
+        if (status == ResetStatus.None) revert ResetUnknownRequest(requestId);
+        if (expected == ResetStatus.Pending) revert ResetNotPending(requestId, status);
+        revert ResetNotApproved(requestId, status);
+    }
+
+    function _calldataHash(bytes calldata data) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, data.offset, data.length)
+            h := keccak256(p, data.length)
+        }
+    }
+
+    function _callConsumer(
+        uint256 requestId,
+        uint256 key,
+        bytes32 accountId,
+        address oldController,
+        address newController
+    ) private {
+        address consumer = _consumers[key];
         if (consumer == address(0)) return;
         uint256 gasLimit = _hookGasLimit;
         // Refuse to run the hook with less gas than promised, so a caller cannot make it fail on purpose.
@@ -544,18 +650,44 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         assembly ("memory-safe") {
             ok := call(gasLimit, consumer, 0, add(data, 0x20), mload(data), 0, 0) // return data is not copied
         }
-        if (!ok) emit ConsumerHookFailed(requestId, consumer);
+        if (!ok) {
+            emit ConsumerHookFailed(requestId, consumer);
+            _appendAudit(AuditKind.ConsumerHookFailed, abi.encode(requestId, consumer));
+        }
+    }
+
+    function _nextRequestId() internal view override returns (uint256) {
+        return uint256(_policy.lastRequestId) + 1;
+    }
+
+    function _checkSecurityPeriod(uint32 securityPeriod) internal view override {
+        Policy storage p = _policy;
+        if (securityPeriod < p.minSecurityPeriod || securityPeriod > p.maxSecurityPeriod) {
+            revert AccountSecurityPeriodOutOfRange(securityPeriod);
+        }
+    }
+
+    /// @dev Role changes fold into the audit log like every other state change, except those of the constructor
+    ///      (as in the two registries, whose constructors run before the audit log accepts their entries): an
+    ///      auditor skips role events emitted by a contract's creation transaction.
+    function _grantRole(bytes32 role, address account_) internal override returns (bool granted) {
+        granted = super._grantRole(role, account_);
+        if (granted && address(this).code.length != 0) _appendAudit(AuditKind.RoleGranted, abi.encode(role, account_, _msgSender()));
+    }
+
+    function _revokeRole(bytes32 role, address account_) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account_);
+        if (revoked) _appendAudit(AuditKind.RoleRevoked, abi.encode(role, account_, _msgSender()));
     }
 
     function _syncUnbondingFloor() private {
-        _guardianRegistry.setMinUnbondingDelay(uint64(_policy.lifetime) + _maxSecurityPeriod);
+        Policy memory p = _policy;
+        _guardianRegistry.setMinUnbondingDelay(uint64(p.lifetime) + p.maxSecurityPeriod + p.disputeWindow);
     }
 
     function _setRequestFee(uint256 value) private {
         if (value == 0 || value > MAX_REQUEST_FEE) revert ResetParameterOutOfRange("requestFee", value);
-        _policy.feeVersion = uint16(_feeSchedule.length);
-        _policy.fee = uint128(value);
-        _feeSchedule.push(value);
+        _policy.fee = uint64(value);
         _emitParameter("requestFee", value);
     }
 
@@ -567,17 +699,18 @@ contract ResetCoordinator is IResetCoordinator, ShardMapRegistry, AccessControl,
         _emitParameter("requestLifetime", value);
     }
 
-    function _setMaxOpenRequests(uint8 value) private {
-        if (value == 0 || value > MAX_OPEN_REQUESTS) revert ResetParameterOutOfRange("maxOpenRequests", value);
-        _policy.maxOpen = value;
-        _emitParameter("maxOpenRequests", value);
+    function _setDisputeWindow(uint32 value) private {
+        if (value < MIN_DISPUTE_WINDOW || value > MAX_DISPUTE_WINDOW) {
+            revert ResetParameterOutOfRange("disputeWindow", value);
+        }
+        _policy.disputeWindow = value;
+        _emitParameter("disputeWindow", value);
     }
 
     function _setSecurityPeriodBounds(uint32 minValue, uint32 maxValue) private {
         if (minValue == 0 || minValue > maxValue) revert ResetParameterOutOfRange("minSecurityPeriod", minValue);
         if (maxValue > MAX_SECURITY_PERIOD) revert ResetParameterOutOfRange("maxSecurityPeriod", maxValue);
-        _minSecurityPeriod = minValue;
-        _maxSecurityPeriod = maxValue;
+        (_policy.minSecurityPeriod, _policy.maxSecurityPeriod) = (minValue, maxValue);
         _emitParameter("minSecurityPeriod", minValue);
         _emitParameter("maxSecurityPeriod", maxValue);
     }

@@ -1,11 +1,12 @@
 /**
- * The guardian agent: watches the chain, serves its shard maps and resets, and drains an outbox of side effects
- * (acknowledgements, fragment deliveries, share commits).
+ * The guardian agent: watches the chain, takes part in its committees' rounds (committees.ts), keeps the channels of
+ * the account slots it serves, serves resets and drills (resets.ts), answers other members on the peer API (peer.ts),
+ * and drains an outbox of side effects (committee transactions, postings, code deliveries).
  *
  * Exactly-once effects across crashes: every effect is an outbox job whose id is its idempotency key
- * (`ack:<mapId>`, `deliver:<requestId>`, `commit:<requestId>`), written in the same database transaction as the
- * state that caused it. On-chain effects are checked against the chain before they are sent (an acknowledgement
- * or commit already on-chain is marked done, not repeated); deliveries carry the key as Message-ID /
+ * (`post:<requestId>:<slot>:<epoch>`, `deliver:<requestId>:<slot>:<epoch>`, `committee:…`), written in the same
+ * database transaction as the state that caused it. On-chain effects are checked against the chain before they are
+ * sent (a posting already on-chain is marked done, not repeated); deliveries carry the key as Message-ID /
  * Idempotency-Key so a receiver can drop a duplicate if a crash falls between sending and recording.
  *
  * Reorg safety: a log is acted on only once its block has `confirmations` confirmations; after a restart the last
@@ -20,78 +21,30 @@
 import { type Server, createServer } from "node:http";
 
 import type { Logger } from "pino";
-import {
-  type Address,
-  type Chain,
-  type Hex,
-  type LocalAccount,
-  type PublicClient,
-  type WalletClient,
-  createPublicClient,
-  createWalletClient,
-  getAbiItem,
-  hexToBytes,
-  http,
-  keccak256,
-} from "viem";
+import { type Address, type Chain, type LocalAccount, type PublicClient, type WalletClient, createPublicClient, createWalletClient, http } from "viem";
 
-import { resetCoordinatorAbi } from "../sdk/abi/index.ts";
 import { chainFor } from "../sdk/client/index.ts";
-import { G1 } from "../sdk/crypto/bls.ts";
-import { computePartial } from "../sdk/crypto/threshold.ts";
 import { CGError } from "../sdk/errors.ts";
-import { fragmentLink } from "../sdk/encoding/fragment.ts";
-import { resetMessage } from "../sdk/encoding/messages.ts";
-import { decodeCommitments, openAssignment, possessionProof, unpackEntries } from "../sdk/protocol/shardMap.ts";
-import { servePartial } from "../sdk/protocol/reset.ts";
-import { type Channel, type ChannelKind, type Delivery, channelKind } from "./channels/channel.ts";
+import type { Channel, ChannelKind } from "./channels/channel.ts";
 import { COMMITTEE_EVENTS, CommitteeWork } from "./committees.ts";
-import type { GuardianConfig } from "./config.ts";
+import { type GuardianConfig, requirePeer } from "./config.ts";
 import { classifyHandlerFailure } from "./core/failures.ts";
-import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { Metrics } from "./metrics.ts";
+import { PeerApi } from "./peer.ts";
+import { RESET_EVENTS, ResetWork } from "./resets.ts";
 import type { OutboxJob, Store } from "./store.ts";
 
-const LINKED = getAbiItem({ abi: resetCoordinatorAbi, name: "ShardMapLinked" });
-const REQUESTED = getAbiItem({ abi: resetCoordinatorAbi, name: "ResetRequested" });
 /** Every event the agent reads (the coordinator's and the committee registry's); each needs an entry in `#handlers`
  *  (the type checker insists). */
-const EVENTS = [LINKED, REQUESTED, ...COMMITTEE_EVENTS] as const;
+const EVENTS = [...RESET_EVENTS, ...COMMITTEE_EVENTS] as const;
 type EventName = (typeof EVENTS)[number]["name"];
 const MAX_LOG_RANGE = 2_000n;
-const SHARD_MAP_PENDING = 1;
-const SHARD_MAP_ACTIVE = 2;
-const RESET_PENDING = 1;
 
 /** How the agent handles one kind of chain event. */
 interface EventHandler {
   /** Names the event in the store, logs and metrics, e.g. `{ requestId: "7" }`. */
   subject(args: any): Record<string, string>;
   run(args: any, blockNumber: bigint): Promise<void>;
-}
-
-interface AckPayload {
-  mapId: string;
-  index: number;
-  committee: Address[];
-  commitmentsHash: Hex;
-  proof: Hex;
-}
-
-interface DeliverPayload {
-  requestId: string;
-  index: number;
-  uri: string;
-  fragment: string;
-}
-
-interface CommitPayload {
-  requestId: string;
-  mapId: string;
-  index: number;
-  commitment: Hex;
-  committee: Address[];
-  commitmentsHash: Hex;
 }
 
 export interface AgentDeps {
@@ -117,6 +70,8 @@ export class GuardianAgent {
   #firstPass = true;
   #chainErrorStreak = 0;
   #committees?: CommitteeWork;
+  #resets?: ResetWork;
+  #peer?: PeerApi;
   #handlers!: Record<EventName, EventHandler>;
 
   constructor(deps: AgentDeps) {
@@ -127,8 +82,9 @@ export class GuardianAgent {
     return this.#d.operator.address;
   }
 
-  async start(): Promise<{ httpPort: number }> {
+  async start(): Promise<{ httpPort: number; peerPort: number }> {
     const { config, log } = this.#d;
+    requirePeer(config);
     const probe = createPublicClient({ transport: http(config.rpcUrl, { retryCount: 0 }) });
     const chainId = await this.#retry("eth_chainId", () => probe.getChainId());
     if (config.chainId !== undefined && config.chainId !== chainId) {
@@ -144,17 +100,37 @@ export class GuardianAgent {
       chain: this.#chain,
       wake: () => this.#wakeAll(),
     });
+    this.#peer = new PeerApi({ ...this.#d, publicClient: this.#public, chain: this.#chain });
+    this.#resets = new ResetWork({
+      ...this.#d,
+      publicClient: this.#public,
+      wallet: this.#wallet,
+      chain: this.#chain,
+      peer: this.#peer,
+      wake: () => this.#wakeAll(),
+      fail: (job, e, permanent) => this.#fail(job, e, permanent),
+    });
+    const committees = this.#committees.handlers();
+    const resets = this.#resets;
     this.#handlers = {
-      ShardMapLinked: { subject: (a) => ({ mapId: String(a.mapId) }), run: (a, block) => this.#onLinked(a, block) },
-      ResetRequested: { subject: (a) => ({ requestId: String(a.requestId) }), run: (a, block) => this.#onRequested(a, block) },
-      ...this.#committees.handlers(),
+      ...committees,
+      ...resets.handlers(),
+      // After a handover's activation (share stored, old one erased), the new epoch's members serve pending requests.
+      CommitteeActivated: {
+        subject: committees.CommitteeActivated.subject,
+        run: async (a, block) => {
+          await committees.CommitteeActivated.run(a, block);
+          await resets.onEpochActivated(BigInt(a.committeeId), BigInt(a.epoch));
+        },
+      },
     };
     const httpPort = await this.#startHttp();
+    const peerPort = await this.#peer.listen();
     this.#running = true;
     // Deliveries never wait behind a transaction receipt: they have their own loop.
-    this.#loops = [this.#chainLoop(), this.#outboxLoop("deliveries", () => this.#drainDeliveries()), this.#outboxLoop("transactions", () => this.#drainTransactions())];
-    log.info({ guardian: this.address, chainId, httpPort }, "guardian started");
-    return { httpPort };
+    this.#loops = [this.#chainLoop(), this.#outboxLoop("deliveries", () => resets.drainDeliveries()), this.#outboxLoop("transactions", () => this.#drainTransactions())];
+    log.info({ guardian: this.address, chainId, httpPort, peerPort }, "guardian started");
+    return { httpPort, peerPort };
   }
 
   /** Stops the loops after their current step (in-flight work finishes or stays parked in the outbox). */
@@ -164,6 +140,7 @@ export class GuardianAgent {
     this.#wakeAll();
     await Promise.race([Promise.allSettled(this.#loops), new Promise((r) => setTimeout(r, 15_000))]);
     await new Promise<void>((r) => (this.#http ? this.#http.close(() => r()) : r()));
+    await this.#peer?.close();
     for (const c of Object.values(this.#d.channels)) await c?.close?.();
     this.#d.log.info({ guardian: this.address }, "guardian stopped");
   }
@@ -266,130 +243,6 @@ export class GuardianAgent {
     log.warn({ event, ...subject, block: blockNumber.toString(), reason, detail }, options.message ?? "chain event ignored");
   }
 
-  async #onLinked(
-    args: { accountId: Hex; mapId: bigint; epoch: bigint; committee: readonly Address[]; commitments: Hex; envelopes: Hex },
-    blockNumber: bigint,
-  ): Promise<void> {
-    const { store, log, config } = this.#d;
-    const index = args.committee.findIndex((a) => a.toLowerCase() === this.address.toLowerCase()) + 1;
-    if (index === 0 || store.getMap(args.mapId) !== undefined) return;
-    const context = { mapId: args.mapId.toString(), index, epoch: args.epoch.toString() };
-    let assignment;
-    const base = {
-      mapId: args.mapId,
-      accountId: args.accountId,
-      epoch: args.epoch,
-      index,
-      committee: [...args.committee],
-      commitments: args.commitments,
-      commitmentsHash: "",
-      blockNumber,
-    };
-    try {
-      const commitments = decodeCommitments(args.commitments);
-      base.commitmentsHash = keccak256(args.commitments); // keccak256(C_0 ‖ … ‖ C_{t−1})
-      assignment = await openAssignment({
-        privateKey: this.#d.hpkeSecret,
-        chainId: BigInt(this.#chain!.id),
-        shardMapRegistry: config.coordinator,
-        accountId: args.accountId,
-        epoch: args.epoch,
-        index,
-        envelope: unpackEntries(args.envelopes)[index - 1] ?? "0x",
-        commitments,
-      });
-    } catch (e) {
-      // A refusal of the protocol (no acknowledgement follows); the map is kept so its requests are answered
-      // "refused-map", and the event is recorded as ignored like any other whose content is unusable.
-      const reason = e instanceof CGError ? e.code : "INVALID_ENVELOPE";
-      this.#ignore("ShardMapLinked", { mapId: context.mapId }, reason, errorText(e), blockNumber, {
-        message: "shard map refused: no acknowledgement",
-        alsoStore: () => store.putMap({ ...base, status: "refused", reason }),
-      });
-      return;
-    }
-    const proof = possessionProof(assignment.share, BigInt(this.#chain!.id), config.coordinator, args.accountId, args.epoch);
-    store.transaction(() => {
-      store.putMap({ ...base, status: "assigned", share: assignment.share.value, channelUri: assignment.channelUri });
-      store.enqueue(`ack:${args.mapId}`, "acknowledge", {
-        mapId: args.mapId.toString(),
-        index,
-        committee: [...args.committee],
-        commitmentsHash: base.commitmentsHash as Hex,
-        proof,
-      } satisfies AckPayload);
-    });
-    log.info({ ...context, channel: channelKindSafe(assignment.channelUri) }, "shard map assigned: share verified, acknowledgement queued");
-    this.#wakeAll();
-  }
-
-  async #onRequested(
-    args: { requestId: bigint; accountId: Hex; mapId: bigint; epoch: bigint; newController: Address; ephemeralKey: Hex; expiresAt: bigint },
-    blockNumber: bigint,
-  ): Promise<void> {
-    const { store, log, metrics, config } = this.#d;
-    const context = { requestId: args.requestId.toString(), mapId: args.mapId.toString() };
-    if (store.hasRequest(args.requestId)) return;
-    const map = store.getMap(args.mapId);
-    if (map === undefined) {
-      log.debug(context, "request ignored: not an account this guardian serves");
-      return;
-    }
-    const ignore = (reason: string) => {
-      store.putRequest(args.requestId, args.mapId, args.accountId, "ignored", reason, blockNumber);
-      metrics.requestsIgnored.inc({ reason });
-      log.info({ ...context, reason }, "request ignored");
-    };
-    if (map.status === "refused" || map.share === undefined || map.channelUri === undefined) return ignore("refused-map");
-    const onChain = await this.#public!.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "shardMap", args: [args.mapId] });
-    if (onChain.status !== SHARD_MAP_ACTIVE) return ignore(onChain.status > SHARD_MAP_ACTIVE ? "retired-epoch" : "map-not-active");
-    const latest = await this.#public!.getBlock({ blockTag: "latest" });
-    if (latest.timestamp > args.expiresAt) return ignore("expired");
-
-    const chainId = BigInt(this.#chain!.id);
-    const message = resetMessage({
-      chainId,
-      coordinator: config.coordinator,
-      requestId: args.requestId,
-      accountId: args.accountId,
-      epoch: args.epoch,
-      newController: args.newController,
-      ephemeralKey: args.ephemeralKey,
-    });
-    const share = { index: map.index, value: map.share };
-    const served = await servePartial({
-      share,
-      chainId,
-      coordinator: config.coordinator,
-      requestId: args.requestId,
-      message,
-      ephemeralKey: args.ephemeralKey,
-      // A misbehaving guardian for the demo: serves and commits a partial that is off by the generator.
-      override: isFailpoint("serve.invalid-partial") ? computePartial(share, hexToBytes(message)).sigma.add(G1.BASE) : undefined,
-    });
-    store.transaction(() => {
-      store.putRequest(args.requestId, args.mapId, args.accountId, "served", undefined, blockNumber);
-      store.enqueue(`deliver:${args.requestId}`, "deliver", {
-        requestId: args.requestId.toString(),
-        index: map.index,
-        uri: map.channelUri!,
-        fragment: served.fragment,
-      } satisfies DeliverPayload);
-      store.enqueue(`commit:${args.requestId}`, "commit", {
-        requestId: args.requestId.toString(),
-        mapId: args.mapId.toString(),
-        index: map.index,
-        commitment: served.commitment,
-        committee: map.committee as Address[],
-        commitmentsHash: map.commitmentsHash as Hex,
-      } satisfies CommitPayload);
-    });
-    metrics.requestsServed.inc();
-    log.info({ ...context, index: map.index, channel: channelKindSafe(map.channelUri) }, "partial computed: delivery and commit queued");
-    failpoint("serve.after-commit");
-    this.#wakeAll();
-  }
-
   // ───────────────────────────── outbox ─────────────────────────────
 
   async #outboxLoop(name: string, step: () => Promise<void>): Promise<void> {
@@ -406,8 +259,7 @@ export class GuardianAgent {
   }
 
   async #drainTransactions(): Promise<void> {
-    await this.#drainAcks();
-    await this.#drainCommits();
+    await this.#resets!.drainPostings();
     await this.#committees!.drain(() => this.#running, (job, e, permanent) => this.#fail(job, e, permanent));
   }
 
@@ -419,147 +271,16 @@ export class GuardianAgent {
 
   #fail(job: OutboxJob, e: unknown, permanent = false): void {
     const { store, config, log } = this.#d;
+    if (this.#resets?.dropIfExpired(job)) return;
     const status = store.markFailed(job.id, errorText(e), this.#backoff(job.attempts), permanent ? 0 : config.maxAttempts);
     const line = { job: job.id, attempts: job.attempts + 1, err: errorText(e) };
     if (status === "dead") log.error(line, "job failed too often: dead letter");
     else log.warn(line, "job failed; will retry");
   }
 
-  async #drainAcks(): Promise<void> {
-    const { store, config, metrics, log } = this.#d;
-    for (const job of store.due("acknowledge")) {
-      if (!this.#running) return;
-      const p = job.payload as AckPayload;
-      try {
-        const map = await this.#public!.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "shardMap", args: [BigInt(p.mapId)] });
-        if (map.status !== SHARD_MAP_PENDING && (map.acknowledged & (1 << (p.index - 1))) === 0) {
-          // Superseded by a newer rotation before this guardian acknowledged: nothing left to do.
-          store.markDone(job.id);
-          log.info({ mapId: p.mapId, status: map.status }, "acknowledgement dropped: the map is no longer pending");
-          continue;
-        }
-        if ((map.acknowledged & (1 << (p.index - 1))) === 0) {
-          const hash = await this.#wallet!.writeContract({
-            address: config.coordinator,
-            abi: resetCoordinatorAbi,
-            functionName: "acknowledge",
-            args: [BigInt(p.mapId), p.index, p.committee, p.commitmentsHash, p.proof],
-            account: this.#d.operator,
-            chain: this.#chain!,
-          });
-          const receipt = await this.#public!.waitForTransactionReceipt({ hash, timeout: 60_000 });
-          if (receipt.status !== "success") throw new CGError("TX_REVERTED", `acknowledge of map ${p.mapId} reverted`);
-        }
-        store.transaction(() => {
-          store.markDone(job.id);
-          store.setMapStatus(BigInt(p.mapId), "acknowledged");
-        });
-        metrics.acknowledgements.inc({ outcome: "ok" });
-        log.info({ mapId: p.mapId, index: p.index }, "shard map acknowledged");
-      } catch (e) {
-        metrics.acknowledgements.inc({ outcome: "error" });
-        this.#fail(job, e);
-      }
-    }
-  }
-
-  async #drainDeliveries(): Promise<void> {
-    const { store, config, metrics, log } = this.#d;
-    const jobs = store.due("deliver");
-    await Promise.all(
-      jobs.map(async (job) => {
-        const p = job.payload as DeliverPayload;
-        let kind: ChannelKind;
-        try {
-          kind = channelKind(p.uri);
-        } catch (e) {
-          return this.#fail(job, e, true);
-        }
-        const channel = this.#d.channels[kind];
-        if (channel === undefined) return this.#fail(job, new CGError("CHANNEL_REJECTED", `no ${kind} channel is configured`), true);
-        const delivery: Delivery = {
-          requestId: BigInt(p.requestId),
-          index: p.index,
-          fragment: p.fragment,
-          link: fragmentLink(config.resetLinkBase, p.fragment),
-          chainId: BigInt(this.#chain!.id),
-          coordinator: config.coordinator,
-          guardian: this.address,
-          idempotencyKey: `cg1-${this.#chain!.id}-${config.coordinator.toLowerCase()}-${p.requestId}-${p.index}`,
-        };
-        try {
-          await channel.deliver(p.uri, delivery);
-          store.markDone(job.id);
-          metrics.deliveries.inc({ channel: kind, outcome: "ok" });
-          log.info({ requestId: p.requestId, index: p.index, channel: kind }, "fragment delivered");
-        } catch (e) {
-          const permanent = e instanceof CGError && e.code === "CHANNEL_REJECTED";
-          metrics.deliveries.inc({ channel: kind, outcome: permanent ? "rejected" : "retry" });
-          this.#fail(job, e, permanent);
-        }
-      }),
-    );
-  }
-
-  async #drainCommits(): Promise<void> {
-    const { store, config, metrics, log } = this.#d;
-    const jobs = store.due("commit");
-    if (jobs.length === 0) return;
-    // Skip what is already on-chain (a crash after sending, before recording) and what can no longer be committed.
-    const send: OutboxJob[] = [];
-    for (const job of jobs) {
-      const p = job.payload as CommitPayload;
-      const reset = await this.#public!.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [BigInt(p.requestId)] });
-      if ((reset.committed & (1 << (p.index - 1))) !== 0) {
-        store.markDone(job.id);
-        continue;
-      }
-      if (reset.status !== RESET_PENDING || reset.voided) {
-        store.markDone(job.id);
-        log.info({ requestId: p.requestId, status: reset.status }, "commit dropped: the request is no longer open");
-        continue;
-      }
-      send.push(job);
-    }
-    if (send.length === 0) return;
-    const groups = new Map<string, OutboxJob[]>();
-    for (const job of send) {
-      const key = (job.payload as CommitPayload).mapId;
-      groups.set(key, [...(groups.get(key) ?? []), job]);
-    }
-    const args = [...groups.values()].map((js) => {
-      const first = js[0].payload as CommitPayload;
-      return {
-        committee: { members: first.committee, commitmentsHash: first.commitmentsHash },
-        commits: js.map((j) => {
-          const p = j.payload as CommitPayload;
-          return { requestId: BigInt(p.requestId), index: p.index, commitment: p.commitment };
-        }),
-      };
-    });
-    try {
-      const hash = await this.#wallet!.writeContract({
-        address: config.coordinator,
-        abi: resetCoordinatorAbi,
-        functionName: "commitShares",
-        args: [args],
-        account: this.#d.operator,
-        chain: this.#chain!,
-      });
-      const receipt = await this.#public!.waitForTransactionReceipt({ hash, timeout: 60_000 });
-      if (receipt.status !== "success") throw new CGError("TX_REVERTED", "commitShares reverted");
-      store.transaction(() => send.forEach((j) => store.markDone(j.id)));
-      metrics.commits.inc({ outcome: "ok" }, send.length);
-      log.info({ requests: send.map((j) => (j.payload as CommitPayload).requestId), gasUsed: receipt.gasUsed.toString() }, "shares committed");
-    } catch (e) {
-      metrics.commits.inc({ outcome: "error" }, send.length);
-      for (const j of send) this.#fail(j, e);
-    }
-  }
-
   #updateOutboxMetrics(): void {
     const { pending, dead } = this.#d.store.counts();
-    for (const kind of ["acknowledge", "deliver", "commit", "committee"]) this.#d.metrics.outboxPending.set({ kind }, pending[kind] ?? 0);
+    for (const kind of ["post", "deliver", "committee"]) this.#d.metrics.outboxPending.set({ kind }, pending[kind] ?? 0);
     this.#d.metrics.deadLetters.set(dead);
   }
 
@@ -640,14 +361,6 @@ function subjectKey(subject: Record<string, string>): string {
   return Object.entries(subject)
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
-}
-
-function channelKindSafe(uri: string): string {
-  try {
-    return channelKind(uri);
-  } catch {
-    return "unknown";
-  }
 }
 
 function maxBig(a: bigint, b: bigint): bigint {

@@ -15,6 +15,7 @@ import type { Channel, ChannelKind } from "./channels/channel.ts";
 import { EmailChannel } from "./channels/email.ts";
 import { SmsChannel } from "./channels/sms.ts";
 import { type GuardianConfig, describeConfig, loadConfig } from "./config.ts";
+import { METADATA_PATH } from "./core/peerWire.ts";
 import { setFailpoints } from "./failpoints.ts";
 import { openKeystore, readKeystore, sealKeystore, writeKeystore } from "./keystore.ts";
 import { createMetrics } from "./metrics.ts";
@@ -65,7 +66,9 @@ export async function register(
   const { operator, hpkeSecret } = loadKeys(config);
   const encryptionKey = toHex(hpkePublicKey(hpkeSecret));
   hpkeSecret.fill(0);
-  if (!o.metadata) throw new CGError("USAGE", "guardian register: --metadata <uri> is required");
+  // The metadata document names the peer API (PROTOCOL.md §4.6, §9); the agent serves it at its public URL.
+  const metadata = o.metadata ?? (config.peer ? `${config.peer.publicUrl}${METADATA_PATH}` : undefined);
+  if (!metadata) throw new CGError("USAGE", "guardian register: --metadata <uri> is required (or set CG_PEER_PUBLIC_URL: the agent serves its metadata there)");
   let stake: bigint;
   try {
     stake = parseEther(o.stake ?? "0");
@@ -87,7 +90,7 @@ export async function register(
       wallet: createWalletClient({ chain, account: operator, transport: http(config.rpcUrl) }) as never,
       deployment: { chainId, deploymentBlock: Number(config.startBlock), contracts: { GuardianRegistry: config.registry, ResetCoordinator: config.coordinator, CommitteeRegistry: config.committees } },
     },
-    { encryptionKey: encryptionKey as Hex, metadataURI: o.metadata, region: o.region ?? "", provider: o.provider ?? "", channelKinds: kinds, stake },
+    { encryptionKey: encryptionKey as Hex, metadataURI: metadata, region: o.region ?? "", provider: o.provider ?? "", channelKinds: kinds, stake },
   );
   const hash = receipt.transactionHash;
   process.stdout.write(JSON.stringify({ operator: getAddress(operator.address), encryptionKey, tx: hash, status: receipt.status }, null, 2) + "\n");
@@ -96,7 +99,7 @@ export async function register(
 
 export function buildChannels(config: GuardianConfig, operator: ReturnType<typeof privateKeyToAccount>): Partial<Record<ChannelKind, Channel>> {
   const channels: Partial<Record<ChannelKind, Channel>> = {
-    app: new AppChannel(operator, { timeoutMs: config.appTimeoutMs, allowHttpLoopback: true }),
+    app: new AppChannel(operator, { timeoutMs: config.appTimeoutMs, allowPrivate: config.appAllowPrivate }),
   };
   if (config.smtp) channels.email = new EmailChannel(config.smtp);
   if (config.sms) channels.sms = new SmsChannel({ ...config.sms, timeoutMs: config.appTimeoutMs });

@@ -30,10 +30,14 @@ export interface GuardianConfig {
   maxAttempts: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  resetLinkBase: string;
   smtp?: { host: string; port: number; secure: boolean; requireTls: boolean; user?: string; pass?: string; from: string; rejectUnauthorized: boolean };
   sms?: { baseUrl: string; accountSid: string; authToken: string; from: string };
   appTimeoutMs: number;
+  /** The app channel may post to loopback, private and link-local addresses and over plain http:// (tests only). */
+  appAllowPrivate: boolean;
+  /** The guardian peer API (PROTOCOL.md §4.6): where it listens, its public URL (published in the metadata
+   *  document), its TLS certificate and key, or plain HTTP when `allowHttp` (tests on 127.0.0.1). */
+  peer?: { host: string; port: number; publicUrl: string; tlsCert?: string; tlsKey?: string; allowHttp: boolean };
   /** Test-only failpoint names (see guardian/failpoints.ts). */
   failpoints: string[];
 }
@@ -164,12 +168,39 @@ export function loadConfig(file: string | undefined, env: Source = process.env):
     maxAttempts: int(src, "CG_MAX_ATTEMPTS", 8, 1, 1000),
     retryBaseMs: int(src, "CG_RETRY_BASE_MS", 1000, 10, 3_600_000),
     retryMaxMs: int(src, "CG_RETRY_MAX_MS", 300_000, 10, 86_400_000),
-    resetLinkBase: str(src, "CG_RESET_LINK_BASE", "https://reset.credential-guardians.example/"),
     smtp,
     sms,
     appTimeoutMs: int(src, "CG_APP_TIMEOUT_MS", 10_000, 100, 120_000),
+    appAllowPrivate: bool(src, "CG_APP_ALLOW_PRIVATE", false),
+    peer: peerConfig(src, path),
     failpoints: (src.CG_FAILPOINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
   };
+}
+
+/** The peer API settings; `guardian start` requires them (`requirePeer`), the key and status commands do not. */
+function peerConfig(src: Source, path: (p: string) => string): GuardianConfig["peer"] {
+  if (!src.CG_PEER_PUBLIC_URL?.trim()) return undefined;
+  const allowHttp = bool(src, "CG_PEER_ALLOW_HTTP", false);
+  const port = int(src, "CG_PEER_PORT", 9465, 0, 65535);
+  const tlsCert = src.CG_PEER_TLS_CERT ? path(src.CG_PEER_TLS_CERT) : undefined;
+  const tlsKey = src.CG_PEER_TLS_KEY ? path(src.CG_PEER_TLS_KEY) : undefined;
+  if (!allowHttp && (tlsCert === undefined || tlsKey === undefined)) {
+    fail(tlsCert === undefined ? "CG_PEER_TLS_CERT" : "CG_PEER_TLS_KEY", "a PEM file for the peer API (or CG_PEER_ALLOW_HTTP=true for a local test set-up)", undefined);
+  }
+  for (const [field, file] of [["CG_PEER_TLS_CERT", tlsCert], ["CG_PEER_TLS_KEY", tlsKey]] as const) {
+    if (file !== undefined && !existsSync(file)) fail(field, "a readable PEM file", file);
+  }
+  const publicUrl = str(src, "CG_PEER_PUBLIC_URL").replace(/\/$/, "");
+  if (!(publicUrl.startsWith("https://") || (allowHttp && publicUrl.startsWith("http://")))) {
+    fail("CG_PEER_PUBLIC_URL", allowHttp ? "an http(s) URL" : "an https:// URL", publicUrl);
+  }
+  return { host: str(src, "CG_PEER_HOST", "0.0.0.0"), port, publicUrl, tlsCert, tlsKey, allowHttp };
+}
+
+/** The peer API settings of a configuration that is about to run an agent. */
+export function requirePeer(c: GuardianConfig): NonNullable<GuardianConfig["peer"]> {
+  if (c.peer === undefined) fail("CG_PEER_PUBLIC_URL", "the public URL of this guardian's peer API (PROTOCOL.md §4.6)", undefined);
+  return c.peer;
 }
 
 /** A loggable view of the configuration: no passphrase, no credentials, no RPC URL path or query. */
@@ -183,6 +214,7 @@ export function describeConfig(c: GuardianConfig): Record<string, unknown> {
     confirmations: c.confirmations,
     dataDir: c.dataDir,
     http: `${c.httpHost}:${c.httpPort}`,
+    peerApi: c.peer && { listen: `${c.peer.host}:${c.peer.port}`, publicUrl: c.peer.publicUrl, tls: !c.peer.allowHttp },
     channels: { email: Boolean(c.smtp), sms: Boolean(c.sms), app: true },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * Failpoints for crash tests and the demo, off unless `CG_FAILPOINTS` names them:
- * - `serve.after-commit`: the process kills itself with SIGKILL right after a partial is computed and its
- *   delivery and commit are recorded, exactly as a power cut would;
- * - `serve.invalid-partial`: the agent serves and commits a wrong partial (a misbehaving guardian, for the demo
- *   and the fraud-proof tests).
+ * - `serve.after-post`: the process kills itself with SIGKILL right after its postings are on-chain, before that is
+ *   recorded and before the codes are delivered, exactly as a power cut would;
+ * - `serve.invalid-posting`: the agent posts postings whose W is off by the generator (a misbehaving guardian, for
+ *   the demo and the fraud-proof tests);
+ * - `serve.none`: the agent serves no request (a member that stays silent; it still answers peers);
+ * - `committee.*`: see guardian/committees.ts.
  */
 let active = new Set<string>();
 

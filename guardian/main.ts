@@ -4,7 +4,7 @@
  *
  *   guardian keys init --config guardian.env     create the operator key and the HPKE key (encrypted keystores)
  *   guardian keys show --config guardian.env     print the public parts
- *   guardian register --config guardian.env --stake 1 --metadata https://… --region eu --provider acme --channels email,sms,app
+ *   guardian register --config guardian.env --stake 1 [--metadata https://…] --region eu --provider acme --channels email,sms,app
  *   guardian start --config guardian.env         run the agent (SIGTERM stops it cleanly)
  *   guardian status --config guardian.env [--json]   cursor, pending work, dead letters
  *
@@ -20,7 +20,7 @@ const HELP = `guardian — run a Credential Guardian
 Usage:
   guardian keys init --config <file> [--force]
   guardian keys show --config <file>
-  guardian register --config <file> --stake <eth> --metadata <uri> [--region <tag>] [--provider <tag>] [--channels email,sms,app]
+  guardian register --config <file> --stake <eth> [--metadata <uri>] [--region <tag>] [--provider <tag>] [--channels email,sms,app]
   guardian start --config <file>
   guardian status --config <file> [--json]
 

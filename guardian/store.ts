@@ -1,7 +1,9 @@
 /**
- * The guardian's local database (SQLite through `node:sqlite`): the chain cursor, shard maps with their shares,
- * requests, chain events ignored because of their content (with the reason), and an outbox of side effects. Secrets (shares, channel URIs, fragments) are sealed at rest with a key
- * derived from the guardian's HPKE secret. Every multi-row change happens in one transaction, so a crash leaves
+ * The guardian's local database (SQLite through `node:sqlite`): the chain cursor, committee rounds and shares, the
+ * channel URIs of the slots it serves, reset requests, its servings (channel code and posting per request, slot and
+ * committee epoch), chain events ignored because of their content (with the reason), and an outbox of side effects.
+ * Secrets (shares, channel URIs, channel codes, round state) are sealed at rest with a key derived from the
+ * guardian's HPKE secret. Every multi-row change happens in one transaction, so a crash leaves
  * either all of it or none of it.
  */
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
@@ -9,6 +11,8 @@ import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
+
+import type { Address, Hex } from "viem";
 
 import { CGError } from "../sdk/errors.ts";
 
@@ -39,21 +43,40 @@ const MIGRATIONS: string[] = [
    CREATE TABLE committee_shares (
      committee_id TEXT NOT NULL, epoch INTEGER NOT NULL, slot INTEGER NOT NULL, share_sealed BLOB NOT NULL,
      commitments TEXT NOT NULL, PRIMARY KEY (committee_id, epoch));`,
+  // Protocol v2 accounts and resets: per-account shard maps, acknowledgements, fragments and share commits are gone.
+  // Channels are kept per (account, account epoch, slot), sealed; requests as announced; one serving per
+  // (request, slot, committee epoch) holding the channel code (sealed) and the posting it was made for.
+  `DROP TABLE maps;
+   DROP TABLE requests;
+   DELETE FROM outbox WHERE kind IN ('acknowledge', 'deliver', 'commit');
+   CREATE TABLE channels (
+     account_id TEXT NOT NULL, account_epoch INTEGER NOT NULL, slot INTEGER NOT NULL, uri_sealed BLOB NOT NULL,
+     source TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (account_id, account_epoch, slot));
+   CREATE TABLE requests (
+     request_id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, committee_id TEXT NOT NULL, account_epoch INTEGER NOT NULL,
+     new_controller TEXT NOT NULL, drill INTEGER NOT NULL, requester_key TEXT NOT NULL, expires_at INTEGER NOT NULL,
+     block_number INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL);
+   CREATE INDEX requests_open ON requests (committee_id, state);
+   CREATE TABLE servings (
+     request_id INTEGER NOT NULL, slot INTEGER NOT NULL, committee_epoch INTEGER NOT NULL, code_sealed BLOB NOT NULL,
+     message TEXT NOT NULL, posting TEXT NOT NULL, created_at INTEGER NOT NULL,
+     PRIMARY KEY (request_id, slot, committee_epoch));`,
 ];
 
-export type MapStatus = "assigned" | "acknowledged" | "refused";
-export type OutboxKind = "acknowledge" | "deliver" | "commit" | "committee";
-export type OutboxStatus = "pending" | "done" | "dead";
+export type OutboxKind = "post" | "deliver" | "committee";
+export type OutboxStatus = "pending" | "done" | "dead" | "dropped";
 
-export interface MapRow {
-  mapId: bigint;
-  accountId: string;
-  epoch: bigint;
-  index: number;
-  committee: string[];
-  commitments: string;
-  commitmentsHash: string;
-  status: MapStatus;
+/** A reset or drill request as its `ResetRequested` event announced it (public data). */
+export interface RequestRow {
+  requestId: bigint;
+  accountId: Hex;
+  committeeId: bigint;
+  accountEpoch: bigint;
+  newController: Address;
+  drill: boolean;
+  requesterKey: Hex;
+  expiresAt: bigint;
+  blockNumber: bigint;
 }
 
 /** A chain event recorded as ignored: `key` names it within its kind (e.g. `requestId=7`). */
@@ -159,67 +182,81 @@ export class Store {
     this.setMeta("cursor.hash", hash);
   }
 
-  // ── maps ──
+  // ── channels ──
 
-  putMap(row: MapRow & { share?: bigint; channelUri?: string; reason?: string; blockNumber: bigint }): void {
+  /** Keeps slot `slot`'s channel URI of an account epoch (sealed); the first one learned stays. */
+  putChannel(accountId: Hex, accountEpoch: bigint, slot: number, uri: string, source: "envelope" | "peers"): void {
     this.db
-      .prepare(
-        `INSERT INTO maps (map_id, account_id, epoch, idx, committee, commitments, commitments_hash, share_sealed, channel_sealed, status, reason, block_number)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(map_id) DO NOTHING`,
-      )
-      .run(
-        row.mapId,
-        row.accountId,
-        row.epoch,
-        row.index,
-        JSON.stringify(row.committee),
-        row.commitments,
-        row.commitmentsHash,
-        row.share === undefined ? null : this.seal(row.share.toString(16)),
-        row.channelUri === undefined ? null : this.seal(row.channelUri),
-        row.status,
-        row.reason ?? null,
-        row.blockNumber,
-      );
+      .prepare("INSERT INTO channels (account_id, account_epoch, slot, uri_sealed, source, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .run(accountId.toLowerCase(), accountEpoch, slot, this.seal(uri), source, Date.now());
   }
 
-  setMapStatus(mapId: bigint, status: MapStatus): void {
-    this.db.prepare("UPDATE maps SET status = ? WHERE map_id = ?").run(status, mapId);
-  }
-
-  getMap(mapId: bigint): (MapRow & { share?: bigint; channelUri?: string }) | undefined {
-    const r = this.db.prepare("SELECT * FROM maps WHERE map_id = ?").get(mapId) as Record<string, any> | undefined;
-    if (r === undefined) return undefined;
-    return {
-      mapId: BigInt(r.map_id),
-      accountId: r.account_id,
-      epoch: BigInt(r.epoch),
-      index: Number(r.idx),
-      committee: JSON.parse(r.committee),
-      commitments: r.commitments,
-      commitmentsHash: r.commitments_hash,
-      status: r.status,
-      share: r.share_sealed ? BigInt("0x" + new TextDecoder().decode(this.open(r.share_sealed))) : undefined,
-      channelUri: r.channel_sealed ? new TextDecoder().decode(this.open(r.channel_sealed)) : undefined,
-    };
+  getChannel(accountId: Hex, accountEpoch: bigint, slot: number): string | undefined {
+    const row = this.db.prepare("SELECT uri_sealed FROM channels WHERE account_id = ? AND account_epoch = ? AND slot = ?").get(accountId.toLowerCase(), accountEpoch, slot) as
+      | { uri_sealed: Uint8Array }
+      | undefined;
+    return row ? new TextDecoder().decode(this.open(row.uri_sealed)) : undefined;
   }
 
   // ── requests ──
 
-  hasRequest(requestId: bigint): boolean {
-    return this.db.prepare("SELECT 1 FROM requests WHERE request_id = ?").get(requestId) !== undefined;
+  /** Records a request as announced; false if it is known already. */
+  putRequest(r: RequestRow): boolean {
+    const result = this.db
+      .prepare(
+        `INSERT INTO requests (request_id, account_id, committee_id, account_epoch, new_controller, drill, requester_key, expires_at, block_number, state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT(request_id) DO NOTHING`,
+      )
+      .run(r.requestId, r.accountId, r.committeeId.toString(), r.accountEpoch, r.newController, r.drill ? 1 : 0, r.requesterKey, r.expiresAt, r.blockNumber, Date.now());
+    return result.changes > 0;
   }
 
-  putRequest(requestId: bigint, mapId: bigint, accountId: string, state: "served" | "ignored", reason: string | undefined, blockNumber: bigint): void {
+  getRequest(requestId: bigint): (RequestRow & { state: string }) | undefined {
+    const row = this.db.prepare("SELECT * FROM requests WHERE request_id = ?").get(requestId) as Record<string, any> | undefined;
+    return row ? requestFrom(row) : undefined;
+  }
+
+  /** Requests of `committeeId` still open here, oldest first. */
+  openRequests(committeeId: bigint): RequestRow[] {
+    return (this.db.prepare("SELECT * FROM requests WHERE committee_id = ? AND state = 'open' ORDER BY request_id").all(committeeId.toString()) as Record<string, any>[]).map(requestFrom);
+  }
+
+  /** Marks a request closed here (expired, completed, cancelled, voided): nothing more is done for it. */
+  closeRequest(requestId: bigint, reason: string): void {
+    this.db.prepare("UPDATE requests SET state = 'closed', reason = ? WHERE request_id = ?").run(reason, requestId);
+  }
+
+  // ── servings ──
+
+  hasServing(requestId: bigint, slot: number, committeeEpoch: number): boolean {
+    return this.db.prepare("SELECT 1 FROM servings WHERE request_id = ? AND slot = ? AND committee_epoch = ?").get(requestId, slot, committeeEpoch) !== undefined;
+  }
+
+  /** One serving per (request, slot, committee epoch): the code (sealed) and the posting it belongs to. */
+  putServing(s: { requestId: bigint; slot: number; committeeEpoch: number; code: Uint8Array; message: Hex; posting: Hex }): void {
     this.db
-      .prepare("INSERT INTO requests (request_id, map_id, account_id, state, reason, block_number, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING")
-      .run(requestId, mapId, accountId, state, reason ?? null, blockNumber, Date.now());
+      .prepare("INSERT INTO servings (request_id, slot, committee_epoch, code_sealed, message, posting, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(s.requestId, s.slot, s.committeeEpoch, this.seal(s.code), s.message, s.posting, Date.now());
   }
 
-  /** Forgets what was learned from blocks above `block` (after a reorg deeper than the confirmations). */
+  /** The channel code of a serving (secret). */
+  servingCode(requestId: bigint, slot: number, committeeEpoch: number): Uint8Array | undefined {
+    const row = this.db.prepare("SELECT code_sealed FROM servings WHERE request_id = ? AND slot = ? AND committee_epoch = ?").get(requestId, slot, committeeEpoch) as
+      | { code_sealed: Uint8Array }
+      | undefined;
+    return row ? this.open(row.code_sealed) : undefined;
+  }
+
+  /** Forgets what was learned from blocks above `block` (after a reorg deeper than the confirmations): requests
+   *  announced there, their servings and the work still pending for them, and ignored events. */
   rollbackAbove(block: bigint): void {
     this.transaction(() => {
-      this.db.prepare("DELETE FROM requests WHERE block_number > ? AND state = 'ignored'").run(block);
+      const gone = (this.db.prepare("SELECT request_id FROM requests WHERE block_number > ?").all(block) as { request_id: number | bigint }[]).map((r) => BigInt(r.request_id));
+      for (const id of gone) {
+        this.db.prepare("DELETE FROM servings WHERE request_id = ?").run(id);
+        this.db.prepare("DELETE FROM outbox WHERE status = 'pending' AND (id LIKE ? OR id LIKE ?)").run(`post:${id}:%`, `deliver:${id}:%`);
+      }
+      this.db.prepare("DELETE FROM requests WHERE block_number > ?").run(block);
       this.db.prepare("DELETE FROM ignored_events WHERE block_number > ?").run(block);
     });
   }
@@ -326,6 +363,16 @@ export class Store {
     this.db.prepare("UPDATE outbox SET status = 'done', updated_at = ? WHERE id = ?").run(Date.now(), id);
   }
 
+  /** Gives a job up for a reason that no retry can change (its request expired or closed, its epoch retired). */
+  markDropped(id: string, reason: string): void {
+    this.db.prepare("UPDATE outbox SET status = 'dropped', last_error = ?, updated_at = ? WHERE id = ?").run(reason.slice(0, 500), Date.now(), id);
+  }
+
+  /** A job's status, or undefined if there is none with this id. */
+  jobStatus(id: string): OutboxStatus | undefined {
+    return (this.db.prepare("SELECT status FROM outbox WHERE id = ?").get(id) as { status: OutboxStatus } | undefined)?.status;
+  }
+
   /** Records a failed attempt; the job becomes a dead letter after `maxAttempts`. Returns the new status. */
   markFailed(id: string, error: string, nextAttemptAt: number, maxAttempts: number): OutboxStatus {
     const row = this.db.prepare("SELECT attempts FROM outbox WHERE id = ?").get(id) as { attempts: number } | undefined;
@@ -337,17 +384,19 @@ export class Store {
     return status;
   }
 
-  counts(): { pending: Record<string, number>; dead: number; done: number } {
+  counts(): { pending: Record<string, number>; dead: number; done: number; dropped: number } {
     const rows = this.db.prepare("SELECT kind, status, COUNT(*) AS n FROM outbox GROUP BY kind, status").all() as { kind: string; status: string; n: number }[];
     const pending: Record<string, number> = {};
     let dead = 0;
     let done = 0;
+    let dropped = 0;
     for (const r of rows) {
       if (r.status === "pending") pending[r.kind] = Number(r.n);
       if (r.status === "dead") dead += Number(r.n);
       if (r.status === "done") done += Number(r.n);
+      if (r.status === "dropped") dropped += Number(r.n);
     }
-    return { pending, dead, done };
+    return { pending, dead, done, dropped };
   }
 
   deadLetters(): { id: string; kind: string; attempts: number; lastError?: string }[] {
@@ -358,4 +407,19 @@ export class Store {
       lastError: r.last_error ?? undefined,
     }));
   }
+}
+
+function requestFrom(r: Record<string, any>): RequestRow & { state: string } {
+  return {
+    requestId: BigInt(r.request_id),
+    accountId: r.account_id,
+    committeeId: BigInt(r.committee_id),
+    accountEpoch: BigInt(r.account_epoch),
+    newController: r.new_controller,
+    drill: Number(r.drill) === 1,
+    requesterKey: r.requester_key,
+    expiresAt: BigInt(r.expires_at),
+    blockNumber: BigInt(r.block_number),
+    state: r.state,
+  };
 }

@@ -1,7 +1,9 @@
 /**
- * `npm run demo` — the whole system on one machine, in under two minutes: a local chain, the contracts, five
- * guardian agents as processes (one of them misbehaving), and local SMTP / SMS / app servers standing in for
- * alice's inbox, phone and authenticator. It tells the story of one recovery, with timings and gas, and exits 0.
+ * `npm run demo` — protocol v2 on one machine, in a few minutes: a local chain, the contracts, six guardian agents as
+ * processes (one of them misbehaving), and local SMTP and SMS servers standing in for alice's inboxes and phones. The story: five agents form a committee; alice links her account to it in one transaction; a member
+ * unbonds and a handover replaces it while her account keeps working; a drill is served by the new epoch, a watcher
+ * proves the misbehaving guardian's posting invalid and alice types the code her phone received; then she loses her
+ * key, resets, and after the security period the reset is finalized; the audit log is replayed. Exits 0.
  *
  *   npm run demo              run the story and stop everything
  *   npm run demo -- --keep    leave the network running and print how to use `cg` against it
@@ -10,29 +12,59 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { type Address, type Hex, createPublicClient, createWalletClient, formatEther, http } from "viem";
+import { type Address, type Hex, createPublicClient, createWalletClient, formatEther, http, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { type Clients, assembleFragments, chainFor, completeReset, finalizeReset, linkAccount, listGuardians, proveInvalidFragment, replayAuditLog, requestReset, saltFromText, selectCommittee } from "../sdk/client/index.ts";
+import { committeeRegistryAbi } from "../sdk/abi/index.ts";
+import {
+  type Clients,
+  type ResetRequest,
+  accountIdOf,
+  accountInfo,
+  assembleReset,
+  chainFor,
+  checkCodes,
+  completeReset,
+  finalizeReset,
+  linkAccount,
+  postingsOf,
+  proposeCommittee,
+  proveInvalidPosting,
+  readCodes,
+  replayAuditLog,
+  requestDrill,
+  requestReset,
+  saltFromText,
+  scanPostings,
+  startHandover,
+  startUnbonding,
+  watchRound,
+} from "../sdk/client/index.ts";
+import type { CodeMessage } from "../sdk/encoding/channelCode.ts";
 import { defaultAccountKey, startGuardianNetwork } from "../test/helpers/guardianNetwork.ts";
 import { Inbox } from "../test/helpers/localServices.ts";
 
 const keep = process.argv.includes("--keep");
 const started = Date.now();
+/** Agent 4 posts postings whose W is off by the generator; agent 2 unbonds; agent 6 waits outside the committee. */
 const MALICIOUS = 4;
+const LEAVING = 2;
+const T = 3;
 
 function say(step: string, detail = ""): void {
   const t = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
   console.log(`[${t}s] ${step}${detail ? ` — ${detail}` : ""}`);
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function main(): Promise<void> {
-  say("starting a local chain, the contracts, 5 guardian agents and alice's inbox, phone and app");
+  say("starting a local chain, the contracts, 6 guardian agents and alice's inboxes and phones");
   const inbox = new Inbox();
   const net = await startGuardianNetwork(inbox, {
-    guardians: 5,
+    guardians: 6,
     confirmations: 1,
-    agentEnv: (i): Record<string, string> => (i === MALICIOUS ? { CG_FAILPOINTS: "serve.invalid-partial" } : {}),
+    agentEnv: (i): Record<string, string> => (i === MALICIOUS ? { CG_FAILPOINTS: "serve.invalid-posting" } : {}),
   });
   const deploymentFile = join(tmpdir(), `cg-demo-deployment-${process.pid}.json`);
   writeFileSync(deploymentFile, JSON.stringify(net.sys.deployment, null, 2));
@@ -41,57 +73,134 @@ async function main(): Promise<void> {
     const chain = chainFor(Number(sys.chainId), net.node.url);
     const publicClient = createPublicClient({ chain, transport: http(net.node.url), pollingInterval: 100 });
     const clientsFor = (key: Hex): Clients => ({ public: publicClient as never, wallet: createWalletClient({ chain, account: privateKeyToAccount(key), transport: http(net.node.url) }) as never, deployment: sys.deployment as never });
+    const name = (a: Address) => sys.guardians.find((g) => g.address.toLowerCase() === a.toLowerCase())?.name ?? a;
     const aliceKey = defaultAccountKey(2);
     const aliceNewKey = defaultAccountKey(15);
     const alice = clientsFor(aliceKey);
     const aliceNew = clientsFor(aliceNewKey);
     const aliceNewAddress = privateKeyToAccount(aliceNewKey).address;
-    const prover = clientsFor(defaultAccountKey(5));
-    say("network ready", `chain ${sys.chainId} at ${net.node.url}; guardian #${MALICIOUS} is configured to serve invalid partials`);
+    const anyone = clientsFor(defaultAccountKey(4));
+    const watcher = clientsFor(defaultAccountKey(5));
+    say("network ready", `chain ${sys.chainId} at ${net.node.url}; ${sys.guardians[MALICIOUS - 1].name} is configured to post invalid partials`);
 
-    // alice's smart account
+    /** Follows a round in words while moving the clock past its complaint window once the dealings are in. */
+    async function driveRound(committeeId: bigint, epoch: bigint) {
+      let done = false;
+      const driver = (async () => {
+        let firstFull = 0;
+        while (!done) {
+          const r = await publicClient.readContract({ address: sys.deployment.contracts.CommitteeRegistry as Address, abi: committeeRegistryAbi, functionName: "round", args: [committeeId, epoch] });
+          const dealt = popcount(r.dealt);
+          if (r.phase === 1 && dealt >= T && r.complained === 0) {
+            firstFull ||= Date.now();
+            const latest = await publicClient.getBlock();
+            if ((dealt === 5 || Date.now() - firstFull > 10_000) && latest.timestamp <= r.complaintDeadline) {
+              await sys.networkHelpers.time.increaseTo(Number(r.complaintDeadline) + 1);
+            }
+          }
+          await sleep(300);
+        }
+      })();
+      try {
+        return await watchRound(anyone, committeeId, epoch, (line) => say(`  ${line}`), { timeoutMs: 120_000, pollMs: 300 });
+      } finally {
+        done = true;
+        await driver;
+      }
+    }
+
+    // ── the committee ──
+    const proposed = await proposeCommittee(anyone, { members: sys.guardians.slice(0, 5).map((g) => g.address), threshold: T });
+    say(`committee ${proposed.committeeId} proposed: ${T} of 5`, proposed.members.map(name).join(", "));
+    const formed = await driveRound(proposed.committeeId, 1n);
+    if (formed.phase !== "active") throw new Error(`the committee's formation failed: ${formed.failure}`);
+    say(`committee ${proposed.committeeId} is active`, "its key K exists only as five shares; nobody ever held it");
+    const committeeId = proposed.committeeId;
+
+    // ── alice links her smart account ──
     const salt = saltFromText("alice-wallet");
-    const accountId = (await sys.coordinator.computeAccountId(sys.alice.address, salt)) as Hex;
+    const accountId = accountIdOf(alice, sys.alice.address as Address, salt);
     const wallet = await sys.ethers.deployContract("RecoverableAccount", [await sys.coordinator.getAddress(), accountId], sys.alice);
     await (await sys.alice.sendTransaction({ to: await wallet.getAddress(), value: 5n * 10n ** 18n })).wait();
     say("alice created a RecoverableAccount holding 5 ETH", await wallet.getAddress());
+    // Her e-mail addresses and phones (the local app stand-in speaks plain http, which a channel URI may not).
+    const channels = ["mailto:alice@example.org", "sms:+15550100001", "mailto:alice.work@example.org", "mailto:alice.backup@example.org", "sms:+15550100002"];
+    const linked = await linkAccount(alice, { salt, committeeId, channels, securityPeriod: 3600, consumer: (await wallet.getAddress()) as Address });
+    say(`alice linked her account to committee ${committeeId} in one transaction`, `gas ${linked.gasUsed}, no guardian transaction; active at once`);
 
-    const guardians = selectCommittee(await listGuardians(alice), 5);
-    const channels = ["mailto:alice@example.org", "sms:+15550100001", `${net.appUrl}/alice`, "mailto:alice.backup@example.org", "sms:+15550100002"];
-    const linked = await linkAccount(alice, {
-      salt,
-      members: guardians.map((g, k) => ({ ...g, channelUri: channels[k] })),
-      threshold: 3,
-      securityPeriod: 3600,
-      consumer: (await wallet.getAddress()) as Address,
-      onProgress: (step, d) => step === "acknowledgements" && say("  acknowledgements", `${d?.acknowledged} of ${d?.of}`),
-    });
-    say("alice linked her account to 5 guardians, any 3 of whom can reset it", `gas ${linked.gasUsed}, map ${linked.mapId}`);
+    // ── a member leaves: handover ──
+    const leaving = sys.guardians[LEAVING - 1];
+    await startUnbonding(clientsFor(defaultAccountKey(6 + LEAVING - 1)), parseEther("0.5"));
+    say(`${leaving.name} started unbonding`, "it is no longer eligible, so anyone may start a handover");
+    const handover = await startHandover(anyone, committeeId);
+    for (const x of handover.incoming) say(`handover: slot ${x.slot} (${name(x.replaces)}) replaced by ${name(x.operator)}`, `epoch ${handover.sourceEpoch} → ${handover.epoch}, drawn from a block hash`);
+    const handed = await driveRound(committeeId, handover.epoch);
+    if (handed.phase !== "active") throw new Error(`the handover failed: ${handed.failure}`);
+    const info = await accountInfo(alice, accountId);
+    say(`epoch ${handover.epoch} serves with the same key`, `alice's account did nothing: committee ${info.committeeId}, account epoch ${info.epoch}, controller ${info.controller}`);
 
-    // alice loses her key
-    const { state, ephemeral, gasUsed } = await requestReset(aliceNew, { accountId, newController: aliceNewAddress });
-    say("alice lost her key and asked for a reset from a new one", `request ${state.requestId}, gas ${gasUsed}`);
-    const deadline = Date.now() + 30_000;
-    while (inbox.fragments(BigInt(state.requestId)).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    for (const m of inbox.messages.filter((x) => x.text.includes(`cg1.${state.requestId}.`))) say(`  fragment arrived by ${m.channel}`, `to ${m.to}`);
-
-    const assembled = await assembleFragments(aliceNew, state, ephemeral.privateKey, inbox.fragments(BigInt(state.requestId)));
-    for (const p of assembled.problems) say(`  the client refused fragment #${p.index}`, `${p.operator}: ${p.reason}`);
-    for (const p of assembled.problems) {
-      const receipt = await proveInvalidFragment(prover, state, p.index, assembled);
-      const status = await sys.registry.guardian(p.operator!);
-      say(`  proven on-chain: guardian #${p.index} slashed and jailed`, `stake now ${formatEther(status.stake)} ETH, gas ${receipt.gasUsed}`);
+    /** Waits until codes have arrived for `t` slots whose postings they match, and every member has posted. */
+    async function codesFor(request: ResetRequest): Promise<CodeMessage[]> {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { codes } = readCodes(inbox.codes(request.requestId));
+        const matched = (await checkCodes(alice, request, codes)).filter((x) => x.ok).length;
+        const posted = (await postingsOf(alice, request.requestId)).length;
+        if (matched >= T && posted >= 5) return codes;
+        if (Date.now() > deadline) {
+          if (matched >= T) return codes;
+          throw new Error(`request ${request.requestId}: ${matched} matching codes and ${posted} postings after 60 s`);
+        }
+        await sleep(200);
+      }
     }
-    const completed = await completeReset(aliceNew, state, assembled.tokenHex, assembled.groupKey);
-    say(`token assembled from fragments ${assembled.used.map((i) => `#${i}`).join(", ")} completed the reset`, `gas ${completed.gasUsed}`);
+
+    /** A watcher judges every posting of a request and proves each invalid one. */
+    async function watch(requestId: bigint) {
+      for (const p of (await scanPostings(watcher, { requestId })).filter((x) => x.verdict === "invalid")) {
+        const proven = await proveInvalidPosting(watcher, { requestId, position: p.position });
+        say(`a watcher proved the posting of slot ${proven.slot} (${name(proven.guardian)}) invalid: ${proven.check}`, `${formatEther(proven.slashed)} ETH slashed, no secret needed; gas ${proven.gasUsed}`);
+      }
+    }
+
+    // ── a drill ──
+    const drill = await requestDrill(alice, { accountId });
+    say(`alice started drill ${drill.request.requestId}`, "served exactly like a reset, never finalized");
+    const drillCodes = await codesFor(drill.request);
+    for (const m of inbox.messages.filter((x) => x.text.includes(`cg2.${drill.request.requestId}.`))) say(`  a code arrived by ${m.channel}`, `to ${m.to}`);
+    await watch(drill.request.requestId);
+    const sms = inbox.messages.find((x) => x.channel === "sms" && x.text.includes(`cg2.${drill.request.requestId}.`));
+    let typedCodes = drillCodes;
+    if (sms) {
+      const [code] = readCodes([sms.text]).codes;
+      const body = /cg2\.[0-9]+\.[0-9]+\.([0-9A-Za-z-]+)/.exec(sms.text)![1].replaceAll("-", "");
+      const typed = `cg2.${code.requestId}.${code.slot}.${body.match(/.{1,4}/g)!.join("-").toLowerCase()}`;
+      say("  her phone showed", JSON.stringify(sms.text));
+      say("alice typed the SMS code", typed.replace(/\.[0-9a-z-]+$/, ".••••-••••-…"));
+      typedCodes = [...readCodes([typed]).codes, ...drillCodes.filter((m) => m.slot !== code.slot)];
+    }
+    const drillToken = await assembleReset(alice, drill.request, drill.requesterKey.secret, typedCodes);
+    for (const p of drillToken.problems) say("  the client set aside", p);
+    const verified = await completeReset(alice, drill.request, drillToken);
+    say(`drill ${drill.request.requestId} verified on-chain`, `token from slots ${drillToken.used.join(", ")} of epoch ${drillToken.committeeEpoch}; gas ${verified.gasUsed}`);
+
+    // ── alice loses her key: the reset ──
+    const opened = await requestReset(aliceNew, { accountId, newController: aliceNewAddress });
+    say(`alice lost her key and asked for reset ${opened.request.requestId} from a new one`, `gas ${opened.gasUsed}; the requester secret stays on her new device`);
+    const codes = await codesFor(opened.request);
+    await watch(opened.request.requestId);
+    const assembled = await assembleReset(aliceNew, opened.request, opened.requesterKey.secret, codes);
+    for (const p of assembled.problems) say("  the client set aside", p);
+    const completed = await completeReset(aliceNew, opened.request, assembled);
+    say(`reset ${opened.request.requestId} approved`, `token from slots ${assembled.used.join(", ")}; one pairing check on-chain, gas ${completed.gasUsed}`);
 
     await sys.networkHelpers.time.increase(3600);
     say("one hour later: the security period is over (alice's old key could have cancelled until now)");
-    const finalized = await finalizeReset(aliceNew, BigInt(state.requestId));
+    const finalized = await finalizeReset(aliceNew, opened.request.requestId);
     say("reset finalized", `controller is now ${await sys.coordinator.controllerOf(accountId)}, gas ${finalized.gasUsed}`);
 
-    const send = await wallet.connect(await sys.ethers.getSigner(aliceNewAddress)).execute(sys.carol.address, 10n ** 18n, "0x");
-    await send.wait();
+    const moved = await wallet.connect(await sys.ethers.getSigner(aliceNewAddress)).getFunction("execute")(sys.carol.address, 10n ** 18n, "0x");
+    await moved.wait();
     say("alice's new key moved 1 ETH out of her account", `balance left ${formatEther(await sys.ethers.provider.getBalance(await wallet.getAddress()))} ETH`);
 
     const audit = await replayAuditLog(aliceNew);
@@ -102,14 +211,22 @@ async function main(): Promise<void> {
       console.log(`\nThe network keeps running. In another terminal:\n`);
       console.log(`  export CG_RPC_URL=${net.node.url} CG_DEPLOYMENT=${deploymentFile}`);
       console.log(`  npm run cg -- account show ${accountId}`);
+      console.log(`  npm run cg -- committee show ${committeeId}`);
+      console.log(`  npm run cg -- reset status --request ${opened.request.requestId}`);
+      console.log(`  npm run cg -- watch scan`);
       console.log(`  npm run cg -- audit replay`);
-      console.log(`  CG_PRIVATE_KEY=${aliceNewKey} npm run cg -- reset show --request ${state.requestId}`);
       console.log(`\n(these are the public test keys of the local chain). Press Ctrl-C to stop.`);
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
     }
   } finally {
     await net.close();
   }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v; v &= v - 1) n++;
+  return n;
 }
 
 main().then(

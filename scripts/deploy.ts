@@ -42,7 +42,7 @@ function envParameters(): Partial<DeployParameters> {
   set("unbondingDelay", unbonding === undefined ? undefined : BigInt(unbonding));
   set("requestFee", eth("CG_REQUEST_FEE_ETH"));
   set("requestLifetime", num("CG_REQUEST_LIFETIME"));
-  set("maxOpenRequests", num("CG_MAX_OPEN_REQUESTS"));
+  set("disputeWindow", num("CG_DISPUTE_WINDOW"));
   set("minSecurityPeriod", num("CG_MIN_SECURITY_PERIOD"));
   set("maxSecurityPeriod", num("CG_MAX_SECURITY_PERIOD"));
   set("slashAmount", eth("CG_SLASH_AMOUNT_ETH"));

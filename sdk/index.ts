@@ -10,6 +10,8 @@ export * from "./crypto/keystore.ts";
 export * from "./encoding/messages.ts";
 export * from "./encoding/fragment.ts";
 export * from "./protocol/shardMap.ts";
+export * from "./protocol/account.ts";
+export * from "./protocol/peer.ts";
 export * from "./protocol/reset.ts";
 export * from "./protocol/audit.ts";
 export * from "./abi/index.ts";

@@ -1,49 +1,25 @@
-/** cg account: compute ids, link an account to a committee, rotate its map, show it. */
-import { formatEther } from "viem";
-
-import { linkAccount, listGuardians, saltFromText, selectCommittee } from "../../sdk/client/index.ts";
-import { CGError } from "../../sdk/errors.ts";
-import { computeAccountId } from "../../sdk/protocol/shardMap.ts";
-import { Usage, address, bytes32, integer, list, required, str } from "../context.ts";
+/** cg account: compute ids, link an account to a committee (one transaction), rotate it, show it. */
+import { accountIdOf, accountInfo, linkAccount, rotateAccount, saltFromText } from "../../sdk/client/index.ts";
+import { type Context, Usage, address, bytes32, integer, list, required, str } from "../context.ts";
 import type { Group } from "./types.ts";
 
-async function committeeFor(ctx: Parameters<Group[string]["run"]>[0], channels: string[]) {
-  const c = await ctx.clients();
-  const all = await listGuardians(c);
-  const chosen = list(ctx.flags, "guardians");
-  if (chosen.length === 0 || (chosen.length === 1 && chosen[0] === "auto")) return selectCommittee(all, channels.length);
-  if (chosen.length !== channels.length) throw new Usage(`--guardians names ${chosen.length} guardians but --channels gives ${channels.length} channels: give one channel per guardian`);
-  return chosen.map((a) => {
-    const g = all.find((x) => x.operator.toLowerCase() === address(a, "guardians").toLowerCase());
-    if (!g) throw new CGError("UNKNOWN_GUARDIAN", `${a} is not a registered guardian`);
-    if (!g.eligible) throw new CGError("NOT_ELIGIBLE", `${a} is not eligible (stake, attestation, jail or unbonding)`);
-    return g;
-  });
+const DEFAULT_SECURITY_PERIOD = 86_400;
+
+function committeeFlag(ctx: Context): bigint {
+  const raw = required(ctx.flags, "committee", "the id of an active committee (cg committee list shows them)");
+  if (!/^[1-9][0-9]*$/.test(raw)) throw new Usage(`--committee expects a committee id (a whole number ≥ 1), got ${JSON.stringify(raw.slice(0, 20))}`);
+  return BigInt(raw);
 }
 
-async function link(ctx: Parameters<Group[string]["run"]>[0], rotate?: `0x${string}`): Promise<number> {
+function channelsFlag(ctx: Context): string[] {
   const channels = list(ctx.flags, "channels");
-  if (channels.length === 0) throw new Usage("--channels is required: one channel URI per guardian (mailto:, sms:+…, https://…)");
-  const threshold = Number(integer(str(ctx.flags, "threshold") ?? "3", "threshold"));
-  const securityPeriod = Number(integer(str(ctx.flags, "security-period") ?? "86400", "security-period"));
-  const committee = await committeeFor(ctx, channels);
-  const c = await ctx.clients();
-  const result = await linkAccount(c, {
-    salt: rotate ? undefined : saltFromText(required(ctx.flags, "salt", "any text; with your address it determines the account id")),
-    rotate,
-    members: committee.map((g, k) => ({ ...g, channelUri: channels[k] })),
-    threshold,
-    securityPeriod,
-    consumer: str(ctx.flags, "consumer") ? address(str(ctx.flags, "consumer")!, "consumer") : undefined,
-    insecure: ctx.flags.insecure === true,
-    waitForAcknowledgements: ctx.flags["no-wait"] !== true,
-    onProgress: (step, detail) => ctx.progress(`${step}${detail ? " " + JSON.stringify(detail) : ""}`),
-  });
-  ctx.print(
-    `${rotate ? "rotated" : "linked"} account ${result.accountId}\nshard map ${result.mapId} (epoch ${result.epoch}), ${threshold} of ${committee.length}: ${result.committee.join(", ")}\ngas ${result.gasUsed}`,
-    { ...result, threshold, securityPeriod },
-  );
-  return 0;
+  if (channels.length === 0) throw new Usage("--channels is required: one channel URI per committee slot, in slot order (mailto:…, sms:+…, https://…)");
+  return channels;
+}
+
+function accountArg(args: string[], command: string): `0x${string}` {
+  if (args[0] === undefined) throw new Usage(`cg account ${command}: expected the account id (32 bytes of 0x-hex), got nothing`);
+  return bytes32(args[0], "accountId");
 }
 
 export const account: Group = {
@@ -52,39 +28,59 @@ export const account: Group = {
     usage: "cg account id --owner <address> --salt <text>",
     example: "cg account id --owner 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --salt alice-wallet",
     async run(ctx) {
-      const c = await ctx.clients();
-      const id = computeAccountId(BigInt(c.deployment.chainId), address(required(ctx.flags, "owner", "the controller that links"), "owner"), saltFromText(required(ctx.flags, "salt", "the text given at link time")));
+      const owner = address(required(ctx.flags, "owner", "the address that links the account"), "owner");
+      const salt = saltFromText(required(ctx.flags, "salt", "the text given at link time"));
+      const id = accountIdOf(await ctx.clients(), owner, salt);
       ctx.print(id, { accountId: id });
       return 0;
     },
   },
   link: {
-    summary: "deal a reset key to a committee and link a new account (waits for acknowledgements)",
-    usage: "cg account link --salt <text> --channels <uri,…> [--guardians auto|<addr,…>] [--threshold 3] [--security-period 86400] [--consumer <address>] [--insecure] [--no-wait]",
-    example: "cg account link --salt alice-wallet --channels mailto:alice@example.org,sms:+15550000001,https://app.example/alice --threshold 2",
-    run: (ctx) => link(ctx),
+    summary: "link a new account to an active committee in one transaction (active at once, no guardian transaction)",
+    usage: "cg account link --salt <text> --committee <id> --channels <uri,…> [--security-period 86400] [--controller <address>] [--consumer <address>]",
+    example: "cg account link --salt alice-wallet --committee 1 --channels mailto:alice@example.org,sms:+15550000001,https://app.example/alice,mailto:alice.backup@example.org,sms:+15550000002",
+    async run(ctx) {
+      const salt = saltFromText(required(ctx.flags, "salt", "any text; with your address it determines the account id"));
+      const committeeId = committeeFlag(ctx);
+      const channels = channelsFlag(ctx);
+      const securityPeriod = Number(integer(str(ctx.flags, "security-period") ?? String(DEFAULT_SECURITY_PERIOD), "security-period"));
+      const controller = str(ctx.flags, "controller") ? address(str(ctx.flags, "controller")!, "controller") : undefined;
+      const consumer = str(ctx.flags, "consumer") ? address(str(ctx.flags, "consumer")!, "consumer") : undefined;
+      const r = await linkAccount(await ctx.clients(), { salt, committeeId, channels, securityPeriod, controller, consumer }, (step) => ctx.progress(step));
+      ctx.print(
+        `linked account ${r.accountId}\ncommittee ${r.committeeId}, ${r.threshold} of ${r.members.length}, account epoch ${r.epoch}; security period ${securityPeriod} s\nactive now; gas ${r.gasUsed}`,
+        { ...r, securityPeriod },
+      );
+      return 0;
+    },
   },
   rotate: {
-    summary: "deal a new key to a new committee for an account you control (next epoch)",
-    usage: "cg account rotate <accountId> --channels <uri,…> [--guardians auto|<addr,…>] [--threshold 3] [--security-period 86400]",
-    example: "cg account rotate 0xabc… --channels mailto:a@x.org,sms:+15550000001,https://app.example/a --threshold 2",
-    run: (ctx, args) => link(ctx, bytes32(args[0] ?? "", "accountId")),
+    summary: "move an account you control to an active committee with new channels (next account epoch; open requests become void)",
+    usage: "cg account rotate <accountId> --committee <id> --channels <uri,…>",
+    example: "cg account rotate 0xabc… --committee 2 --channels mailto:a@x.org,sms:+15550000001,https://app.example/a,mailto:b@x.org,sms:+15550000002",
+    async run(ctx, args) {
+      const accountId = accountArg(args, "rotate");
+      const r = await rotateAccount(await ctx.clients(), { accountId, committeeId: committeeFlag(ctx), channels: channelsFlag(ctx) }, (step) => ctx.progress(step));
+      ctx.print(`rotated account ${r.accountId} to committee ${r.committeeId} (${r.threshold} of ${r.members.length}), account epoch ${r.epoch}; gas ${r.gasUsed}`, r);
+      return 0;
+    },
   },
   show: {
-    summary: "the account's controller, shard maps and open requests",
+    summary: "the account's controller, committee, epoch, security period and open requests",
     usage: "cg account show <accountId>",
     example: "cg account show 0xabc…",
     async run(ctx, args) {
-      const c = await ctx.clients();
-      const accountId = bytes32(args[0] ?? "", "accountId");
-      const { resetCoordinatorAbi } = await import("../../sdk/abi/index.ts");
-      const view = await c.public.readContract({ address: c.deployment.contracts.ResetCoordinator, abi: resetCoordinatorAbi, functionName: "account", args: [accountId] });
-      if (view.controller === "0x0000000000000000000000000000000000000000") throw new CGError("UNKNOWN_ACCOUNT", `account ${accountId} is not linked on this deployment`);
-      const active = view.activeMapId ? await c.public.readContract({ address: c.deployment.contracts.ResetCoordinator, abi: resetCoordinatorAbi, functionName: "shardMap", args: [BigInt(view.activeMapId)] }) : undefined;
-      const params = await c.public.readContract({ address: c.deployment.contracts.ResetCoordinator, abi: resetCoordinatorAbi, functionName: "parameters" });
+      const a = await accountInfo(await ctx.clients(), accountArg(args, "show"));
       ctx.print(
-        `account ${accountId}\ncontroller ${view.controller}\nactive map ${view.activeMapId || "none"}${active ? ` (epoch ${active.epoch}, ${active.threshold} of ${active.size}, security period ${active.securityPeriod}s)` : ""}\npending map ${view.pendingMapId || "none"}\nopen requests ${view.openRequests}\nrequest fee ${formatEther(params.requestFee)} ETH`,
-        { accountId, ...view, activeMap: active },
+        [
+          `account ${a.accountId}`,
+          `controller ${a.controller}`,
+          `committee ${a.committeeId}, account epoch ${a.epoch}`,
+          `security period ${a.securityPeriod} s`,
+          `consumer ${/^0x0{40}$/.test(a.consumer) ? "none" : a.consumer}`,
+          `open requests ${a.openRequests.join(", ") || "none"}`,
+        ].join("\n"),
+        a,
       );
       return 0;
     },

@@ -1,138 +1,266 @@
-/** cg reset: request a reset (ephemeral key sealed in a local file), assemble fragments, complete, cancel, finalize, prove. */
+/**
+ * cg reset: request a reset or a drill (the one-time requester secret `a` is kept in --state, a 0600 file, sealed with
+ * your passphrase), collect the codes your channels received, complete, cancel, finalize, settle, and follow a
+ * request's status and postings.
+ */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
-import { resetCoordinatorAbi } from "../../sdk/abi/index.ts";
-import { type RequestState, assembleFragments, cancelReset, completeReset, finalizeReset, proveInvalidFragment, requestReset } from "../../sdk/client/index.ts";
+import type { Hex } from "viem";
+
+import {
+  type ResetRequest,
+  assembleReset,
+  cancelReset,
+  checkCodes,
+  completeReset,
+  finalizeReset,
+  readCodes,
+  requestDrill,
+  requestReset,
+  requesterKeyFrom,
+  resetInfo,
+  settleRequest,
+} from "../../sdk/client/index.ts";
+import { scalarFromBytes, scalarToBytes } from "../../sdk/crypto/bls.ts";
 import { type KeystoreFile, openKeystore, sealKeystore } from "../../sdk/crypto/keystore.ts";
+import { formatCodeMessage, parseCodeMessage } from "../../sdk/encoding/channelCode.ts";
 import { CGError } from "../../sdk/errors.ts";
-import { Usage, address, bytes32, integer, list, passphrase, required, str } from "../context.ts";
+import { type Context, Usage, address, bytes32, integer, passphrase, required, str } from "../context.ts";
 import type { Group } from "./types.ts";
 
+/** Scrypt cost of the requester secret's seal: the file lives for one request. */
+const SCRYPT_N = 2 ** 14;
+
 interface StateFile {
-  state: RequestState;
-  ephemeral: KeystoreFile;
+  version: 2;
+  request: Record<keyof ResetRequest, string | number | boolean>;
+  /** a, sealed with the passphrase. */
+  requesterSecret: KeystoreFile;
+  /** The codes received so far (`cg2.…` text): secret until the reset completes, like the file. */
+  codes: string[];
 }
 
-function readState(path: string, pass: string): { state: RequestState; secret: Uint8Array } {
-  if (!existsSync(path)) throw new Usage(`--state ${path} does not exist (it is written by cg reset request)`);
+function encodeRequest(r: ResetRequest): StateFile["request"] {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])) as StateFile["request"];
+}
+
+function decodeRequest(raw: StateFile["request"]): ResetRequest {
+  const big = (k: keyof ResetRequest) => BigInt(raw[k] as string);
+  return {
+    chainId: Number(raw.chainId),
+    coordinator: raw.coordinator as Hex,
+    requestId: big("requestId"),
+    accountId: raw.accountId as Hex,
+    accountEpoch: big("accountEpoch"),
+    committeeId: big("committeeId"),
+    newController: raw.newController as Hex,
+    drill: raw.drill === true,
+    requesterKey: raw.requesterKey as Hex,
+    expiresAt: big("expiresAt"),
+    fee: big("fee"),
+    blockNumber: big("blockNumber"),
+  };
+}
+
+function readState(path: string): StateFile {
+  if (!existsSync(path)) throw new Usage(`--state ${path} does not exist (cg reset request or cg reset drill writes it)`);
   let file: StateFile;
   try {
     file = JSON.parse(readFileSync(path, "utf8"));
   } catch (cause) {
-    throw new CGError("INVALID_STATE", `${path} is not a request state file`, { cause });
+    throw new CGError("INVALID_STATE", `${path} is not a request state file (not JSON)`, { cause });
   }
-  return { state: file.state, secret: openKeystore(file.ephemeral, pass, path) };
+  if (file?.version !== 2 || typeof file.request !== "object" || !Array.isArray(file.codes)) {
+    throw new CGError("INVALID_STATE", `${path} is not a version-2 request state file (written by cg reset request or cg reset drill)`);
+  }
+  return file;
 }
 
-function fragmentsFrom(flags: Parameters<Group[string]["run"]>[0]["flags"]): string[] {
-  const texts = list(flags, "fragment");
-  const file = str(flags, "fragments-file");
-  if (file) {
-    if (!existsSync(file)) throw new Usage(`--fragments-file ${file} does not exist`);
-    texts.push(...readFileSync(file, "utf8").split(/\s+/).filter(Boolean));
+function writeState(path: string, file: StateFile): void {
+  writeFileSync(path, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
+}
+
+function statePath(ctx: Context): string {
+  return required(ctx.flags, "state", "the request state file written by cg reset request or cg reset drill");
+}
+
+/** The request this deployment's state file is for, refusing a file made on another deployment. */
+async function stateRequest(ctx: Context, file: StateFile, path: string): Promise<ResetRequest> {
+  const request = decodeRequest(file.request);
+  const c = await ctx.clients();
+  if (request.chainId !== c.deployment.chainId || request.coordinator.toLowerCase() !== c.deployment.contracts.ResetCoordinator.toLowerCase()) {
+    throw new CGError("INVALID_STATE", `${path} holds request ${request.requestId} of chain ${request.chainId} at ${request.coordinator}, not of this deployment`);
   }
-  if (texts.length === 0) throw new Usage("give the fragments you received: --fragment <cg1.…> (repeatable) or --fragments-file <file>");
+  return request;
+}
+
+/** Codes from --code (repeatable) and --codes-file (one or more per line; "-" reads standard input). */
+function codeTexts(ctx: Context): string[] {
+  const v = ctx.flags.code;
+  const texts = v === undefined || typeof v === "boolean" ? [] : Array.isArray(v) ? [...v] : [v];
+  const file = str(ctx.flags, "codes-file");
+  if (file) {
+    if (file !== "-" && !existsSync(file)) throw new Usage(`--codes-file ${file} does not exist`);
+    texts.push(...readFileSync(file === "-" ? 0 : file, "utf8").split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
+  }
   return texts;
 }
 
-const requestId = (flags: Parameters<Group[string]["run"]>[0]["flags"]) => integer(required(flags, "request", "the request id"), "request");
+function requestFlag(ctx: Context): bigint {
+  const state = str(ctx.flags, "state");
+  const raw = str(ctx.flags, "request");
+  if (raw === undefined && state) return decodeRequest(readState(state).request).requestId;
+  return integer(required(ctx.flags, "request", "the request id (or --state <file>)"), "request");
+}
+
+async function open(ctx: Context, drill: boolean): Promise<number> {
+  const path = statePath(ctx);
+  if (existsSync(path)) throw new Usage(`--state ${path} exists; choose another file (it may hold an open request)`);
+  const accountId = bytes32(required(ctx.flags, "account", "the account id"), "account");
+  const newController = drill ? undefined : address(required(ctx.flags, "new-controller", "the address that will control the account"), "new-controller");
+  const pass = passphrase(ctx.flags);
+  const c = await ctx.clients();
+  const opened = drill ? await requestDrill(c, { accountId }) : await requestReset(c, { accountId, newController: newController! });
+  const secret = scalarToBytes(opened.requesterKey.secret);
+  try {
+    writeState(path, { version: 2, request: encodeRequest(opened.request), requesterSecret: sealKeystore("ephemeral", secret, opened.requesterKey.publicKey, pass, SCRYPT_N), codes: [] });
+  } finally {
+    secret.fill(0);
+  }
+  const r = opened.request;
+  const what = drill ? `drill ${r.requestId} of ${r.accountId}` : `reset ${r.requestId} of ${r.accountId} to ${r.newController}`;
+  ctx.print(
+    `requested ${what}\ncommittee ${r.committeeId}, account epoch ${r.accountEpoch}; expires ${new Date(Number(r.expiresAt) * 1000).toISOString()}\neach guardian sends a code cg2.${r.requestId}.<slot>.<code> to its channel: give them to cg reset codes --state ${path}\nrequester secret sealed in ${path}; gas ${opened.gasUsed}`,
+    { ...r, state: path, gasUsed: opened.gasUsed, txHash: opened.txHash },
+  );
+  return 0;
+}
 
 export const reset: Group = {
   request: {
-    summary: "ask for a reset of an account to a new controller; the ephemeral secret is kept in --state, sealed with your passphrase",
+    summary: "ask for a reset of an account to a new controller; the one-time requester secret is kept in --state (0600, sealed with your passphrase)",
     usage: "cg reset request --account <accountId> --new-controller <address> --state <file>   (CG_PASSPHRASE or --passphrase-file)",
     example: "CG_PASSPHRASE=… cg reset request --account 0xabc… --new-controller 0x3C44… --state alice-reset.json",
+    run: (ctx) => open(ctx, false),
+  },
+  drill: {
+    summary: "run a drill: a request served and verified like a reset, never approved or finalized (proves every channel and guardian works)",
+    usage: "cg reset drill --account <accountId> --state <file>   (CG_PASSPHRASE or --passphrase-file)",
+    example: "CG_PASSPHRASE=… cg reset drill --account 0xabc… --state alice-drill.json",
+    run: (ctx) => open(ctx, true),
+  },
+  codes: {
+    summary: "give the codes your channels received (typed, pasted, or in a link); each is checked against its guardian's on-chain posting and kept in --state",
+    usage: "cg reset codes --state <file> --code <cg2.…> [--code …] [--codes-file <file>|-]",
+    example: "cg reset codes --state alice-reset.json --code cg2.7.3.8ZK1-4TQM-…",
     async run(ctx) {
-      const path = required(ctx.flags, "state", "where to keep the request and its sealed ephemeral key");
-      if (existsSync(path)) throw new Usage(`--state ${path} exists; choose another file (it may hold an open request)`);
-      const pass = passphrase(ctx.flags);
-      const c = await ctx.clients();
-      const { state, ephemeral, gasUsed } = await requestReset(c, {
-        accountId: bytes32(required(ctx.flags, "account", "the account id"), "account"),
-        newController: address(required(ctx.flags, "new-controller", "the key that will control the account"), "new-controller"),
+      const path = statePath(ctx);
+      const file = readState(path);
+      const request = await stateRequest(ctx, file, path);
+      const texts = codeTexts(ctx);
+      if (texts.length === 0) throw new Usage("give the codes you received: --code <cg2.…> (repeatable) or --codes-file <file> (- for standard input)");
+      const { codes, problems } = readCodes(texts);
+      const checks = await checkCodes(await ctx.clients(), request, codes);
+      const kept = new Map(file.codes.map((t) => [t, parseCodeMessage(t)] as const));
+      codes.forEach((m, k) => {
+        if (m.requestId !== request.requestId) return;
+        const text = formatCodeMessage(m);
+        if (checks[k].ok || checks[k].detail.includes("has not posted yet")) kept.set(text, m);
       });
-      const sealed = sealKeystore("ephemeral", ephemeral.privateKey, state.ephemeralPublicKey, pass, 2 ** 14);
-      ephemeral.privateKey.fill(0);
-      writeFileSync(path, JSON.stringify({ state, ephemeral: sealed } satisfies StateFile, null, 2) + "\n", { mode: 0o600 });
-      ctx.print(`requested reset ${state.requestId} of ${state.accountId}; guardians will deliver fragments to your channels\nstate kept in ${path}; gas ${gasUsed}`, { ...state, gasUsed });
+      file.codes = [...kept.keys()];
+      writeState(path, file);
+      const info = await resetInfo(await ctx.clients(), request.requestId);
+      const matched = new Set(checks.filter((x) => x.ok).map((x) => x.slot));
+      const lines = [
+        ...problems,
+        ...checks.map((x) => `slot ${x.slot}: ${x.ok ? "ok, " : ""}${x.detail}`),
+        `${file.codes.length} code${file.codes.length === 1 ? "" : "s"} kept for request ${request.requestId}; ${info.threshold ? `${info.threshold} needed` : "no posting yet"}${matched.size >= info.threshold && info.threshold ? ": complete it with cg reset complete --state " + path : ""}`,
+      ];
+      ctx.print(lines.join("\n"), { requestId: request.requestId, checks, problems, kept: file.codes.length, threshold: info.threshold });
+      return problems.length || checks.some((x) => !x.ok && !x.detail.includes("has not posted yet")) ? 1 : 0;
+    },
+  },
+  complete: {
+    summary: "decrypt and verify the partials of the codes kept (and any given), combine t of one committee epoch, and submit the token",
+    usage: "cg reset complete --state <file> [--code <cg2.…> …] [--codes-file <file>|-]   (CG_PASSPHRASE or --passphrase-file)",
+    example: "CG_PASSPHRASE=… cg reset complete --state alice-reset.json",
+    async run(ctx) {
+      const path = statePath(ctx);
+      const file = readState(path);
+      const request = await stateRequest(ctx, file, path);
+      const { codes, problems } = readCodes([...file.codes, ...codeTexts(ctx)]);
+      if (codes.length === 0) throw new Usage(`no codes kept in ${path}: give them with --code or cg reset codes first`);
+      const secretBytes = openKeystore(file.requesterSecret, passphrase(ctx.flags), path);
+      const secret = scalarFromBytes(secretBytes, "the requester secret");
+      secretBytes.fill(0);
+      if (requesterKeyFrom(secret).publicKey.toLowerCase() !== request.requesterKey.toLowerCase()) {
+        throw new CGError("INVALID_STATE", `${path}: the sealed requester secret does not match request ${request.requestId}'s requester key`);
+      }
+      const c = await ctx.clients();
+      const assembled = await assembleReset(c, request, secret, codes);
+      ctx.progress(`token combined from slots ${assembled.used.join(", ")} of committee epoch ${assembled.committeeEpoch}; submitting`);
+      const receipt = await completeReset(c, request, assembled);
+      const outcome = request.drill ? `drill ${request.requestId} verified: every guardian whose code was used serves, and the channels reach you` : `reset ${request.requestId} approved: it can be finalized after the security period (the controller may cancel until then)`;
+      ctx.print([...problems, ...assembled.problems.map((p) => `not used: ${p}`), outcome, `gas ${receipt.gasUsed}`].join("\n"), {
+        requestId: request.requestId,
+        drill: request.drill,
+        used: assembled.used,
+        committeeEpoch: assembled.committeeEpoch,
+        problems: [...problems, ...assembled.problems],
+        gasUsed: receipt.gasUsed,
+        txHash: receipt.transactionHash,
+      });
       return 0;
     },
   },
-  assemble: {
-    summary: "open and check the fragments you received and combine t of them (with --complete, also submit the token)",
-    usage: "cg reset assemble --state <file> --fragment <cg1.…> [--fragment …] [--fragments-file <file>] [--complete]",
-    example: "cg reset assemble --state alice-reset.json --fragments-file codes.txt --complete",
+  status: {
+    summary: "a request's status, expiry, postings by slot and epoch, and what comes next",
+    usage: "cg reset status --request <id> | --state <file>",
+    example: "cg reset status --request 12",
     async run(ctx) {
-      const { state, secret } = readState(required(ctx.flags, "state", "the file written by cg reset request"), passphrase(ctx.flags));
-      const c = await ctx.clients();
-      const assembled = await assembleFragments(c, state, secret, fragmentsFrom(ctx.flags));
-      secret.fill(0);
-      const problems = assembled.problems.map((p) => `#${p.index}${p.operator ? ` (${p.operator})` : ""}: ${p.reason}`);
-      let completed: { gasUsed: bigint; transactionHash: string } | undefined;
-      if (ctx.flags.complete === true) {
-        ctx.progress("submitting the token");
-        const receipt = await completeReset(c, state, assembled.tokenHex, assembled.groupKey);
-        completed = { gasUsed: receipt.gasUsed, transactionHash: receipt.transactionHash };
-      }
-      ctx.print(
-        [`token assembled from fragments ${assembled.used.map((i) => `#${i}`).join(", ")}`, ...problems.map((p) => `refused ${p}`), completed ? `reset ${state.requestId} approved (gas ${completed.gasUsed})` : `submit with --complete`].join("\n"),
-        { requestId: state.requestId, token: assembled.tokenHex, used: assembled.used, problems: assembled.problems, completed },
-      );
+      const info = await resetInfo(await ctx.clients(), requestFlag(ctx));
+      const r = info.request;
+      const flags = [info.voided ? "void" : "", info.expired ? "expired" : "", info.settled ? "settled" : ""].filter(Boolean);
+      const lines = [
+        `request ${r.requestId}: ${r.drill ? "drill" : "reset"} of ${r.accountId}${r.drill ? "" : ` to ${r.newController}`}`,
+        `status ${info.status}${flags.length ? ` (${flags.join(", ")})` : ""}; expires ${info.expiresAt.toISOString()}${info.executableAt ? `; executable from ${info.executableAt.toISOString()}` : ""}`,
+        `committee ${r.committeeId}, account epoch ${r.accountEpoch}; ${info.postedSlots.length} of ${info.threshold || "?"} needed posted under epoch ${info.postingEpoch || "—"}`,
+        ...info.postings.map((p) => `  posting ${p.position}: slot ${p.slot} (${p.guardian}), epoch ${p.committeeEpoch}, block ${p.blockNumber}${p.proven ? ", proven invalid" : ""}`),
+      ];
+      ctx.print(lines.join("\n"), { ...info, request: r, postings: info.postings.map(({ posting: _posting, ...p }) => p) });
       return 0;
     },
   },
   cancel: {
-    summary: "cancel a pending or approved reset (current controller only)",
+    summary: "cancel a pending reset, or an approved one before it is executable (the account's controller only)",
     usage: "cg reset cancel --request <id>",
     example: "cg reset cancel --request 12 --key $ALICE_KEY",
     async run(ctx) {
-      const receipt = await cancelReset(await ctx.clients(), requestId(ctx.flags));
-      ctx.print(`cancelled (gas ${receipt.gasUsed})`, { cancelled: true, gasUsed: receipt.gasUsed });
+      const id = requestFlag(ctx);
+      const receipt = await cancelReset(await ctx.clients(), id);
+      ctx.print(`request ${id} cancelled (gas ${receipt.gasUsed})`, { requestId: id, cancelled: true, gasUsed: receipt.gasUsed });
       return 0;
     },
   },
   finalize: {
-    summary: "move control to the new key after the security period (anyone may send it)",
+    summary: "move control to the new controller after the security period (anyone may send it)",
     usage: "cg reset finalize --request <id>",
     example: "cg reset finalize --request 12",
     async run(ctx) {
-      const receipt = await finalizeReset(await ctx.clients(), requestId(ctx.flags));
-      ctx.print(`finalized (gas ${receipt.gasUsed})`, { finalized: true, gasUsed: receipt.gasUsed });
+      const id = requestFlag(ctx);
+      const receipt = await finalizeReset(await ctx.clients(), id);
+      ctx.print(`request ${id} finalized: the new controller controls the account; its other requests are void (gas ${receipt.gasUsed})`, { requestId: id, finalized: true, gasUsed: receipt.gasUsed });
       return 0;
     },
   },
-  prove: {
-    summary: "prove on-chain that a guardian's fragment holds an invalid partial (it is slashed, you are rewarded)",
-    usage: "cg reset prove --state <file> --index <i> --fragment <cg1.…> [--fragment …]",
-    example: "cg reset prove --state alice-reset.json --index 4 --fragments-file codes.txt",
+  settle: {
+    summary: "after expiry and the dispute window, pay the standing postings and record liveness (anyone may send it)",
+    usage: "cg reset settle --request <id>",
+    example: "cg reset settle --request 12",
     async run(ctx) {
-      const { state, secret } = readState(required(ctx.flags, "state", "the file written by cg reset request"), passphrase(ctx.flags));
-      const index = Number(integer(required(ctx.flags, "index", "the guardian's index"), "index"));
-      const c = await ctx.clients();
-      let assembled;
-      try {
-        assembled = await assembleFragments(c, state, secret, fragmentsFrom(ctx.flags));
-      } catch (e) {
-        if (!(e instanceof CGError) || e.code !== "NOT_ENOUGH_FRAGMENTS") throw e;
-        throw new CGError("NOT_ENOUGH_FRAGMENTS", `${e.message} (give every fragment you received)`);
-      }
-      const receipt = await proveInvalidFragment(c, state, index, assembled);
-      ctx.print(`guardian #${index} proven invalid and slashed (gas ${receipt.gasUsed})`, { proven: index, gasUsed: receipt.gasUsed });
-      return 0;
-    },
-  },
-  show: {
-    summary: "a request's status, deadline and commits",
-    usage: "cg reset show --request <id>",
-    example: "cg reset show --request 12",
-    async run(ctx) {
-      const c = await ctx.clients();
-      const id = requestId(ctx.flags);
-      const view = await c.public.readContract({ address: c.deployment.contracts.ResetCoordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [id] });
-      if (view.status === 0) throw new CGError("UNKNOWN_REQUEST", `no request ${id} on this deployment`);
-      const names = ["none", "pending", "approved", "cancelled", "finalized", "expired"];
-      const committed = [...Array(16).keys()].filter((k) => view.committed & (1 << k)).map((k) => k + 1);
-      ctx.print(`request ${id}: ${names[view.status]}${view.voided ? " (void)" : ""}, deadline ${new Date(view.deadline * 1000).toISOString()}, new controller ${view.newController}, commits from ${committed.map((i) => `#${i}`).join(", ") || "nobody yet"}`, { requestId: id, ...view, status: names[view.status], committedIndices: committed });
+      const id = requestFlag(ctx);
+      const receipt = await settleRequest(await ctx.clients(), id);
+      ctx.print(`request ${id} settled (gas ${receipt.gasUsed})`, { requestId: id, settled: true, gasUsed: receipt.gasUsed });
       return 0;
     },
   },

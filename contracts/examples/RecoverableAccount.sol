@@ -2,7 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {ICredentialConsumer} from "../interfaces/ICredentialConsumer.sol";
-import {IShardMapRegistry} from "../interfaces/IShardMapRegistry.sol";
+import {IAccountRegistry} from "../interfaces/IAccountRegistry.sol";
 
 /// @title RecoverableAccount
 /// @notice A minimal smart account whose controller is whoever the coordinator says controls its account id:
@@ -11,7 +11,7 @@ import {IShardMapRegistry} from "../interfaces/IShardMapRegistry.sol";
 /// @dev `controllerOf(accountId)` is read on every call, so the account needs no hook to follow a reset; it
 ///      implements `ICredentialConsumer` only to record when control moved.
 contract RecoverableAccount is ICredentialConsumer {
-    IShardMapRegistry public immutable registry;
+    IAccountRegistry public immutable registry;
     bytes32 public immutable accountId;
     uint256 public lastResetRequestId;
 
@@ -22,7 +22,7 @@ contract RecoverableAccount is ICredentialConsumer {
     event Executed(address indexed to, uint256 value, bytes data);
     event ControlMoved(address indexed oldController, address indexed newController, uint256 requestId);
 
-    constructor(IShardMapRegistry registry_, bytes32 accountId_) {
+    constructor(IAccountRegistry registry_, bytes32 accountId_) {
         registry = registry_;
         accountId = accountId_;
     }

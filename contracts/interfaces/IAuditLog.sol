@@ -2,7 +2,7 @@
 pragma solidity ^0.8.30;
 
 /// @title IAuditLog
-/// @notice The tamper-evident log of PROTOCOL.md §7: every state change folds into
+/// @notice The tamper-evident log of PROTOCOL.md §10: every state change folds into
 ///         auditHead_n = keccak256(abi.encode(auditHead_{n−1}, n, kind, keccak256(payload))), with auditHead_0 = 0.
 ///         The payload of an entry is `abi.encode` of the arguments of the event emitted with it, in declaration
 ///         order, indexed ones included; `kind` is the position of that event's name in `AuditKind`. An auditor who
@@ -21,17 +21,19 @@ interface IAuditLog {
         GuardianSlashed,
         GuardianServiceRecorded,
         RegistryParameterChanged,
-        ShardMapLinked,
-        ShardMapAcknowledged,
-        ShardMapActivated,
-        ShardMapRetired,
+        AccountLinked,
+        AccountRotated,
         ResetRequested,
-        ShareCommitted,
+        PartialPosted,
         ResetApproved,
+        DrillVerified,
         ResetCancelled,
         ResetFinalized,
-        ResetLapsed,
-        InvalidShareProven,
+        ConsumerHookFailed,
+        ProofCommitted,
+        InvalidPostingProven,
+        RequestSettled,
+        TreasuryWithdrawn,
         CoordinatorParameterChanged,
         CommitteeProposed,
         CommitteeHandoverRequested,
@@ -45,11 +47,15 @@ interface IAuditLog {
         CommitteeEpochRetired,
         CommitteeRoundFailed,
         CommitteeFaultProven,
-        CommitteeParametersSet
+        CommitteeParametersSet,
+        /// @notice OpenZeppelin `RoleGranted(role, account, sender)` of any of the three contracts.
+        RoleGranted,
+        /// @notice OpenZeppelin `RoleRevoked(role, account, sender)` of any of the three contracts.
+        RoleRevoked
     }
 
     /// @notice Only the guardian registry (registry kinds) and the committee registry (committee kinds) may append
-    ///         their own events.
+    ///         their own events; both may append their role changes.
     error AuditUnauthorizedWriter(address caller);
 
     /// @notice Head of the hash chain after `auditLength()` entries.

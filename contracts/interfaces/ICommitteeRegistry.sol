@@ -264,6 +264,22 @@ interface ICommitteeRegistry is IStakeLock {
 
     function committee(uint256 committeeId) external view returns (CommitteeView memory);
 
+    /// @notice The committee's first storage slot, for the coordinator's cheap checks (one SLOAD).
+    function committeeState(uint256 committeeId)
+        external
+        view
+        returns (CommitteeStatus status, uint8 size, uint8 threshold, uint32 activeEpoch);
+
+    /// @notice The active epoch and the operator in `slot` of it (zero when the committee is not active or the slot
+    ///         is out of range): the check of every posting (two SLOADs).
+    function activeMember(uint256 committeeId, uint256 slot) external view returns (uint32 activeEpoch, address operator);
+
+    /// @notice keccak256(K) of the committee (0 until its DKG is finalized).
+    function groupKeyHash(uint256 committeeId) external view returns (bytes32);
+
+    /// @notice keccak256(C_0 ‖ … ‖ C_{t−1}) of `epoch`'s round once finalized (kept after the epoch retires), else 0.
+    function commitmentsHash(uint256 committeeId, uint256 epoch) external view returns (bytes32);
+
     function round(uint256 committeeId, uint256 epoch) external view returns (RoundView memory);
 
     /// @notice The members of the active epoch (the forming one before activation) or of the handover in progress,

@@ -120,8 +120,9 @@ interface IGuardianRegistry {
         external
         returns (uint256 slashed);
 
-    /// @notice The coordinator's longest request lifetime plus longest security period; the unbonding delay must
-    ///         stay above it. Coordinator only.
+    /// @notice The coordinator's request lifetime plus its longest security period plus its dispute window (a
+    ///         posting stays provable and its fee unpaid until then); the unbonding delay must stay above it.
+    ///         Coordinator only.
     function setMinUnbondingDelay(uint64 value) external;
 
     /// @notice Adds one served or missed request to the operator's counters. Coordinator only.

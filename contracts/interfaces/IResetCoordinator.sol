@@ -41,13 +41,15 @@ interface IResetCoordinator {
         bytes32 postingHash;
     }
 
-    /// @notice The request's fields from its `ResetRequested` event; the contract recomputes m from them.
+    /// @notice The request's fields from its `ResetRequested` event; the contract recomputes m from them and checks
+    ///         them against the seed of the posting digest, d_0 = uint192(keccak256(abi.encode(m, fee))).
     struct RequestContext {
         bytes32 accountId;
         uint256 accountEpoch;
         uint256 committeeId;
         address newController;
         bytes32 requesterKeyHash;
+        uint256 fee;
     }
 
     /// @notice The full (EIP-2537) form of a compressed posting, supplied only by a fraud proof; the contract checks
@@ -68,14 +70,15 @@ interface IResetCoordinator {
         bool settled;
         bytes32 accountId;
         address newController;
+        /// @notice Until the request is approved: when it expires (0 once approved).
         uint64 expiresAt;
-        /// @notice While Approved: the time from which it may be finalized.
+        /// @notice Once approved: the time from which it may be finalized.
         uint64 executableAt;
-        uint256 fee;
         /// @notice Slots that posted under `postingEpoch` (bit j−1 for slot j).
         uint32 posted;
         uint32 postingEpoch;
-        uint256 postings;
+        /// @notice d_k = uint192(keccak256(abi.encode(d_{k−1}, slot, committeeEpoch, guardian, message,
+        ///         keccak256(posting)))) over the postings in order, from d_0 = uint192(keccak256(abi.encode(m, fee))).
         bytes32 postingDigest;
     }
 
@@ -194,7 +197,8 @@ interface IResetCoordinator {
         bytes32 salt
     ) external;
 
-    /// @notice After `expiresAt + disputeWindow`: pays fee / n to each member whose posting for the request's
+    /// @notice After `deadline + disputeWindow` (the deadline is expiresAt, or executableAt once approved: no posting
+    ///         is accepted after completion, so that is never earlier than the last posting): pays fee / n to each member whose posting for the request's
     ///         message stands (at most one per slot), counts it served in the guardian registry, counts a miss only
     ///         for members of a request that stayed pending until it expired, and books the rest to the treasury.
     function settle(uint256 requestId, RequestContext calldata context, PostingRecord[] calldata history) external;

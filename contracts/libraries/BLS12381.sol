@@ -747,7 +747,7 @@ library BLS12381 {
     }
 
     /// @dev Writes −P2 (256 bytes, EIP-2537) at `ptr`, in scratch memory past the free pointer (never allocated).
-    function _storeNegP2(uint256 ptr) private pure {
+    function _storeNegP2(uint256 ptr) internal pure {
         assembly ("memory-safe") {
             mstore(ptr, NEG_P2_X0_HI)
             mstore(add(ptr, 0x20), NEG_P2_X0_LO)

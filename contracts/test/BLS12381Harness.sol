@@ -138,38 +138,29 @@ contract BLS12381Harness {
         return BLS12381.tryValidateG2(point);
     }
 
-    // ── exact encodings (PROTOCOL.md §9) ──
+    // ── exact encodings (PROTOCOL.md §11) ──
 
     function resetMessage(
         uint256 chainId,
         address coordinator,
         uint256 requestId,
         bytes32 accountId,
-        uint256 epoch,
+        uint256 accountEpoch,
+        uint256 committeeId,
         address newController,
-        bytes32 ephemeralKey
+        bytes32 requesterKeyHash
     ) external pure returns (bytes32) {
-        return ProtocolMessages.resetMessage(chainId, coordinator, requestId, accountId, epoch, newController, ephemeralKey);
+        return ProtocolMessages.resetMessage(
+            chainId, coordinator, requestId, accountId, accountEpoch, committeeId, newController, requesterKeyHash
+        );
     }
 
-    function shareCommit(uint256 requestId, uint256 index, bytes memory sigmaI) external pure returns (bytes32) {
-        return ProtocolMessages.shareCommit(requestId, index, sigmaI);
-    }
-
-    function ackMessage(uint256 chainId, address registry, bytes32 accountId, uint256 epoch, uint256 index)
+    function channelIdentity(uint256 chainId, address registry, bytes32 accountId, uint256 accountEpoch, uint256 slot)
         external
         pure
         returns (bytes32)
     {
-        return ProtocolMessages.ackMessage(chainId, registry, accountId, epoch, index);
-    }
-
-    function channelIdentity(uint256 chainId, address registry, bytes32 accountId, uint256 slot)
-        external
-        pure
-        returns (bytes32)
-    {
-        return ProtocolMessages.channelIdentity(chainId, registry, accountId, slot);
+        return ProtocolMessages.channelIdentity(chainId, registry, accountId, accountEpoch, slot);
     }
 
     // ── gas probes ──

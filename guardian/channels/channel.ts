@@ -1,27 +1,13 @@
 /** The one interface every delivery channel implements, and the routing of a channel URI to its adapter. */
-import type { Address } from "viem";
-
 import { CGError } from "../../sdk/errors.ts";
-
-export interface Delivery {
-  requestId: bigint;
-  index: number;
-  /** The `cg1.` text. Secret until the owner opens it: never log it. */
-  fragment: string;
-  link: string;
-  chainId: bigint;
-  coordinator: Address;
-  guardian: Address;
-  /** Stable across retries, so a receiver can drop a duplicate. */
-  idempotencyKey: string;
-}
+import type { CodeDelivery } from "../core/messages.ts";
 
 export type ChannelKind = "email" | "sms" | "app";
 
 export interface Channel {
   readonly kind: ChannelKind;
   /** Delivers or throws: `CHANNEL_RETRY` (try again later) or `CHANNEL_REJECTED` (will never succeed). */
-  deliver(uri: string, delivery: Delivery): Promise<void>;
+  deliver(uri: string, delivery: CodeDelivery): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -2,7 +2,8 @@
 import nodemailer, { type Transporter } from "nodemailer";
 
 import { emailSubject, emailText } from "../core/messages.ts";
-import { type Channel, type Delivery, rejected, retryable } from "./channel.ts";
+import type { CodeDelivery } from "../core/messages.ts";
+import { type Channel, rejected, retryable } from "./channel.ts";
 
 export interface SmtpOptions {
   host: string;
@@ -36,7 +37,7 @@ export class EmailChannel implements Channel {
     });
   }
 
-  async deliver(uri: string, d: Delivery): Promise<void> {
+  async deliver(uri: string, d: CodeDelivery): Promise<void> {
     const to = decodeURIComponent(uri.slice("mailto:".length).split("?")[0]);
     if (!/^[^@\s]+@[^@\s]+$/.test(to)) throw rejected("email", "the mailto: URI has no valid address");
     try {
@@ -46,7 +47,7 @@ export class EmailChannel implements Channel {
         subject: emailSubject(d),
         text: emailText(d),
         messageId: `<${d.idempotencyKey}@credential-guardians>`,
-        headers: { "X-CG-Request": d.requestId.toString(), "X-CG-Guardian-Index": String(d.index) },
+        headers: { "X-CG-Request": d.requestId.toString(), "X-CG-Guardian-Slot": String(d.slot) },
       });
     } catch (cause) {
       const code = (cause as { responseCode?: number }).responseCode;

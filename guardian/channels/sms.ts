@@ -1,6 +1,7 @@
 /** SMS through an HTTP provider API in the shape of Twilio's Messages endpoint. */
 import { smsText } from "../core/messages.ts";
-import { type Channel, type Delivery, rejected, retryable } from "./channel.ts";
+import type { CodeDelivery } from "../core/messages.ts";
+import { type Channel, rejected, retryable } from "./channel.ts";
 
 export interface SmsOptions {
   baseUrl: string;
@@ -17,7 +18,7 @@ export class SmsChannel implements Channel {
     this.#o = o;
   }
 
-  async deliver(uri: string, d: Delivery): Promise<void> {
+  async deliver(uri: string, d: CodeDelivery): Promise<void> {
     const to = decodeURIComponent(uri.slice("sms:".length).split("?")[0]);
     if (!/^\+[1-9][0-9]{6,14}$/.test(to)) throw rejected("sms", "the sms: URI has no E.164 number");
     const url = `${this.#o.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(this.#o.accountSid)}/Messages.json`;

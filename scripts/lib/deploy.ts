@@ -1,11 +1,12 @@
 /**
- * Deploys and wires the contracts: GuardianRegistry, then ResetCoordinator (which is also the shard map registry
- * and the audit log), then CommitteeRegistry with its linked libraries; then the wiring (registry → coordinator,
- * the committee registry as audit writer, slasher and stake lock), the unbonding floor and the attester roles.
+ * Deploys and wires the contracts: GuardianRegistry, the linked libraries, then CommitteeRegistry (told the
+ * coordinator's address in advance: the deployer's next nonce) and ResetCoordinator (which also holds the accounts
+ * and the audit log, and knows the committee registry as an immutable); then the wiring (registry → coordinator,
+ * the committee registry as slasher and stake lock), the unbonding floor and the attester roles.
  * Used by scripts/deploy.ts, the benchmark and the tests, so all three exercise the same deployment.
  */
 import type { Signer } from "ethers";
-import { parseEther } from "ethers";
+import { getCreateAddress, parseEther } from "ethers";
 
 import { CGError } from "../../sdk/errors.ts";
 
@@ -14,7 +15,8 @@ export interface DeployParameters {
   unbondingDelay: bigint;
   requestFee: bigint;
   requestLifetime: number;
-  maxOpenRequests: number;
+  /** After a request's deadline, how long its postings stay open to fraud proofs before its fees are settled. */
+  disputeWindow: number;
   minSecurityPeriod: number;
   maxSecurityPeriod: number;
   slashAmount: bigint;
@@ -35,7 +37,7 @@ export const DEFAULT_PARAMETERS: DeployParameters = {
   unbondingDelay: 14n * 24n * 3600n,
   requestFee: parseEther("0.001"),
   requestLifetime: 24 * 3600,
-  maxOpenRequests: 3,
+  disputeWindow: 24 * 3600,
   minSecurityPeriod: 3600,
   maxSecurityPeriod: 7 * 24 * 3600,
   slashAmount: parseEther("0.5"),
@@ -56,7 +58,7 @@ export interface Deployment {
   deploymentBlock: number;
   admin: string;
   attesters: string[];
-  contracts: { GuardianRegistry: string; ResetCoordinator: string; ShardMapRegistry: string; CommitteeRegistry: string; CommitteeCrypto: string; CommitteeSelection: string };
+  contracts: { GuardianRegistry: string; ResetCoordinator: string; CommitteeRegistry: string; CommitteeCrypto: string; CommitteeSelection: string; CompressedPoints: string };
   parameters: Record<string, string | number>;
 }
 
@@ -66,7 +68,7 @@ export interface EthersLike {
     name: string,
     options?: Signer | { signer?: Signer; libraries?: Record<string, string> },
   ): Promise<{ deploy(...args: unknown[]): Promise<any> }>;
-  provider: { getNetwork(): Promise<{ chainId: bigint }>; getBlockNumber(): Promise<number> };
+  provider: { getNetwork(): Promise<{ chainId: bigint }>; getBlockNumber(): Promise<number>; getTransactionCount(address: string, blockTag?: string): Promise<number> };
 }
 
 export async function deployCredentialGuardians(
@@ -75,10 +77,11 @@ export async function deployCredentialGuardians(
   options: { network: string; admin?: string; attesters?: string[]; parameters?: Partial<DeployParameters>; log?: (line: string) => void },
 ) {
   const p = { ...DEFAULT_PARAMETERS, ...options.parameters };
-  if (p.unbondingDelay <= BigInt(p.requestLifetime + p.maxSecurityPeriod)) {
+  const floor = p.requestLifetime + p.maxSecurityPeriod + p.disputeWindow;
+  if (p.unbondingDelay <= BigInt(floor)) {
     throw new CGError(
       "INVALID_INPUT",
-      `deploy: unbondingDelay (${p.unbondingDelay}s) must exceed requestLifetime + maxSecurityPeriod (${p.requestLifetime + p.maxSecurityPeriod}s)`,
+      `deploy: unbondingDelay (${p.unbondingDelay}s) must exceed requestLifetime + maxSecurityPeriod + disputeWindow (${floor}s)`,
     );
   }
   const log = options.log ?? (() => {});
@@ -90,25 +93,21 @@ export async function deployCredentialGuardians(
   // The deployer holds the admin role while it wires the contracts; the treasury belongs to governance from the start.
   const registry = await (await ethers.getContractFactory("GuardianRegistry", deployer)).deploy(deployerAddress, admin, p.minStake, p.unbondingDelay);
   await registry.waitForDeployment();
-  log("deploying ResetCoordinator");
-  const coordinator = await (await ethers.getContractFactory("ResetCoordinator", deployer)).deploy(deployerAddress, await registry.getAddress(), {
-    requestFee: p.requestFee,
-    requestLifetime: p.requestLifetime,
-    maxOpenRequests: p.maxOpenRequests,
-    minSecurityPeriod: p.minSecurityPeriod,
-    maxSecurityPeriod: p.maxSecurityPeriod,
-    slashAmount: p.slashAmount,
-    proverRewardBps: p.proverRewardBps,
-    hookGasLimit: p.hookGasLimit,
-  });
-  await coordinator.waitForDeployment();
-  log("deploying CommitteeCrypto, CommitteeSelection and CommitteeRegistry");
-  const committeeCrypto = await (await ethers.getContractFactory("CommitteeCrypto", deployer)).deploy();
-  await committeeCrypto.waitForDeployment();
-  const committeeSelection = await (await ethers.getContractFactory("CommitteeSelection", deployer)).deploy();
-  await committeeSelection.waitForDeployment();
-  const libraries = { CommitteeCrypto: await committeeCrypto.getAddress(), CommitteeSelection: await committeeSelection.getAddress() };
-  const committees = await (await ethers.getContractFactory("CommitteeRegistry", { signer: deployer, libraries })).deploy(deployerAddress, await registry.getAddress(), await coordinator.getAddress(), {
+  log("deploying CommitteeCrypto, CommitteeSelection and CompressedPoints");
+  const deployLibrary = async (name: string) => {
+    const library = await (await ethers.getContractFactory(name, deployer)).deploy();
+    await library.waitForDeployment();
+    return (await library.getAddress()) as string;
+  };
+  const libraries = { CommitteeCrypto: await deployLibrary("CommitteeCrypto"), CommitteeSelection: await deployLibrary("CommitteeSelection") };
+  const compressedPoints = await deployLibrary("CompressedPoints");
+
+  // The committee registry folds its events into the coordinator's audit log, and the coordinator reads the committee
+  // registry on every posting: each knows the other as an immutable. The coordinator is the deployer's next creation.
+  const nonce = await ethers.provider.getTransactionCount(deployerAddress, "pending");
+  const coordinatorAddress = getCreateAddress({ from: deployerAddress, nonce: nonce + 1 });
+  log("deploying CommitteeRegistry and ResetCoordinator");
+  const committees = await (await ethers.getContractFactory("CommitteeRegistry", { signer: deployer, libraries })).deploy(deployerAddress, await registry.getAddress(), coordinatorAddress, {
     dealWindow: p.dealWindow,
     complaintWindow: p.complaintWindow,
     answerWindow: p.answerWindow,
@@ -119,10 +118,28 @@ export async function deployCredentialGuardians(
     proverRewardBps: p.proverRewardBps,
   });
   await committees.waitForDeployment();
+  const coordinator = await (await ethers.getContractFactory("ResetCoordinator", { signer: deployer, libraries: { CompressedPoints: compressedPoints } })).deploy(
+    deployerAddress,
+    await registry.getAddress(),
+    await committees.getAddress(),
+    {
+      requestFee: p.requestFee,
+      requestLifetime: p.requestLifetime,
+      disputeWindow: p.disputeWindow,
+      minSecurityPeriod: p.minSecurityPeriod,
+      maxSecurityPeriod: p.maxSecurityPeriod,
+      slashAmount: p.slashAmount,
+      proverRewardBps: p.proverRewardBps,
+      hookGasLimit: p.hookGasLimit,
+    },
+  );
+  await coordinator.waitForDeployment();
+  if ((await coordinator.getAddress()).toLowerCase() !== coordinatorAddress.toLowerCase()) {
+    throw new CGError("DEPLOY_FAILED", `deploy: the coordinator landed at ${await coordinator.getAddress()}, not at ${coordinatorAddress} as the committee registry was told`);
+  }
 
   log("wiring roles");
   await (await registry.setCoordinator(await coordinator.getAddress())).wait();
-  await (await coordinator.setCommitteeRegistry(await committees.getAddress())).wait();
   await (await registry.grantRole(await registry.SLASHER_ROLE(), await committees.getAddress())).wait();
   await (await registry.setStakeLock(await committees.getAddress())).wait();
   await (await coordinator.syncUnbondingFloor()).wait();
@@ -147,10 +164,10 @@ export async function deployCredentialGuardians(
     contracts: {
       GuardianRegistry: await registry.getAddress(),
       ResetCoordinator: await coordinator.getAddress(),
-      ShardMapRegistry: await coordinator.getAddress(),
       CommitteeRegistry: await committees.getAddress(),
       CommitteeCrypto: libraries.CommitteeCrypto,
       CommitteeSelection: libraries.CommitteeSelection,
+      CompressedPoints: compressedPoints,
     },
     parameters: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
   };

@@ -1500,6 +1500,35 @@ export const committeeRegistryAbi = [
       },
       {
         "internalType": "uint256",
+        "name": "slot",
+        "type": "uint256"
+      }
+    ],
+    "name": "activeMember",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "activeEpoch",
+        "type": "uint32"
+      },
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
         "name": "epoch",
         "type": "uint256"
       },
@@ -1527,6 +1556,30 @@ export const committeeRegistryAbi = [
     "name": "answer",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "epoch",
+        "type": "uint256"
+      }
+    ],
+    "name": "commitmentsHash",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1603,6 +1656,40 @@ export const committeeRegistryAbi = [
         "internalType": "uint256",
         "name": "",
         "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "committeeState",
+    "outputs": [
+      {
+        "internalType": "enum ICommitteeRegistry.CommitteeStatus",
+        "name": "status",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint8",
+        "name": "size",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint8",
+        "name": "threshold",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint32",
+        "name": "activeEpoch",
+        "type": "uint32"
       }
     ],
     "stateMutability": "view",
@@ -1851,6 +1938,25 @@ export const committeeRegistryAbi = [
     "name": "grantRole",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "groupKeyHash",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

@@ -3,7 +3,7 @@ export const recoverableAccountAbi = [
   {
     "inputs": [
       {
-        "internalType": "contract IShardMapRegistry",
+        "internalType": "contract IAccountRegistry",
         "name": "registry_",
         "type": "address"
       },
@@ -205,7 +205,7 @@ export const recoverableAccountAbi = [
     "name": "registry",
     "outputs": [
       {
-        "internalType": "contract IShardMapRegistry",
+        "internalType": "contract IAccountRegistry",
         "name": "",
         "type": "address"
       }

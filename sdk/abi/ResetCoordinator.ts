@@ -13,6 +13,11 @@ export const resetCoordinatorAbi = [
         "type": "address"
       },
       {
+        "internalType": "contract ICommitteeRegistry",
+        "name": "committees_",
+        "type": "address"
+      },
+      {
         "components": [
           {
             "internalType": "uint256",
@@ -25,9 +30,9 @@ export const resetCoordinatorAbi = [
             "type": "uint32"
           },
           {
-            "internalType": "uint8",
-            "name": "maxOpenRequests",
-            "type": "uint8"
+            "internalType": "uint32",
+            "name": "disputeWindow",
+            "type": "uint32"
           },
           {
             "internalType": "uint32",
@@ -87,23 +92,98 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      }
+    ],
+    "name": "AccountCommitteeNotActive",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "field",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "actual",
+        "type": "uint256"
+      }
+    ],
+    "name": "AccountEntriesMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "accountId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AccountExists",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "AccountInvalidController",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "accountId",
+        "type": "bytes32"
+      },
+      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
       }
     ],
-    "name": "AuditUnauthorizedWriter",
+    "name": "AccountNotController",
     "type": "error"
   },
   {
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "length",
+        "name": "securityPeriod",
         "type": "uint256"
       }
     ],
-    "name": "BLSInvalidCommitments",
+    "name": "AccountSecurityPeriodOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "accountId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AccountUnknown",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "AuditUnauthorizedWriter",
     "type": "error"
   },
   {
@@ -131,17 +211,6 @@ export const resetCoordinatorAbi = [
       }
     ],
     "name": "BLSInvalidPointLength",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "index",
-        "type": "uint256"
-      }
-    ],
-    "name": "BLSInvalidShareIndex",
     "type": "error"
   },
   {
@@ -212,12 +281,28 @@ export const resetCoordinatorAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
+        "internalType": "uint256",
+        "name": "slot",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "committeeEpoch",
+        "type": "uint256"
       }
     ],
-    "name": "ResetAlreadyCommitted",
+    "name": "ResetAlreadyPosted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      }
+    ],
+    "name": "ResetAlreadySettled",
     "type": "error"
   },
   {
@@ -229,11 +314,11 @@ export const resetCoordinatorAbi = [
       },
       {
         "internalType": "uint256",
-        "name": "mapId",
+        "name": "committeeEpoch",
         "type": "uint256"
       }
     ],
-    "name": "ResetEpochRetired",
+    "name": "ResetEpochNotActive",
     "type": "error"
   },
   {
@@ -253,45 +338,24 @@ export const resetCoordinatorAbi = [
     "type": "error"
   },
   {
+    "inputs": [],
+    "name": "ResetInvalidNewController",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ResetInvalidRequesterKey",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
         "name": "requestId",
         "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
       }
     ],
-    "name": "ResetFeeAlreadyClaimed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "required",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "paid",
-        "type": "uint256"
-      }
-    ],
-    "name": "ResetFeeTooLow",
-    "type": "error"
-  },
-  {
-    "inputs": [],
-    "name": "ResetInvalidEphemeralKey",
-    "type": "error"
-  },
-  {
-    "inputs": [],
-    "name": "ResetInvalidNewController",
+    "name": "ResetIsDrill",
     "type": "error"
   },
   {
@@ -318,22 +382,6 @@ export const resetCoordinatorAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "enum IResetCoordinator.ResetStatus",
-        "name": "status",
-        "type": "uint8"
-      }
-    ],
-    "name": "ResetNotClosed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
         "internalType": "address",
         "name": "caller",
         "type": "address"
@@ -350,12 +398,17 @@ export const resetCoordinatorAbi = [
         "type": "uint256"
       },
       {
-        "internalType": "uint64",
-        "name": "expiresAt",
-        "type": "uint64"
+        "internalType": "uint256",
+        "name": "slot",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
       }
     ],
-    "name": "ResetNotExpired",
+    "name": "ResetNotMember",
     "type": "error"
   },
   {
@@ -377,6 +430,22 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "settleableAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "ResetNotSettleable",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "name",
         "type": "bytes32"
@@ -388,6 +457,76 @@ export const resetCoordinatorAbi = [
       }
     ],
     "name": "ResetParameterOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "position",
+        "type": "uint256"
+      }
+    ],
+    "name": "ResetPostingAlreadyProven",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      }
+    ],
+    "name": "ResetPostingMalformed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "position",
+        "type": "uint256"
+      }
+    ],
+    "name": "ResetPostingMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "position",
+        "type": "uint256"
+      }
+    ],
+    "name": "ResetPostingValid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "prover",
+        "type": "address"
+      }
+    ],
+    "name": "ResetProofNotCommitted",
     "type": "error"
   },
   {
@@ -420,65 +559,6 @@ export const resetCoordinatorAbi = [
       }
     ],
     "name": "ResetSecurityPeriodOver",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      }
-    ],
-    "name": "ResetServiceAlreadyRecorded",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
-      }
-    ],
-    "name": "ResetShareNotCommitted",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
-      }
-    ],
-    "name": "ResetShareValid",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "bytes32",
-        "name": "accountId",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "uint256",
-        "name": "cap",
-        "type": "uint256"
-      }
-    ],
-    "name": "ResetTooManyOpenRequests",
     "type": "error"
   },
   {
@@ -527,18 +607,23 @@ export const resetCoordinatorAbi = [
         "type": "uint256"
       }
     ],
-    "name": "ResetWrongCommitHistory",
+    "name": "ResetWrongContext",
     "type": "error"
   },
   {
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "requestId",
+        "name": "required",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "paid",
         "type": "uint256"
       }
     ],
-    "name": "ResetWrongCommitments",
+    "name": "ResetWrongFee",
     "type": "error"
   },
   {
@@ -555,200 +640,111 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
-        "internalType": "bytes32",
-        "name": "accountId",
-        "type": "bytes32"
-      }
-    ],
-    "name": "ShardMapAccountExists",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "index",
+        "name": "requestId",
         "type": "uint256"
       }
     ],
-    "name": "ShardMapAlreadyAcknowledged",
+    "name": "ResetWrongPostingHistory",
     "type": "error"
   },
   {
-    "inputs": [],
-    "name": "ShardMapGroupKeyAtInfinity",
-    "type": "error"
-  },
-  {
+    "anonymous": false,
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "index",
-        "type": "uint256"
-      }
-    ],
-    "name": "ShardMapIndexOutOfRange",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "bytes32",
-        "name": "field",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "uint256",
-        "name": "expected",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "actual",
-        "type": "uint256"
-      }
-    ],
-    "name": "ShardMapLengthMismatch",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "enum IShardMapRegistry.ShardMapStatus",
-        "name": "status",
-        "type": "uint8"
-      }
-    ],
-    "name": "ShardMapNotActive",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
+        "indexed": true,
         "internalType": "bytes32",
         "name": "accountId",
         "type": "bytes32"
       },
       {
+        "indexed": true,
         "internalType": "address",
-        "name": "caller",
+        "name": "owner",
         "type": "address"
-      }
-    ],
-    "name": "ShardMapNotController",
-    "type": "error"
-  },
-  {
-    "inputs": [
+      },
       {
+        "indexed": true,
         "internalType": "uint256",
-        "name": "mapId",
+        "name": "committeeId",
         "type": "uint256"
       },
       {
+        "indexed": false,
         "internalType": "uint256",
-        "name": "index",
+        "name": "epoch",
         "type": "uint256"
       },
       {
+        "indexed": false,
         "internalType": "address",
-        "name": "caller",
+        "name": "controller",
         "type": "address"
-      }
-    ],
-    "name": "ShardMapNotMember",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
       },
       {
-        "internalType": "enum IShardMapRegistry.ShardMapStatus",
-        "name": "status",
-        "type": "uint8"
-      }
-    ],
-    "name": "ShardMapNotPending",
-    "type": "error"
-  },
-  {
-    "inputs": [
+        "indexed": false,
+        "internalType": "address",
+        "name": "consumer",
+        "type": "address"
+      },
       {
-        "internalType": "uint256",
+        "indexed": false,
+        "internalType": "uint32",
         "name": "securityPeriod",
-        "type": "uint256"
-      }
-    ],
-    "name": "ShardMapSecurityPeriodOutOfRange",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "threshold",
-        "type": "uint256"
+        "type": "uint32"
       },
       {
-        "internalType": "uint256",
-        "name": "size",
-        "type": "uint256"
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "envelopes",
+        "type": "bytes"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "sealedChannels",
+        "type": "bytes"
       }
     ],
-    "name": "ShardMapThresholdOutOfRange",
-    "type": "error"
+    "name": "AccountLinked",
+    "type": "event"
   },
   {
+    "anonymous": false,
     "inputs": [
       {
+        "indexed": true,
         "internalType": "bytes32",
         "name": "accountId",
         "type": "bytes32"
-      }
-    ],
-    "name": "ShardMapUnknownAccount",
-    "type": "error"
-  },
-  {
-    "inputs": [
+      },
       {
+        "indexed": true,
         "internalType": "uint256",
-        "name": "mapId",
+        "name": "committeeId",
         "type": "uint256"
-      }
-    ],
-    "name": "ShardMapUnknownMap",
-    "type": "error"
-  },
-  {
-    "inputs": [
+      },
       {
+        "indexed": false,
         "internalType": "uint256",
-        "name": "mapId",
+        "name": "epoch",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "envelopes",
+        "type": "bytes"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "sealedChannels",
+        "type": "bytes"
       }
     ],
-    "name": "ShardMapWrongCommittee",
-    "type": "error"
+    "name": "AccountRotated",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -798,25 +794,13 @@ export const resetCoordinatorAbi = [
         "type": "uint256"
       },
       {
-        "indexed": false,
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
-      },
-      {
-        "indexed": false,
-        "internalType": "address",
-        "name": "guardian",
-        "type": "address"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "accountId",
+        "type": "bytes32"
       }
     ],
-    "name": "FeeClaimed",
+    "name": "DrillVerified",
     "type": "event"
   },
   {
@@ -830,8 +814,14 @@ export const resetCoordinatorAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint256",
+        "name": "position",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint8",
-        "name": "index",
+        "name": "slot",
         "type": "uint8"
       },
       {
@@ -853,7 +843,7 @@ export const resetCoordinatorAbi = [
         "type": "uint256"
       }
     ],
-    "name": "InvalidShareProven",
+    "name": "InvalidPostingProven",
     "type": "event"
   },
   {
@@ -867,6 +857,105 @@ export const resetCoordinatorAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint8",
+        "name": "slot",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "committeeEpoch",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "guardian",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "message",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "posting",
+        "type": "bytes"
+      }
+    ],
+    "name": "PartialPosted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "prover",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "commitment",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ProofCommitted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "paid",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "served",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "missed",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "toTreasury",
+        "type": "uint256"
+      }
+    ],
+    "name": "RequestSettled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
         "internalType": "bytes32",
         "name": "accountId",
         "type": "bytes32"
@@ -951,36 +1040,17 @@ export const resetCoordinatorAbi = [
         "internalType": "bytes32",
         "name": "accountId",
         "type": "bytes32"
-      }
-    ],
-    "name": "ResetLapsed",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
       },
       {
         "indexed": true,
-        "internalType": "bytes32",
-        "name": "accountId",
-        "type": "bytes32"
-      },
-      {
-        "indexed": false,
         "internalType": "uint256",
-        "name": "mapId",
+        "name": "committeeId",
         "type": "uint256"
       },
       {
         "indexed": false,
         "internalType": "uint256",
-        "name": "epoch",
+        "name": "accountEpoch",
         "type": "uint256"
       },
       {
@@ -991,9 +1061,15 @@ export const resetCoordinatorAbi = [
       },
       {
         "indexed": false,
-        "internalType": "bytes32",
-        "name": "ephemeralKey",
-        "type": "bytes32"
+        "internalType": "bool",
+        "name": "drill",
+        "type": "bool"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "requesterKey",
+        "type": "bytes"
       },
       {
         "indexed": false,
@@ -1091,190 +1167,18 @@ export const resetCoordinatorAbi = [
     "inputs": [
       {
         "indexed": true,
-        "internalType": "bytes32",
-        "name": "accountId",
-        "type": "bytes32"
-      },
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
-      },
-      {
-        "indexed": false,
         "internalType": "address",
-        "name": "guardian",
+        "name": "to",
         "type": "address"
       },
       {
         "indexed": false,
-        "internalType": "bytes",
-        "name": "possessionProof",
-        "type": "bytes"
-      }
-    ],
-    "name": "ShardMapAcknowledged",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "bytes32",
-        "name": "accountId",
-        "type": "bytes32"
-      },
-      {
-        "indexed": true,
         "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256",
-        "name": "epoch",
+        "name": "amount",
         "type": "uint256"
       }
     ],
-    "name": "ShardMapActivated",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "bytes32",
-        "name": "accountId",
-        "type": "bytes32"
-      },
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256",
-        "name": "epoch",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "address",
-        "name": "controller",
-        "type": "address"
-      },
-      {
-        "indexed": false,
-        "internalType": "address",
-        "name": "consumer",
-        "type": "address"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint32",
-        "name": "securityPeriod",
-        "type": "uint32"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint8",
-        "name": "threshold",
-        "type": "uint8"
-      },
-      {
-        "indexed": false,
-        "internalType": "address[]",
-        "name": "committee",
-        "type": "address[]"
-      },
-      {
-        "indexed": false,
-        "internalType": "bytes",
-        "name": "commitments",
-        "type": "bytes"
-      },
-      {
-        "indexed": false,
-        "internalType": "bytes",
-        "name": "envelopes",
-        "type": "bytes"
-      },
-      {
-        "indexed": false,
-        "internalType": "bytes",
-        "name": "sealedChannels",
-        "type": "bytes"
-      }
-    ],
-    "name": "ShardMapLinked",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "bytes32",
-        "name": "accountId",
-        "type": "bytes32"
-      },
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256",
-        "name": "epoch",
-        "type": "uint256"
-      }
-    ],
-    "name": "ShardMapRetired",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
-      },
-      {
-        "indexed": false,
-        "internalType": "address",
-        "name": "guardian",
-        "type": "address"
-      },
-      {
-        "indexed": false,
-        "internalType": "bytes32",
-        "name": "commitment",
-        "type": "bytes32"
-      }
-    ],
-    "name": "ShareCommitted",
+    "name": "TreasuryWithdrawn",
     "type": "event"
   },
   {
@@ -1292,7 +1196,7 @@ export const resetCoordinatorAbi = [
   },
   {
     "inputs": [],
-    "name": "MAX_HOOK_GAS",
+    "name": "FEE_TRANSFER_GAS",
     "outputs": [
       {
         "internalType": "uint256",
@@ -1305,12 +1209,25 @@ export const resetCoordinatorAbi = [
   },
   {
     "inputs": [],
-    "name": "MAX_OPEN_REQUESTS",
+    "name": "MAX_DISPUTE_WINDOW",
     "outputs": [
       {
-        "internalType": "uint8",
+        "internalType": "uint32",
         "name": "",
-        "type": "uint8"
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_HOOK_GAS",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1383,6 +1300,19 @@ export const resetCoordinatorAbi = [
   },
   {
     "inputs": [],
+    "name": "MIN_DISPUTE_WINDOW",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MIN_REQUEST_LIFETIME",
     "outputs": [
       {
@@ -1417,60 +1347,32 @@ export const resetCoordinatorAbi = [
             "type": "address"
           },
           {
-            "internalType": "uint32",
-            "name": "activeMapId",
-            "type": "uint32"
+            "internalType": "uint256",
+            "name": "committeeId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "epoch",
+            "type": "uint256"
           },
           {
             "internalType": "uint32",
-            "name": "pendingMapId",
+            "name": "securityPeriod",
             "type": "uint32"
           },
           {
-            "internalType": "uint8",
-            "name": "openRequests",
-            "type": "uint8"
+            "internalType": "uint256",
+            "name": "voidBefore",
+            "type": "uint256"
           }
         ],
-        "internalType": "struct IShardMapRegistry.AccountView",
-        "name": "",
+        "internalType": "struct IAccountRegistry.AccountView",
+        "name": "v",
         "type": "tuple"
       }
     ],
     "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
-      },
-      {
-        "internalType": "address[]",
-        "name": "committee",
-        "type": "address[]"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "commitmentsHash",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "bytes",
-        "name": "possessionProof",
-        "type": "bytes"
-      }
-    ],
-    "name": "acknowledge",
-    "outputs": [],
-    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1515,154 +1417,39 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
-      },
-      {
-        "components": [
-          {
-            "internalType": "address[]",
-            "name": "members",
-            "type": "address[]"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "commitmentsHash",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IResetCoordinator.Committee",
-        "name": "committee",
-        "type": "tuple"
-      }
-    ],
-    "name": "claimFee",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "components": [
-          {
-            "internalType": "uint256",
-            "name": "requestId",
-            "type": "uint256"
-          },
-          {
-            "internalType": "uint8",
-            "name": "index",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "commitment",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IResetCoordinator.ShareCommit",
-        "name": "commit",
-        "type": "tuple"
-      },
-      {
-        "components": [
-          {
-            "internalType": "address[]",
-            "name": "members",
-            "type": "address[]"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "commitmentsHash",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IResetCoordinator.Committee",
-        "name": "committee",
-        "type": "tuple"
-      }
-    ],
-    "name": "commitShare",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "components": [
-          {
-            "components": [
-              {
-                "internalType": "address[]",
-                "name": "members",
-                "type": "address[]"
-              },
-              {
-                "internalType": "bytes32",
-                "name": "commitmentsHash",
-                "type": "bytes32"
-              }
-            ],
-            "internalType": "struct IResetCoordinator.Committee",
-            "name": "committee",
-            "type": "tuple"
-          },
-          {
-            "components": [
-              {
-                "internalType": "uint256",
-                "name": "requestId",
-                "type": "uint256"
-              },
-              {
-                "internalType": "uint8",
-                "name": "index",
-                "type": "uint8"
-              },
-              {
-                "internalType": "bytes32",
-                "name": "commitment",
-                "type": "bytes32"
-              }
-            ],
-            "internalType": "struct IResetCoordinator.ShareCommit[]",
-            "name": "commits",
-            "type": "tuple[]"
-          }
-        ],
-        "internalType": "struct IResetCoordinator.CommitGroup[]",
-        "name": "groups",
-        "type": "tuple[]"
-      }
-    ],
-    "name": "commitShares",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
         "internalType": "bytes32",
-        "name": "accountId",
+        "name": "commitment",
         "type": "bytes32"
+      }
+    ],
+    "name": "commitProof",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "committeeRegistry",
+    "outputs": [
+      {
+        "internalType": "contract ICommitteeRegistry",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "requestId",
+        "type": "uint256"
       },
       {
         "internalType": "bytes32",
-        "name": "ephemeralKey",
+        "name": "requesterKeyHash",
         "type": "bytes32"
       },
       {
@@ -1708,30 +1495,6 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
-        "internalType": "address[]",
-        "name": "committee",
-        "type": "address[]"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "commitmentsHash",
-        "type": "bytes32"
-      }
-    ],
-    "name": "computeMapHash",
-    "outputs": [
-      {
-        "internalType": "bytes32",
-        "name": "",
-        "type": "bytes32"
-      }
-    ],
-    "stateMutability": "pure",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "bytes32",
         "name": "accountId",
         "type": "bytes32"
@@ -1746,19 +1509,6 @@ export const resetCoordinatorAbi = [
       }
     ],
     "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      }
-    ],
-    "name": "expireReset",
-    "outputs": [],
-    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1856,46 +1606,34 @@ export const resetCoordinatorAbi = [
         "type": "bytes32"
       },
       {
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "controller",
+        "type": "address"
+      },
+      {
+        "internalType": "uint32",
+        "name": "securityPeriod",
+        "type": "uint32"
+      },
+      {
         "internalType": "address",
         "name": "consumer",
         "type": "address"
       },
       {
-        "components": [
-          {
-            "internalType": "uint32",
-            "name": "securityPeriod",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "threshold",
-            "type": "uint8"
-          },
-          {
-            "internalType": "address[]",
-            "name": "committee",
-            "type": "address[]"
-          },
-          {
-            "internalType": "bytes",
-            "name": "commitments",
-            "type": "bytes"
-          },
-          {
-            "internalType": "bytes",
-            "name": "envelopes",
-            "type": "bytes"
-          },
-          {
-            "internalType": "bytes",
-            "name": "sealedChannels",
-            "type": "bytes"
-          }
-        ],
-        "internalType": "struct IShardMapRegistry.ShardMapParams",
-        "name": "params",
-        "type": "tuple"
+        "internalType": "bytes",
+        "name": "envelopes",
+        "type": "bytes"
+      },
+      {
+        "internalType": "bytes",
+        "name": "sealedChannels",
+        "type": "bytes"
       }
     ],
     "name": "link",
@@ -1904,11 +1642,6 @@ export const resetCoordinatorAbi = [
         "internalType": "bytes32",
         "name": "accountId",
         "type": "bytes32"
-      },
-      {
-        "internalType": "uint256",
-        "name": "mapId",
-        "type": "uint256"
       }
     ],
     "stateMutability": "nonpayable",
@@ -1944,9 +1677,9 @@ export const resetCoordinatorAbi = [
             "type": "uint32"
           },
           {
-            "internalType": "uint8",
-            "name": "maxOpenRequests",
-            "type": "uint8"
+            "internalType": "uint32",
+            "name": "disputeWindow",
+            "type": "uint32"
           },
           {
             "internalType": "uint32",
@@ -1985,24 +1718,200 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "requestId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint8",
+            "name": "slot",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "committeeEpoch",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "message",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes",
+            "name": "posting",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct IResetCoordinator.PostingInput",
+        "name": "posting",
+        "type": "tuple"
+      }
+    ],
+    "name": "postPartial",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "requestId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint8",
+            "name": "slot",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "committeeEpoch",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "message",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes",
+            "name": "posting",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct IResetCoordinator.PostingInput[]",
+        "name": "postings",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "postPartials",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "requestId",
         "type": "uint256"
       },
       {
-        "internalType": "uint8",
-        "name": "index",
-        "type": "uint8"
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "accountId",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "accountEpoch",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "committeeId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "address",
+            "name": "newController",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "requesterKeyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "fee",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct IResetCoordinator.RequestContext",
+        "name": "context",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "uint8",
+            "name": "slot",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "committeeEpoch",
+            "type": "uint32"
+          },
+          {
+            "internalType": "address",
+            "name": "guardian",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "message",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "postingHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct IResetCoordinator.PostingRecord[]",
+        "name": "history",
+        "type": "tuple[]"
+      },
+      {
+        "internalType": "uint256",
+        "name": "position",
+        "type": "uint256"
       },
       {
         "internalType": "bytes",
-        "name": "sigmaI",
+        "name": "posting",
         "type": "bytes"
       },
       {
-        "internalType": "bytes32",
-        "name": "ephemeralKey",
-        "type": "bytes32"
+        "components": [
+          {
+            "internalType": "bytes",
+            "name": "C",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes",
+            "name": "U",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes",
+            "name": "V",
+            "type": "bytes"
+          },
+          {
+            "internalType": "bytes",
+            "name": "W",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct IResetCoordinator.FullPosting",
+        "name": "full",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes",
+        "name": "encodingWitness",
+        "type": "bytes"
       },
       {
         "internalType": "bytes",
@@ -2010,29 +1919,17 @@ export const resetCoordinatorAbi = [
         "type": "bytes"
       },
       {
-        "internalType": "address[]",
-        "name": "committee",
-        "type": "address[]"
+        "internalType": "bytes",
+        "name": "requesterKey",
+        "type": "bytes"
       },
       {
-        "components": [
-          {
-            "internalType": "uint8",
-            "name": "index",
-            "type": "uint8"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "commitment",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IResetCoordinator.CommitRecord[]",
-        "name": "history",
-        "type": "tuple[]"
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
       }
     ],
-    "name": "proveInvalidShare",
+    "name": "proveInvalidPosting",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2051,36 +1948,6 @@ export const resetCoordinatorAbi = [
       }
     ],
     "name": "recordRegistryEvent",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
-        "components": [
-          {
-            "internalType": "address[]",
-            "name": "members",
-            "type": "address[]"
-          },
-          {
-            "internalType": "bytes32",
-            "name": "commitmentsHash",
-            "type": "bytes32"
-          }
-        ],
-        "internalType": "struct IResetCoordinator.Committee",
-        "name": "committee",
-        "type": "tuple"
-      }
-    ],
-    "name": "recordService",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2111,21 +1978,45 @@ export const resetCoordinatorAbi = [
         "type": "bytes32"
       },
       {
+        "internalType": "bytes",
+        "name": "requesterKey",
+        "type": "bytes"
+      }
+    ],
+    "name": "requestDrill",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "payable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "accountId",
+        "type": "bytes32"
+      },
+      {
         "internalType": "address",
         "name": "newController",
         "type": "address"
       },
       {
-        "internalType": "bytes32",
-        "name": "ephemeralKey",
-        "type": "bytes32"
+        "internalType": "bytes",
+        "name": "requesterKey",
+        "type": "bytes"
       }
     ],
     "name": "requestReset",
     "outputs": [
       {
         "internalType": "uint256",
-        "name": "requestId",
+        "name": "",
         "type": "uint256"
       }
     ],
@@ -2150,24 +2041,14 @@ export const resetCoordinatorAbi = [
             "type": "uint8"
           },
           {
-            "internalType": "address",
-            "name": "newController",
-            "type": "address"
+            "internalType": "bool",
+            "name": "drill",
+            "type": "bool"
           },
           {
-            "internalType": "uint32",
-            "name": "mapId",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint32",
-            "name": "deadline",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "generation",
-            "type": "uint8"
+            "internalType": "bool",
+            "name": "expired",
+            "type": "bool"
           },
           {
             "internalType": "bool",
@@ -2175,28 +2056,43 @@ export const resetCoordinatorAbi = [
             "type": "bool"
           },
           {
-            "internalType": "uint256",
-            "name": "fee",
-            "type": "uint256"
-          },
-          {
-            "internalType": "uint16",
-            "name": "committed",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "feesClaimed",
-            "type": "uint16"
-          },
-          {
             "internalType": "bool",
-            "name": "serviceRecorded",
+            "name": "settled",
             "type": "bool"
           },
           {
             "internalType": "bytes32",
-            "name": "commitDigest",
+            "name": "accountId",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "address",
+            "name": "newController",
+            "type": "address"
+          },
+          {
+            "internalType": "uint64",
+            "name": "expiresAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "executableAt",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint32",
+            "name": "posted",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint32",
+            "name": "postingEpoch",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "postingDigest",
             "type": "bytes32"
           }
         ],
@@ -2217,7 +2113,7 @@ export const resetCoordinatorAbi = [
       },
       {
         "internalType": "bytes32",
-        "name": "ephemeralKey",
+        "name": "requesterKeyHash",
         "type": "bytes32"
       }
     ],
@@ -2258,48 +2154,26 @@ export const resetCoordinatorAbi = [
         "type": "bytes32"
       },
       {
-        "components": [
-          {
-            "internalType": "uint32",
-            "name": "securityPeriod",
-            "type": "uint32"
-          },
-          {
-            "internalType": "uint8",
-            "name": "threshold",
-            "type": "uint8"
-          },
-          {
-            "internalType": "address[]",
-            "name": "committee",
-            "type": "address[]"
-          },
-          {
-            "internalType": "bytes",
-            "name": "commitments",
-            "type": "bytes"
-          },
-          {
-            "internalType": "bytes",
-            "name": "envelopes",
-            "type": "bytes"
-          },
-          {
-            "internalType": "bytes",
-            "name": "sealedChannels",
-            "type": "bytes"
-          }
-        ],
-        "internalType": "struct IShardMapRegistry.ShardMapParams",
-        "name": "params",
-        "type": "tuple"
+        "internalType": "uint256",
+        "name": "committeeId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "envelopes",
+        "type": "bytes"
+      },
+      {
+        "internalType": "bytes",
+        "name": "sealedChannels",
+        "type": "bytes"
       }
     ],
     "name": "rotate",
     "outputs": [
       {
         "internalType": "uint256",
-        "name": "mapId",
+        "name": "epoch",
         "type": "uint256"
       }
     ],
@@ -2309,12 +2183,12 @@ export const resetCoordinatorAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "committeeRegistry_",
-        "type": "address"
+        "internalType": "uint32",
+        "name": "value",
+        "type": "uint32"
       }
     ],
-    "name": "setCommitteeRegistry",
+    "name": "setDisputeWindow",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2328,19 +2202,6 @@ export const resetCoordinatorAbi = [
       }
     ],
     "name": "setHookGasLimit",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint8",
-        "name": "value",
-        "type": "uint8"
-      }
-    ],
-    "name": "setMaxOpenRequests",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -2419,12 +2280,9 @@ export const resetCoordinatorAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "mapId",
+        "name": "requestId",
         "type": "uint256"
-      }
-    ],
-    "name": "shardMap",
-    "outputs": [
+      },
       {
         "components": [
           {
@@ -2433,62 +2291,71 @@ export const resetCoordinatorAbi = [
             "type": "bytes32"
           },
           {
-            "internalType": "uint64",
-            "name": "epoch",
-            "type": "uint64"
+            "internalType": "uint256",
+            "name": "accountEpoch",
+            "type": "uint256"
           },
           {
-            "internalType": "enum IShardMapRegistry.ShardMapStatus",
-            "name": "status",
-            "type": "uint8"
+            "internalType": "uint256",
+            "name": "committeeId",
+            "type": "uint256"
           },
+          {
+            "internalType": "address",
+            "name": "newController",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "requesterKeyHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "fee",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct IResetCoordinator.RequestContext",
+        "name": "context",
+        "type": "tuple"
+      },
+      {
+        "components": [
           {
             "internalType": "uint8",
-            "name": "threshold",
+            "name": "slot",
             "type": "uint8"
-          },
-          {
-            "internalType": "uint8",
-            "name": "size",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint16",
-            "name": "acknowledged",
-            "type": "uint16"
           },
           {
             "internalType": "uint32",
-            "name": "securityPeriod",
+            "name": "committeeEpoch",
             "type": "uint32"
           },
           {
-            "internalType": "uint8",
-            "name": "generation",
-            "type": "uint8"
-          },
-          {
-            "internalType": "uint40",
-            "name": "linkedAt",
-            "type": "uint40"
+            "internalType": "address",
+            "name": "guardian",
+            "type": "address"
           },
           {
             "internalType": "bytes32",
-            "name": "groupKeyHash",
+            "name": "message",
             "type": "bytes32"
           },
           {
             "internalType": "bytes32",
-            "name": "mapHash",
+            "name": "postingHash",
             "type": "bytes32"
           }
         ],
-        "internalType": "struct IShardMapRegistry.ShardMapView",
-        "name": "",
-        "type": "tuple"
+        "internalType": "struct IResetCoordinator.PostingRecord[]",
+        "name": "history",
+        "type": "tuple[]"
       }
     ],
-    "stateMutability": "view",
+    "name": "settle",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -2515,6 +2382,19 @@ export const resetCoordinatorAbi = [
     "name": "syncUnbondingFloor",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "treasuryBalance",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {

@@ -6,14 +6,14 @@
  * epoch, complaints and their answers, faults, qualified dealers, why a round failed) comes from its logs, fetched by
  * committee id (an indexed topic of every committee event).
  */
-import { type Address, type Hex, decodeEventLog, formatEther, getAddress, isAddress, pad, toHex } from "viem";
+import { type Address, type Hex, decodeEventLog, formatEther, getAddress, isAddress, keccak256, pad, slice, size, toHex } from "viem";
 
 import { committeeRegistryAbi } from "../abi/index.ts";
 import { COMMITTEE_MAX_SIZE, MIN_THRESHOLD } from "../crypto/constants.ts";
 import { assertCommitteeBounds } from "../crypto/dkg.ts";
 import { CGError, describe } from "../errors.ts";
 import { listGuardians, selectCommittee } from "./guardians.ts";
-import type { Clients, Progress } from "./index.ts";
+import type { Clients, Progress } from "./deployment.ts";
 import { type Explain, eventsOf, send, wallet } from "./transactions.ts";
 
 // ───────────────────────────── names of the contract's enums ─────────────────────────────
@@ -579,6 +579,55 @@ export async function listCommittees(c: Clients): Promise<CommitteeSummary[]> {
       };
     }),
   );
+}
+
+// ───────────────────────────── an epoch's keys ─────────────────────────────
+
+/** What serving and judging a reset needs of one committee epoch: its members by slot and its Feldman commitments. */
+export interface CommitteeEpoch {
+  committeeId: bigint;
+  epoch: bigint;
+  threshold: number;
+  /** Operators in slot order (slot j is `members[j − 1]`). */
+  members: Address[];
+  /** C_0 ‖ … ‖ C_{t−1}, 256-byte EIP-2537 G2 each, as `CommitteeRoundFinalized` logged them. */
+  commitments: Hex;
+  /** K = C_0 (EIP-2537 G2). */
+  groupKey: Hex;
+}
+
+/**
+ * The members and commitments of epoch `epoch` of a committee, from its events (the opening event names the members;
+ * `CommitteeRoundFinalized` carries the commitments), checked against the round's stored commitments hash and the
+ * committee's group-key hash. Throws `UNKNOWN_ROUND` for an epoch that never opened or was never finalized.
+ */
+export async function committeeEpoch(c: Clients, committeeId: bigint, epoch: bigint): Promise<CommitteeEpoch> {
+  const view = await readCommittee(c, committeeId);
+  const [logs, r] = await Promise.all([committeeLogs(c, committeeId), readRound(c, committeeId, epoch)]);
+  const opening = openingOf(logs, epoch);
+  const finalized = logs.find((l) => l.eventName === "CommitteeRoundFinalized" && BigInt(l.args.epoch) === epoch);
+  if (!opening || !finalized) {
+    throw new CGError("UNKNOWN_ROUND", `committee ${committeeId} has no finalized epoch ${epoch} (its newest is ${view.lastEpoch})`, { details: { committeeId, epoch } });
+  }
+  const commitments = finalized.args.commitments as Hex;
+  if (keccak256(commitments) !== r.commitmentsHash) {
+    throw new CGError("WRONG_COMMITMENTS", `the commitments logged for epoch ${epoch} of committee ${committeeId} do not hash to the round's stored commitments hash`, { details: { committeeId, epoch } });
+  }
+  const groupKey = slice(commitments, 0, 256);
+  if (keccak256(groupKey) !== view.groupKeyHash) {
+    throw new CGError("WRONG_COMMITMENTS", `epoch ${epoch} of committee ${committeeId} does not carry the committee's group key`, { details: { committeeId, epoch } });
+  }
+  return { committeeId, epoch, threshold: size(commitments) / 256, members: [...(opening.args.members as Address[])], commitments, groupKey };
+}
+
+/** The active epoch of a committee (`committeeEpoch`); `COMMITTEE_NOT_ACTIVE`, in words, while it forms or if it failed. */
+export async function activeCommitteeEpoch(c: Clients, committeeId: bigint): Promise<CommitteeEpoch> {
+  const view = await readCommittee(c, committeeId);
+  if (view.status !== STATUS.Active) {
+    const why = view.status === STATUS.Forming ? "its formation has not finished (cg committee show follows it)" : "its formation failed; propose a new one";
+    throw new CGError("COMMITTEE_NOT_ACTIVE", `committee ${committeeId} is ${COMMITTEE_STATUS[view.status]}: ${why}`, { details: { committeeId } });
+  }
+  return committeeEpoch(c, committeeId, view.activeEpoch);
 }
 
 // ───────────────────────────── following a round ─────────────────────────────

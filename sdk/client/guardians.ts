@@ -1,12 +1,14 @@
 /**
- * Guardians as a client sees them: every registered guardian with its tags and current eligibility, and the
- * committee builder that spreads members over operators, regions and providers (PROTOCOL.md §3.1).
+ * Guardians (PROTOCOL.md §9): every registered guardian with its tags and current eligibility, the committee builder
+ * that spreads members over operators, regions and providers (§3.1), and an operator's and an attester's actions
+ * (register with stake, stake, unbond, withdraw, attest).
  */
-import { type Address, type Hex, getAddress, hexToBytes } from "viem";
+import { type Address, type Hex, getAddress, hexToBytes, toHex } from "viem";
 
 import { guardianRegistryAbi } from "../abi/index.ts";
 import { CGError } from "../errors.ts";
-import type { Clients } from "./index.ts";
+import type { Clients } from "./deployment.ts";
+import { send, wallet } from "./transactions.ts";
 
 export interface GuardianInfo {
   operator: Address;
@@ -77,4 +79,66 @@ export function selectCommittee(guardians: readonly GuardianInfo[], n: number): 
     providers.add(pick.provider);
   }
   return chosen;
+}
+
+// ───────────────────────────── operators and attesters ─────────────────────────────
+
+/** EIP-712 domain and types of `GuardianRegistry.attest` (the registry's `ATTESTATION_TYPEHASH`). */
+export function attestationDomain(chainId: number, registry: Address) {
+  return { name: "CredentialGuardians", version: "1", chainId, verifyingContract: registry } as const;
+}
+
+export const ATTESTATION_TYPES = {
+  GuardianAttestation: [
+    { name: "operator", type: "address" },
+    { name: "encryptionKey", type: "bytes32" },
+    { name: "measurement", type: "bytes32" },
+    { name: "expiresAt", type: "uint64" },
+    { name: "nonce", type: "uint64" },
+  ],
+} as const;
+
+export async function guardianStatus(c: Clients, operator: Address) {
+  return c.public.readContract({ address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "guardian", args: [operator] });
+}
+
+export async function registerGuardian(c: Clients, o: { encryptionKey: Hex; metadataURI: string; region: string; provider: string; channelKinds: number; stake: bigint }) {
+  const tag = (s: string) => toHex(new TextEncoder().encode(s.slice(0, 32)), { size: 32 });
+  return send(c, { address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "register", args: [o.encryptionKey, o.metadataURI, tag(o.region), tag(o.provider), o.channelKinds], value: o.stake });
+}
+
+export async function stake(c: Clients, amount: bigint) {
+  return send(c, { address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "stake", value: amount });
+}
+
+export async function startUnbonding(c: Clients, amount: bigint) {
+  return send(c, { address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "startUnbonding", args: [amount] });
+}
+
+export async function withdrawStake(c: Clients) {
+  return send(c, { address: c.deployment.contracts.GuardianRegistry, abi: guardianRegistryAbi, functionName: "withdraw" });
+}
+
+/** An attester (ATTESTER_ROLE) signs the EIP-712 `GuardianAttestation` of `operator`'s registered key and submits it. */
+export async function attestGuardian(c: Clients, o: { operator: Address; measurement: Hex; validForSeconds: number }) {
+  const w = wallet(c);
+  const registry = c.deployment.contracts.GuardianRegistry;
+  const view = await guardianStatus(c, o.operator);
+  if (!view.registered) throw new CGError("UNKNOWN_GUARDIAN", `${o.operator} is not a registered guardian`);
+  const latest = await c.public.getBlock({ blockTag: "latest" });
+  const attestation = {
+    operator: getAddress(o.operator),
+    encryptionKey: view.encryptionKey,
+    measurement: o.measurement,
+    expiresAt: latest.timestamp + BigInt(o.validForSeconds),
+    nonce: view.attestationNonce,
+  };
+  const signature = await w.signTypedData({
+    account: w.account,
+    domain: attestationDomain(c.deployment.chainId, registry),
+    types: ATTESTATION_TYPES,
+    primaryType: "GuardianAttestation",
+    message: attestation,
+  });
+  return send(c, { address: registry, abi: guardianRegistryAbi, functionName: "attest", args: [attestation, signature] });
 }

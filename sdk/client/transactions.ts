@@ -20,7 +20,7 @@ import {
 
 import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "../abi/index.ts";
 import { CGError } from "../errors.ts";
-import type { Clients } from "./index.ts";
+import type { Clients } from "./deployment.ts";
 
 export function wallet(c: Clients): WalletClient<Transport, Chain | undefined, Account> {
   if (!c.wallet?.account) throw new CGError("NO_WALLET", "this action sends a transaction: give a key (--key or CG_PRIVATE_KEY) or connect a wallet");

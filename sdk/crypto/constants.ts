@@ -13,12 +13,17 @@ export const DST = "CGUARD-V02-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_";
 
 /** Domain tags: keccak256 of these ASCII strings head the abi-encoded messages (PROTOCOL.md §9). */
 export const TAG = {
-  reset: "CGUARD-V01/reset",
+  /** v2 reset message m (PROTOCOL v2 §6.2, §11). */
+  reset: "CGUARD-V02/reset",
+  /** v2 channel identity id_j (PROTOCOL v2 §5.3, §11). */
+  channel: "CGUARD-V02/channel",
+  /** v2 committee acknowledgement (PROTOCOL v2 §3.6, §11); `ack` below is the v1 per-account one. */
+  committeeAck: "CGUARD-V02/ack",
+  /** v1 tags (PROTOCOL-v1.md), used only by the v1 flow until it is removed. */
+  resetV1: "CGUARD-V01/reset",
   shareCommit: "CGUARD-V01/share-commit",
   ack: "CGUARD-V01/ack",
-  channel: "CGUARD-V01/channel",
-  /** v2 committee acknowledgement (PROTOCOL v2 §3.6, §11); `ack` above is the v1 per-account one. */
-  committeeAck: "CGUARD-V02/ack",
+  channelV1: "CGUARD-V01/channel",
 } as const;
 
 /** HPKE `info` prefixes and the channel-table HKDF info (PROTOCOL.md §3.4, §3.5, §4.4). */
@@ -28,6 +33,10 @@ export const INFO = {
   channelKey: "CGUARD-V02/channel-key",
   /** v2 DKG and reshare sub-shares (PROTOCOL v2 §3.2, §4.1, §11). */
   subShare: "CGUARD-V02/subshare",
+  /** v2 channel envelope sealed to slot j's member at link or rotation (PROTOCOL v2 §5.2, §11). */
+  channelEnvelope: "CGUARD-V02/channel",
+  /** v2 guardian peer API: a member's partial signature on id_j sealed to the asker (PROTOCOL v2 §4.6, §11). */
+  peerSignature: "CGUARD-V02/peer-signature",
 } as const;
 
 /** RFC 9180 suite: base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305. */
@@ -70,5 +79,8 @@ export const SCALAR_HASH_LENGTH = 48;
 
 /** A channel code: 16 random bytes (PROTOCOL v2 §6.3, §6.5). */
 export const CHANNEL_CODE_LENGTH = 16;
+/** A posting as guardians post it: C ‖ U ‖ V ‖ W ZCash-compressed, 48 + 48 + 96 + 48 bytes (PROTOCOL v2 §2, §6.4). */
+export const POSTING_COMPRESSED_LENGTH = 240;
+
 /** Text form of a delivered code: `cg2.<requestId>.<slot>.<code>` (PROTOCOL v2 §6.5). */
 export const CODE_MESSAGE_PREFIX = "cg2";

@@ -9,7 +9,8 @@
  *   requester opens      σ_i = W_i − (a + c_i)·U_i, after checking c_i·G1 == C_i (§6.6)
  *
  * `makePosting` takes c_i as a scalar, so this module does not depend on the code's text form
- * (sdk/encoding/channelCode.ts). On the chain a posting travels as EIP-2537 points (`encodePosting`).
+ * (sdk/encoding/channelCode.ts). Guardians post a posting compressed (`compressPosting`, C ‖ U ‖ V ‖ W in
+ * ZCash form, 240 bytes); a fraud proof supplies its EIP-2537 form (`encodePosting`) beside it.
  *
  * Secrets: s_i, ρ_i, a and c_i are bigints while in use, which JavaScript cannot wipe; no error message
  * carries one.
@@ -17,7 +18,7 @@
 import { hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, isAddress, isHex, toHex } from "viem";
+import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, isAddress, isHex, keccak256, toHex } from "viem";
 
 import { CGError, describe } from "../errors.ts";
 import {
@@ -27,6 +28,7 @@ import {
   Fr,
   G1,
   G2,
+  P,
   R,
   g1FromEip2537,
   g1ToEip2537,
@@ -36,8 +38,11 @@ import {
 import {
   CHANNEL_CODE_LENGTH,
   COMMITTEE_MAX_SIZE,
+  G1_COMPRESSED_LENGTH,
   G1_EIP2537_LENGTH,
+  G2_COMPRESSED_LENGTH,
   G2_EIP2537_LENGTH,
+  POSTING_COMPRESSED_LENGTH,
   SCALAR_DST_PREFIX,
   SCALAR_HASH_SECURITY_BITS,
   SCALAR_TAG,
@@ -344,4 +349,120 @@ export function decodePosting(encoded: EncodedPosting): Posting {
     V: g2FromEip2537(pointBytes(encoded.V, G2_EIP2537_LENGTH, "V"), "decodePosting V"),
     W: g1FromEip2537(pointBytes(encoded.W, G1_EIP2537_LENGTH, "W"), "decodePosting W"),
   };
+}
+
+// ───────────────────────────── compressed form, as guardians post it (§2, §6.4) ─────────────────────────────
+
+/** The parts of a compressed posting in order, with their group and byte length: 48 + 48 + 96 + 48 = 240. */
+const COMPRESSED_PARTS = [
+  { name: "C", group: "G1", length: G1_COMPRESSED_LENGTH },
+  { name: "U", group: "G1", length: G1_COMPRESSED_LENGTH },
+  { name: "V", group: "G2", length: G2_COMPRESSED_LENGTH },
+  { name: "W", group: "G1", length: G1_COMPRESSED_LENGTH },
+] as const;
+
+/**
+ * C ‖ U ‖ V ‖ W, each in ZCash compressed form (G1 48 bytes, G2 96 bytes: the compression flag 0x80, the
+ * infinity flag 0x40, the sign flag 0x20 set when y is the lexicographically larger root, then x big-endian;
+ * for G2, x.c1 before x.c0). Refuses infinity and points outside the subgroup, which no valid posting has.
+ */
+export function compressPosting(posting: Posting): Uint8Array {
+  const where = "compressPosting";
+  assertPosting(posting, where);
+  assertPoint(posting.C, G1, where, "C");
+  assertPoint(posting.U, G1, where, "U");
+  assertPoint(posting.V, G2, where, "V");
+  assertPoint(posting.W, G1, where, "W");
+  const out = new Uint8Array(POSTING_COMPRESSED_LENGTH);
+  out.set(posting.C.toBytes(true), 0);
+  out.set(posting.U.toBytes(true), 48);
+  out.set(posting.V.toBytes(true), 96);
+  out.set(posting.W.toBytes(true), 192);
+  return out;
+}
+
+function refusePart(name: string, group: string, code: string, why: string, cause?: unknown): never {
+  throw new CGError(code, `decompressPosting: ${name} (${group}) ${why}`, { details: { point: name, reason: code }, cause });
+}
+
+/**
+ * Reads one compressed point and says exactly what is wrong with it, in the terms a fraud proof uses
+ * (IResetCoordinator.proveInvalidPosting): flags, x not below p, no curve point with that x, outside the
+ * subgroup, infinity.
+ */
+function decompressPart(bytes: Uint8Array, part: (typeof COMPRESSED_PARTS)[number]): G1Point | G2Point {
+  const { name, group } = part;
+  const flags = bytes[0] & 0xe0;
+  if ((flags & 0x80) === 0) refusePart(name, group, "INVALID_ENCODING", "lacks the compression flag (bit 0x80 of its first byte)");
+  if (flags & 0x40) {
+    const rest = bytes.slice();
+    rest[0] &= 0x1f;
+    if ((flags & 0x20) === 0 && rest.every((b) => b === 0)) refusePart(name, group, "POINT_AT_INFINITY", "is the point at infinity");
+    refusePart(name, group, "INVALID_ENCODING", "has the infinity flag with a sign flag or non-zero bytes");
+  }
+  // x (for G2 each of x.c1 and x.c0) must be below p.
+  for (let o = 0; o < bytes.length; o += 48) {
+    const limb = bytes.slice(o, o + 48);
+    if (o === 0) limb[0] &= 0x1f;
+    if (BigInt(toHex(limb)) >= P) {
+      refusePart(name, group, "INVALID_ENCODING", `has an x coordinate${group === "G2" ? (o === 0 ? " (c1)" : " (c0)") : ""} that is not below the field modulus p`);
+    }
+  }
+  let point: G1Point | G2Point;
+  try {
+    point = group === "G1" ? (G1.fromBytes(bytes) as G1Point) : (G2.fromBytes(bytes) as G2Point);
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    if (/square root/i.test(text)) refusePart(name, group, "NOT_ON_CURVE", "has an x for which no point is on the curve (x³ + b is not a square)", cause);
+    if (/subgroup/i.test(text)) refusePart(name, group, "NOT_IN_SUBGROUP", "is not in the prime-order subgroup", cause);
+    refusePart(name, group, "INVALID_ENCODING", `is not a valid compressed point (${text})`, cause);
+  }
+  // Explicit, so the subgroup check does not rest on what fromBytes covers in a given noble version.
+  if (!point.isTorsionFree()) refusePart(name, group, "NOT_IN_SUBGROUP", "is not in the prime-order subgroup");
+  return point;
+}
+
+/**
+ * Reads a 240-byte compressed posting (bytes or 0x-hex) into its points, fully checked. Throws a CGError whose
+ * message names the bad point and why (`decompressPosting: V (G2) is not in the prime-order subgroup`), with
+ * `details.point` ("C", "U", "V" or "W") and `details.reason` (the error code).
+ */
+export function decompressPosting(bytes: Uint8Array | Hex): Posting {
+  let raw: Uint8Array;
+  if (typeof bytes === "string" && isHex(bytes)) raw = hexToBytes(bytes);
+  else if (bytes instanceof Uint8Array) raw = bytes;
+  else throw new CGError("INVALID_INPUT", `decompressPosting: expected ${POSTING_COMPRESSED_LENGTH} bytes or 0x-hex, got ${describe(bytes)}`);
+  if (raw.length !== POSTING_COMPRESSED_LENGTH) {
+    throw new CGError("INVALID_LENGTH", `decompressPosting: expected ${POSTING_COMPRESSED_LENGTH} bytes (C ‖ U ‖ V ‖ W = 48 + 48 + 96 + 48), got ${raw.length} bytes`, {
+      details: { length: raw.length },
+    });
+  }
+  const points: (G1Point | G2Point)[] = [];
+  let offset = 0;
+  for (const part of COMPRESSED_PARTS) {
+    points.push(decompressPart(raw.subarray(offset, offset + part.length), part));
+    offset += part.length;
+  }
+  const [C, U, V, W] = points;
+  return { C: C as G1Point, U: U as G1Point, V: V as G2Point, W: W as G1Point };
+}
+
+/**
+ * keccak256 of the requester key A in its 128-byte EIP-2537 form, as the request binds it into m (§6.2, §11)
+ * and `completeReset` takes it. Accepts the point or its EIP-2537 encoding (bytes or 0x-hex), which is
+ * checked (canonical, on curve, in subgroup, not infinity).
+ */
+export function requesterKeyHash(A: G1Point | Uint8Array | Hex): Hex {
+  let encoded: Uint8Array;
+  if (A instanceof G1) {
+    assertPoint(A, G1, "requesterKeyHash", "the requester key A");
+    encoded = g1ToEip2537(A);
+  } else {
+    const bytes = typeof A === "string" && isHex(A) ? hexToBytes(A) : A;
+    if (!(bytes instanceof Uint8Array)) {
+      throw new CGError("INVALID_INPUT", `requesterKeyHash: expected A as a G1 point or its ${G1_EIP2537_LENGTH}-byte EIP-2537 form, got ${describe(A)}`);
+    }
+    encoded = g1ToEip2537(g1FromEip2537(bytes, "requesterKeyHash: A"));
+  }
+  return keccak256(encoded);
 }

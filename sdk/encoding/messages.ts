@@ -1,6 +1,10 @@
 /**
- * The exact encodings of PROTOCOL.md §9, computed as the contracts' `abi.encode` does
- * (contracts/libraries/ProtocolMessages.sol); a test compares both on the EVM.
+ * The exact encodings of PROTOCOL.md §11, computed as the contracts' `abi.encode` does
+ * (contracts/libraries/ProtocolMessages.sol). Tests compare them with an independent encoder (ethers) and,
+ * for what the contracts already expose, on the EVM.
+ *
+ * For accounts (§5, §11) the "registry" of the channel identity, the envelope info and the peer-signature
+ * info is the contract that holds accounts: the reset coordinator.
  */
 import { type Address, type Hex, concat, encodeAbiParameters, isAddress, keccak256, maxUint256, stringToHex, toBytes, toHex } from "viem";
 
@@ -11,15 +15,35 @@ const tagHash = (tag: string): Hex => keccak256(stringToHex(tag));
 
 /** keccak256 of each domain tag, the first word of every protocol message. */
 export const TAG_HASH = {
+  /** keccak256("CGUARD-V02/reset") */
   reset: tagHash(TAG.reset),
-  shareCommit: tagHash(TAG.shareCommit),
-  ack: tagHash(TAG.ack),
+  /** keccak256("CGUARD-V02/channel") */
   channel: tagHash(TAG.channel),
   /** keccak256("CGUARD-V02/ack") */
   committeeAck: tagHash(TAG.committeeAck),
+  resetV1: tagHash(TAG.resetV1),
+  shareCommit: tagHash(TAG.shareCommit),
+  ack: tagHash(TAG.ack),
+  channelV1: tagHash(TAG.channelV1),
 } as const;
 
+/** The fields of the v2 reset message m (PROTOCOL v2 §6.2, §11), as the request's event and the account carry them. */
 export interface ResetMessageFields {
+  chainId: bigint;
+  coordinator: Address;
+  requestId: bigint;
+  accountId: Hex;
+  /** The account epoch the request binds (1 at link, +1 at each rotation). */
+  accountEpoch: bigint;
+  committeeId: bigint;
+  /** address(0) for a drill (§7). */
+  newController: Address;
+  /** keccak256 of the requester key A in its 128-byte EIP-2537 form (`requesterKeyHash`). */
+  requesterKeyHash: Hex;
+}
+
+/** The fields of the v1 reset message (PROTOCOL-v1.md), kept until the v1 flow is removed. */
+export interface ResetMessageFieldsV1 {
   chainId: bigint;
   coordinator: Address;
   requestId: bigint;
@@ -35,8 +59,47 @@ function assertBytes32(value: Hex, where: string): void {
   }
 }
 
-/** m = keccak256(abi.encode(keccak256("CGUARD-V01/reset"), chainId, coordinator, requestId, accountId, epoch, newController, ephemeralKey)). */
-export function resetMessage(f: ResetMessageFields): Hex {
+/**
+ * m = keccak256(abi.encode(bytes32 keccak256("CGUARD-V02/reset"), uint256 chainId, address coordinator,
+ * uint256 requestId, bytes32 accountId, uint256 accountEpoch, uint256 committeeId, address newController,
+ * bytes32 keccak256(A))) (PROTOCOL v2 §6.2, §11).
+ */
+export function resetMessage(f: ResetMessageFields): Hex;
+/** @deprecated v1 reset message (keccak256("CGUARD-V01/reset"), …, epoch, newController, ephemeralKey); removed with the v1 flow. */
+export function resetMessage(f: ResetMessageFieldsV1): Hex;
+export function resetMessage(f: ResetMessageFields | ResetMessageFieldsV1): Hex {
+  if (typeof f !== "object" || f === null) {
+    throw new CGError("INVALID_INPUT", `resetMessage: expected the request's fields, got ${describe(f)}`);
+  }
+  if ("ephemeralKey" in f) return resetMessageV1(f);
+  const where = "resetMessage";
+  assertUint256(f.chainId, where, "chainId");
+  assertAddress(f.coordinator, where, "coordinator");
+  assertUint256(f.requestId, where, "requestId");
+  assertBytes32(f.accountId, `${where}.accountId`);
+  assertUint256(f.accountEpoch, where, "accountEpoch", 1n);
+  assertUint256(f.committeeId, where, "committeeId");
+  assertAddress(f.newController, where, "newController");
+  assertBytes32(f.requesterKeyHash, `${where}.requesterKeyHash`);
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "bytes32" },
+        { type: "uint256" },
+        { type: "address" },
+        { type: "uint256" },
+        { type: "bytes32" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "address" },
+        { type: "bytes32" },
+      ],
+      [TAG_HASH.reset, f.chainId, f.coordinator, f.requestId, f.accountId, f.accountEpoch, f.committeeId, f.newController, f.requesterKeyHash],
+    ),
+  );
+}
+
+function resetMessageV1(f: ResetMessageFieldsV1): Hex {
   assertBytes32(f.accountId, "resetMessage.accountId");
   assertBytes32(f.ephemeralKey, "resetMessage.ephemeralKey");
   return keccak256(
@@ -51,7 +114,7 @@ export function resetMessage(f: ResetMessageFields): Hex {
         { type: "address" },
         { type: "bytes32" },
       ],
-      [TAG_HASH.reset, f.chainId, f.coordinator, f.requestId, f.accountId, f.epoch, f.newController, f.ephemeralKey],
+      [TAG_HASH.resetV1, f.chainId, f.coordinator, f.requestId, f.accountId, f.epoch, f.newController, f.ephemeralKey],
     ),
   );
 }
@@ -80,13 +143,13 @@ export function ackMessage(chainId: bigint, shardMapRegistry: Address, accountId
   );
 }
 
-/** id_j, the identity under which slot j's channel URI is sealed (PROTOCOL.md §3.5). */
-export function channelIdentity(chainId: bigint, shardMapRegistry: Address, accountId: Hex, slot: number): Hex {
-  assertBytes32(accountId, "channelIdentity.accountId");
+/** @deprecated v1 id_j (keccak256("CGUARD-V01/channel"), no account epoch; PROTOCOL-v1.md §3.5); removed with the v1 flow. */
+export function channelIdentityV1(chainId: bigint, shardMapRegistry: Address, accountId: Hex, slot: number): Hex {
+  assertBytes32(accountId, "channelIdentityV1.accountId");
   return keccak256(
     encodeAbiParameters(
       [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }],
-      [TAG_HASH.channel, chainId, shardMapRegistry, accountId, BigInt(slot)],
+      [TAG_HASH.channelV1, chainId, shardMapRegistry, accountId, BigInt(slot)],
     ),
   );
 }
@@ -203,5 +266,67 @@ export function committeeAckMessage(chainId: bigint, registry: Address, committe
       [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }],
       [TAG_HASH.committeeAck, chainId, registry, committeeId, committeeEpoch, BigInt(index)],
     ),
+  );
+}
+
+// ───────────────────────────── accounts and resets, protocol v2 (§4.6, §5, §11) ─────────────────────────────
+
+/** Checks the fields every account message carries: chain, coordinator, account id, account epoch ≥ 1, slot. */
+function assertAccountFields(where: string, chainId: bigint, coordinator: Address, accountId: Hex, accountEpoch: bigint, slot: number): void {
+  assertUint256(chainId, where, "chainId");
+  assertAddress(coordinator, where, "coordinator");
+  assertBytes32(accountId, `${where}.accountId`);
+  assertUint256(accountEpoch, where, "accountEpoch", 1n);
+  assertCommitteeIndex(slot, where, "slot j");
+}
+
+const accountHead = [{ type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }] as const;
+
+/**
+ * id_j = keccak256(abi.encode(bytes32 keccak256("CGUARD-V02/channel"), uint256 chainId, address registry,
+ * bytes32 accountId, uint256 accountEpoch, uint256 j)) with registry = the coordinator (§5.3, §11): the
+ * identity under which slot j's channel URI is sealed in the channel table.
+ */
+export function channelIdentity(chainId: bigint, coordinator: Address, accountId: Hex, accountEpoch: bigint, slot: number): Hex {
+  assertAccountFields("channelIdentity", chainId, coordinator, accountId, accountEpoch, slot);
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, ...accountHead],
+      [TAG_HASH.channel, chainId, coordinator, accountId, accountEpoch, BigInt(slot)],
+    ),
+  );
+}
+
+/**
+ * HPKE info of slot j's channel envelope (§5.2, §11):
+ * "CGUARD-V02/channel" ‖ abi.encode(uint256 chainId, address registry, bytes32 accountId, uint256 accountEpoch, uint256 j).
+ */
+export function envelopeInfo(chainId: bigint, coordinator: Address, accountId: Hex, accountEpoch: bigint, slot: number): Uint8Array {
+  assertAccountFields("envelopeInfo", chainId, coordinator, accountId, accountEpoch, slot);
+  return toBytes(
+    concat([stringToHex(INFO.channelEnvelope), encodeAbiParameters(accountHead, [chainId, coordinator, accountId, accountEpoch, BigInt(slot)])]),
+  );
+}
+
+/**
+ * HPKE info of a peer's reply carrying its partial signature on id_j (§4.6, §11):
+ * "CGUARD-V02/peer-signature" ‖ abi.encode(uint256 chainId, address registry, bytes32 accountId, uint256 accountEpoch,
+ * uint256 j, uint256 signer), where j is the slot asked about and `signer` the replying member's slot.
+ */
+export function peerSignatureInfo(
+  chainId: bigint,
+  coordinator: Address,
+  accountId: Hex,
+  accountEpoch: bigint,
+  slot: number,
+  signer: number,
+): Uint8Array {
+  assertAccountFields("peerSignatureInfo", chainId, coordinator, accountId, accountEpoch, slot);
+  assertCommitteeIndex(signer, "peerSignatureInfo", "signer");
+  return toBytes(
+    concat([
+      stringToHex(INFO.peerSignature),
+      encodeAbiParameters([...accountHead, { type: "uint256" }], [chainId, coordinator, accountId, accountEpoch, BigInt(slot), BigInt(signer)]),
+    ]),
   );
 }

@@ -11,7 +11,11 @@ import { sealChannel } from "../crypto/channelTable.ts";
 import { G2_EIP2537_LENGTH } from "../crypto/constants.ts";
 import { openShareEnvelope, sealShareEnvelope } from "../crypto/hpke.ts";
 import { type Share, computePartial, deal, verifyShare } from "../crypto/threshold.ts";
-import { ackMessage, channelIdentity, commitmentsHash as hashCommitments } from "../encoding/messages.ts";
+import { ackMessage, channelIdentityV1, commitmentsHash as hashCommitments } from "../encoding/messages.ts";
+import { assertChannelSpread, packEntries } from "./account.ts";
+
+/** Shared with the v2 accounts (sdk/protocol/account.ts), where they now live. */
+export { computeAccountId, packEntries, unpackEntries } from "./account.ts";
 
 export interface CommitteeMember {
   operator: Address;
@@ -41,34 +45,11 @@ export interface PreparedShardMap {
   commitmentsHash: Hex;
 }
 
-/** accountId = keccak256(abi.encode(chainId, owner, salt)), as `ShardMapRegistry.computeAccountId`. */
-export function computeAccountId(chainId: bigint, owner: Address, salt: Hex): Hex {
-  return keccak256(encodeAbiParameters([{ type: "uint256" }, { type: "address" }, { type: "bytes32" }], [chainId, owner, salt]));
-}
-
 /** keccak256(abi.encode(keccak256(abi.encodePacked(committee)), commitmentsHash)), as the contract's `mapHash`. */
 export function mapHash(committee: readonly Address[], commitmentsHash: Hex): Hex {
   // abi.encodePacked pads each array element to 32 bytes.
   const committeeHash = keccak256(concat(committee.map((a) => pad(a.toLowerCase() as Hex, { size: 32 }))));
   return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [committeeHash, commitmentsHash]));
-}
-
-/** PROTOCOL.md §3.1: no single channel URI may receive t or more fragments. */
-export function assertChannelSpread(members: readonly CommitteeMember[], t: number): void {
-  const counts = new Map<string, number>();
-  for (const m of members) {
-    const key = m.channelUri.trim().toLowerCase();
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  for (const [uri, count] of counts) {
-    if (count >= t) {
-      throw new CGError(
-        "CHANNEL_CONCENTRATION",
-        `one channel would receive ${count} fragments with threshold ${t}: whoever controls it alone could reset the account; give at most ${t - 1} members the same channel`,
-        { details: { count, threshold: t, scheme: uri.split(":")[0] } },
-      );
-    }
-  }
 }
 
 export async function prepareShardMap(opts: {
@@ -83,7 +64,7 @@ export async function prepareShardMap(opts: {
 }): Promise<PreparedShardMap> {
   const n = opts.members.length;
   const t = opts.threshold;
-  if (!(opts.allowSingle && n === 1 && t === 1)) assertChannelSpread(opts.members, t);
+  if (!(opts.allowSingle && n === 1 && t === 1)) assertChannelSpread(opts.members.map((m) => m.channelUri), t);
   const dealing = deal(n, t, { allowSingle: opts.allowSingle });
   try {
     const envelopes: Hex[] = [];
@@ -92,7 +73,7 @@ export async function prepareShardMap(opts: {
       const member = opts.members[i - 1];
       const ctx = { chainId: opts.chainId, shardMapRegistry: opts.shardMapRegistry, accountId: opts.accountId, epoch: opts.epoch, index: i };
       envelopes.push(toHex(await sealShareEnvelope(hexToBytes(member.encryptionKey), ctx, dealing.shares[i - 1].value, member.channelUri)));
-      const id = channelIdentity(opts.chainId, opts.shardMapRegistry, opts.accountId, i);
+      const id = channelIdentityV1(opts.chainId, opts.shardMapRegistry, opts.accountId, i);
       sealedChannels.push(toHex(sealChannel(dealing.groupKey, id, member.channelUri)));
     }
     const encoded = dealing.commitments.map((c) => g2ToEip2537(c));
@@ -114,32 +95,6 @@ export async function prepareShardMap(opts: {
   } finally {
     dealing.wipe();
   }
-}
-
-/** Packs entries for the contract: each a 2-byte big-endian length, then its bytes. */
-export function packEntries(entries: readonly Hex[]): Hex {
-  const parts: Hex[] = [];
-  for (const e of entries) {
-    const bytes = (e.length - 2) / 2;
-    if (bytes > 0xffff) throw new CGError("INVALID_INPUT", `packEntries: an entry of ${bytes} bytes does not fit a 2-byte length`);
-    parts.push(toHex(bytes, { size: 2 }), e);
-  }
-  return parts.length ? concat(parts) : "0x";
-}
-
-/** Unpacks `packEntries` output (as found in `ShardMapLinked`); refuses lengths that do not add up. */
-export function unpackEntries(packed: Hex): Hex[] {
-  const bytes = hexToBytes(packed);
-  const out: Hex[] = [];
-  let offset = 0;
-  while (offset < bytes.length) {
-    if (offset + 2 > bytes.length) throw new CGError("INVALID_INPUT", "unpackEntries: a length is cut short");
-    const len = (bytes[offset] << 8) | bytes[offset + 1];
-    if (offset + 2 + len > bytes.length) throw new CGError("INVALID_INPUT", `unpackEntries: entry ${out.length + 1} claims ${len} bytes past the end`);
-    out.push(toHex(bytes.subarray(offset + 2, offset + 2 + len)));
-    offset += 2 + len;
-  }
-  return out;
 }
 
 /** Splits the `commitments` bytes of a `ShardMapLinked` event into checked G2 points. */

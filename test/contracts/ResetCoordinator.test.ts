@@ -1,465 +1,507 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { network } from "hardhat";
-import { type Address, type Hex, hexToBytes, toHex } from "viem";
+import { type Address, type Hex, concat, hexToBytes, keccak256, toHex } from "viem";
 
+import { Fp, G1, g1ToEip2537 } from "../../sdk/crypto/bls.ts";
+import { auditedEvents, expectAuditMatches } from "../helpers/audit.ts";
+import { type System, deploySystem } from "../helpers/system.ts";
 import {
-  G1,
-  packEntries,
-  unpackEntries,
-  checkAudit,
-  replayAudit,
-  combine,
-  computePartial,
-  deal,
-  g1ToEip2537,
-  g2ToEip2537,
-} from "../../sdk/index.ts";
-import {
-  type LinkedAccount,
-  assemble,
+  type Account,
+  type Committee,
   type OpenRequest,
-  type System,
-  ONE_ETH,
-  collectAuditedEvents,
-  commit,
-  committeeArg,
-  deploySystem,
-  linkAccount,
-  replayFromChain,
-  requestReset,
-  rotateAccount,
-  serve,
-} from "../helpers/system.ts";
+  activeEpoch,
+  commitProof,
+  committeeOf,
+  findEvent,
+  fullOf,
+  historyOf,
+  linkTo,
+  opaqueEntries,
+  post,
+  postingFor,
+  requestOf,
+  tokenOf,
+} from "../helpers/resets.ts";
 
 const connection = await network.create();
-const { ethers, networkHelpers } = connection;
+const { networkHelpers } = connection;
 
 async function baseFixture() {
   const sys = await deploySystem(connection);
-  const account = await linkAccount(sys, sys.alice);
-  return { sys, account };
+  const committee = await committeeOf(sys, sys.guardians.slice(0, 5), 3);
+  const account = await linkTo(sys, sys.alice, committee);
+  return { sys, committee, account };
 }
 
-/** Members `indices` serve and commit; the client assembles the token from their fragments. */
-async function serveAndAssemble(sys: System, account: LinkedAccount, request: OpenRequest, indices: number[]) {
-  const fragments: string[] = [];
-  const commits = new Map<number, Hex>();
-  for (const i of indices) {
-    const served = await serve(sys, account, request, i);
-    await commit(sys, account, request, i, served);
-    fragments.push(served.fragment);
-    commits.set(i, served.commitment);
-  }
-  return assemble(sys, account, request, fragments, commits);
-}
+describe("ResetCoordinator (v2)", function () {
+  let sys: System;
+  let committee: Committee;
+  let account: Account;
 
-function groupKeyHex(account: LinkedAccount): Hex {
-  return toHex(g2ToEip2537(account.prepared.groupKey));
-}
+  beforeEach(async function () {
+    ({ sys, committee, account } = await networkHelpers.loadFixture(baseFixture));
+    currentCommittee = committee;
+  });
 
-async function complete(sys: System, account: LinkedAccount, request: OpenRequest, tokenHex: Hex, from = sys.bob) {
-  return sys.coordinator.connect(from).completeReset(request.requestId, account.accountId, request.ephemeralKey, tokenHex, groupKeyHex(account));
-}
+  describe("lifecycle", function () {
+    it("links, requests, posts, completes and finalizes", async function () {
+      const view = await sys.coordinator.account(account.accountId);
+      expect(view.controller).to.equal(sys.alice.address);
+      expect(view.committeeId).to.equal(committee.committeeId);
+      expect(view.epoch).to.equal(1n);
 
-describe("ResetCoordinator", function () {
-  describe("the whole lifecycle against the real cryptography", function () {
-    it("moves control of a RecoverableAccount to alice's new key after the security period, funds untouched", async function () {
-      const sys = await deploySystem(connection);
-      const [aliceNew] = sys.spare;
-      // alice deploys her smart account for the account id she is about to link, funds it, then links it.
-      const salt = toHex(new TextEncoder().encode("alice-wallet".padEnd(32, "\0")));
-      const accountId = (await sys.coordinator.computeAccountId(sys.alice.address, salt)) as Hex;
-      const wallet = await ethers.deployContract("RecoverableAccount", [await sys.coordinator.getAddress(), accountId]);
-      await (await sys.alice.sendTransaction({ to: await wallet.getAddress(), value: 3n * ONE_ETH })).wait();
-      const account = await linkAccount(sys, sys.alice, { salt, consumer: (await wallet.getAddress()) as Address });
-      expect(account.accountId).to.equal(accountId);
-      expect(await wallet.controller()).to.equal(sys.alice.address);
-      expect((await sys.coordinator.shardMap(account.mapId)).status).to.equal(2n); // Active
+      const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      expect(await sys.coordinator.resetMessage(request.requestId, keccak256(request.requesterKey))).to.equal(request.message);
+      const postings = [];
+      for (const slot of [1, 2, 3]) postings.push(await post(sys, committee, request, slot));
+      const posted = await sys.coordinator.reset(request.requestId);
+      expect(posted.posted).to.equal(0b111n);
+      expect(posted.postingEpoch).to.equal(1n);
 
-      // alice lost her key: her new key asks for a reset; any 3 of the 5 guardians serve it.
-      const request = await requestReset(sys, account, aliceNew, aliceNew.address as Address);
-      const assembled = await serveAndAssemble(sys, account, request, [1, 3, 5]);
-      expect(assembled.used).to.deep.equal([1, 3, 5]);
-      await expect(complete(sys, account, request, assembled.tokenHex, aliceNew)).to.emit(sys.coordinator, "ResetApproved");
-
-      await expect(sys.coordinator.finalizeReset(request.requestId))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetSecurityPeriodActive");
-      await networkHelpers.time.increase(3600);
-      await expect(sys.coordinator.connect(sys.carol).finalizeReset(request.requestId))
-        .to.emit(sys.coordinator, "ResetFinalized")
-        .withArgs(request.requestId, accountId, sys.alice.address, aliceNew.address)
-        .and.to.emit(wallet, "ControlMoved");
-
-      expect(await sys.coordinator.controllerOf(accountId)).to.equal(aliceNew.address);
-      expect(await ethers.provider.getBalance(await wallet.getAddress())).to.equal(3n * ONE_ETH);
-      await expect(wallet.connect(sys.alice).execute(sys.bob.address, ONE_ETH, "0x"))
-        .to.be.revertedWithCustomError(wallet, "RecoverableAccountNotController");
-      await expect(wallet.connect(aliceNew).execute(sys.bob.address, ONE_ETH, "0x")).to.changeEtherBalances(
-        ethers,
-        [wallet, sys.bob],
-        [-ONE_ETH, ONE_ETH],
-      );
-      await expect(sys.coordinator.finalizeReset(request.requestId))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetNotApproved")
-        .withArgs(request.requestId, 4n);
+      const sigma = tokenOf(request, postings, 3);
+      const receipt = await (await sys.coordinator.completeReset(request.requestId, keccak256(request.requesterKey), sigma, committee.groupKey)).wait();
+      const approved = findEvent(sys.coordinator, receipt, "ResetApproved");
+      expect(approved.args.accountId).to.equal(account.accountId);
+      await networkHelpers.time.increaseTo(Number(approved.args.executableAt));
+      await (await sys.coordinator.connect(sys.carol).finalizeReset(request.requestId)).wait();
+      expect(await sys.coordinator.controllerOf(account.accountId)).to.equal(sys.bob.address);
+      expect((await sys.coordinator.reset(request.requestId)).status).to.equal(4n);
+      expect(await expectAuditMatches(sys)).to.match(/matches the on-chain head/);
     });
 
-    it("lets the controller cancel an approved reset during the security period", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const request = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const { tokenHex } = await serveAndAssemble(sys, account, request, [2, 3, 4]);
-      await complete(sys, account, request, tokenHex);
-      await expect(sys.coordinator.connect(sys.bob).cancelReset(request.requestId))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetNotController")
-        .withArgs(request.requestId, sys.bob.address);
-      await expect(sys.coordinator.connect(sys.alice).cancelReset(request.requestId))
-        .to.emit(sys.coordinator, "ResetCancelled")
-        .withArgs(request.requestId, account.accountId, sys.alice.address);
-      await networkHelpers.time.increase(3600);
-      await expect(sys.coordinator.finalizeReset(request.requestId))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetNotApproved")
-        .withArgs(request.requestId, 3n);
+    it("refuses bad links and rotations by custom error", async function () {
+      const n = committee.members.length;
+      const c = sys.coordinator.connect(sys.carol);
+      const salt = toHex(1n, { size: 32 });
+      const id = committee.committeeId;
+      await expect(c.link(salt, 999, sys.carol.address, 3600, ZERO, opaqueEntries(n, 8), opaqueEntries(n, 8))).to.be.revertedWithCustomError(sys.coordinator, "AccountCommitteeNotActive");
+      await expect(c.link(salt, id, ZERO, 3600, ZERO, opaqueEntries(n, 8), opaqueEntries(n, 8))).to.be.revertedWithCustomError(sys.coordinator, "AccountInvalidController");
+      await expect(c.link(salt, id, sys.carol.address, 1, ZERO, opaqueEntries(n, 8), opaqueEntries(n, 8))).to.be.revertedWithCustomError(sys.coordinator, "AccountSecurityPeriodOutOfRange");
+      await expect(c.link(salt, id, sys.carol.address, 3600, ZERO, opaqueEntries(n - 1, 8), opaqueEntries(n, 8)))
+        .to.be.revertedWithCustomError(sys.coordinator, "AccountEntriesMismatch")
+        .withArgs(toHex("envelopes", { size: 32 }), n, n - 1);
+      const truncated = opaqueEntries(n, 8).slice(0, -2) as Hex;
+      await expect(c.link(salt, id, sys.carol.address, 3600, ZERO, opaqueEntries(n, 8), truncated)).to.be.revertedWithCustomError(sys.coordinator, "AccountEntriesMismatch");
+      await (await c.link(salt, id, sys.carol.address, 3600, ZERO, opaqueEntries(n, 8), opaqueEntries(n, 8))).wait();
+      await expect(c.link(salt, id, sys.carol.address, 3600, ZERO, opaqueEntries(n, 8), opaqueEntries(n, 8))).to.be.revertedWithCustomError(sys.coordinator, "AccountExists");
+      await expect(sys.coordinator.connect(sys.bob).rotate(account.accountId, id, opaqueEntries(n, 8), opaqueEntries(n, 8))).to.be.revertedWithCustomError(sys.coordinator, "AccountNotController");
+      await expect(sys.coordinator.rotate(keccak256("0x01"), id, opaqueEntries(n, 8), opaqueEntries(n, 8))).to.be.revertedWithCustomError(sys.coordinator, "AccountUnknown");
+    });
+
+    it("refuses bad requests by custom error: fee, controller, requester key off the curve, off the subgroup, at infinity", async function () {
+      const fee = (await sys.coordinator.parameters()).requestFee;
+      const good = toHex(g1ToEip2537(G1.BASE.multiply(7n)));
+      await expect(sys.coordinator.requestReset(account.accountId, sys.bob.address, good, { value: fee - 1n })).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongFee").withArgs(fee, fee - 1n);
+      await expect(sys.coordinator.requestReset(account.accountId, ZERO, good, { value: fee })).to.be.revertedWithCustomError(sys.coordinator, "ResetInvalidNewController");
+      await expect(sys.coordinator.requestReset(keccak256("0x02"), sys.bob.address, good, { value: fee })).to.be.revertedWithCustomError(sys.coordinator, "AccountUnknown");
+      const offSubgroup = offSubgroupG1();
+      for (const key of [toHex(new Uint8Array(128)), offSubgroup, good.slice(0, -2) as Hex, ("0x" + good.slice(2, 130) + "00".repeat(63) + "05") as Hex]) {
+        await expect(sys.coordinator.requestReset(account.accountId, sys.bob.address, key, { value: fee })).to.be.revertedWithCustomError(sys.coordinator, "ResetInvalidRequesterKey");
+      }
+    });
+  });
+
+  describe("postings", function () {
+    it("refuses bad postings by custom error: length, member, retired epoch, twice, closed requests", async function () {
+      const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      const epoch = await activeEpoch(sys, committee.committeeId);
+      const p = postingFor(committee, request, 2, epoch);
+      const g2 = committee.members[1].signer;
+      await expect(sys.coordinator.connect(g2).postPartial({ ...p.input, posting: p.bytes.slice(0, -2) })).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingMalformed").withArgs(239);
+      await expect(sys.coordinator.connect(committee.members[0].signer).postPartial(p.input)).to.be.revertedWithCustomError(sys.coordinator, "ResetNotMember");
+      await expect(sys.coordinator.connect(g2).postPartial({ ...p.input, slot: 0 })).to.be.revertedWithCustomError(sys.coordinator, "ResetNotMember");
+      await expect(sys.coordinator.connect(g2).postPartial({ ...p.input, committeeEpoch: epoch + 1n })).to.be.revertedWithCustomError(sys.coordinator, "ResetEpochNotActive");
+      await expect(sys.coordinator.connect(g2).postPartial({ ...p.input, requestId: 999n })).to.be.revertedWithCustomError(sys.coordinator, "ResetUnknownRequest");
+      await (await sys.coordinator.connect(g2).postPartial(p.input)).wait();
+      await expect(sys.coordinator.connect(g2).postPartial(p.input)).to.be.revertedWithCustomError(sys.coordinator, "ResetAlreadyPosted").withArgs(request.requestId, 2, epoch);
+      await (await sys.coordinator.connect(sys.alice).cancelReset(request.requestId)).wait();
+      await expect(sys.coordinator.connect(committee.members[2].signer).postPartial(postingFor(committee, request, 3, epoch).input)).to.be.revertedWithCustomError(sys.coordinator, "ResetNotPending");
+      const late = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      await networkHelpers.time.increase(2 * 24 * 3600);
+      await expect(sys.coordinator.connect(g2).postPartial(postingFor(committee, late, 2, epoch).input)).to.be.revertedWithCustomError(sys.coordinator, "ResetExpired");
+    });
+
+    it("a posting for a retired epoch is refused after a handover; the new members serve the same request", async function () {
+      const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      const old = await activeEpoch(sys, committee.committeeId);
+      const stale = postingFor(committee, request, 1, old);
+      // governance re-shares the same K to epoch 2 with every member kept (slots 0): old shares retire
+      const next = await handoverKeepingMembers(sys, committee);
+      await expect(sys.coordinator.connect(committee.members[0].signer).postPartial(stale.input)).to.be.revertedWithCustomError(sys.coordinator, "ResetEpochNotActive").withArgs(request.requestId, old);
+      const fresh = [];
+      for (const slot of [1, 2, 3]) fresh.push(await post(sys, next, request, slot));
+      const view = await sys.coordinator.reset(request.requestId);
+      expect(view.postingEpoch).to.equal(await activeEpoch(sys, committee.committeeId));
+      expect(view.posted).to.equal(0b111n);
+      await (await sys.coordinator.completeReset(request.requestId, keccak256(request.requesterKey), tokenOf(request, fresh, 3), committee.groupKey)).wait();
+    });
+  });
+
+  describe("completion, drills, cancellation, finalization", function () {
+    it("refuses a token for another request, a wrong group key, and completion after expiry", async function () {
+      const r1 = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      const r2 = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      const postings = [];
+      for (const slot of [1, 2, 3]) postings.push(await post(sys, committee, r1, slot));
+      const sigma = tokenOf(r1, postings, 3);
+      await expect(sys.coordinator.completeReset(r2.requestId, keccak256(r2.requesterKey), sigma, committee.groupKey)).to.be.revertedWithCustomError(sys.coordinator, "BLSSignatureInvalid");
+      const otherKey = ("0x" + committee.commitments.slice(2 + 512, 2 + 1024)) as Hex;
+      await expect(sys.coordinator.completeReset(r1.requestId, keccak256(r1.requesterKey), sigma, otherKey)).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongGroupKey");
+      await expect(sys.coordinator.completeReset(999n, keccak256(r1.requesterKey), sigma, committee.groupKey)).to.be.revertedWithCustomError(sys.coordinator, "ResetUnknownRequest");
+      await networkHelpers.time.increase(2 * 24 * 3600);
+      await expect(sys.coordinator.completeReset(r1.requestId, keccak256(r1.requesterKey), sigma, committee.groupKey)).to.be.revertedWithCustomError(sys.coordinator, "ResetExpired");
+    });
+
+    it("a drill is served and verified like a reset, and can never be finalized", async function () {
+      const drill = await requestOf(sys, account, sys.carol, null);
+      const postings = [];
+      for (const slot of [2, 4, 5]) postings.push(await post(sys, committee, drill, slot));
+      await expect(sys.coordinator.completeReset(drill.requestId, keccak256(drill.requesterKey), tokenOf(drill, postings, 3), committee.groupKey))
+        .to.emit(sys.coordinator, "DrillVerified")
+        .withArgs(drill.requestId, account.accountId);
+      const view = await sys.coordinator.reset(drill.requestId);
+      expect(view.drill).to.equal(true);
+      expect(view.status).to.equal(5n);
+      await networkHelpers.time.increase(30 * 24 * 3600);
+      await expect(sys.coordinator.finalizeReset(drill.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetIsDrill").withArgs(drill.requestId);
       expect(await sys.coordinator.controllerOf(account.accountId)).to.equal(sys.alice.address);
     });
 
-    it("voids the account's other open requests when one is finalized", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const first = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const second = await requestReset(sys, account, sys.carol, sys.carol.address as Address);
-      const a = await serveAndAssemble(sys, account, first, [1, 2, 3]);
-      const b = await serveAndAssemble(sys, account, second, [1, 2, 3]);
-      await complete(sys, account, first, a.tokenHex);
+    it("cancellation: controller only, pending or approved until executable; finalization waits for the period", async function () {
+      const r = await approved(sys, committee, account, sys.bob);
+      await expect(sys.coordinator.connect(sys.bob).cancelReset(r.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetNotController");
+      await expect(sys.coordinator.finalizeReset(r.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetSecurityPeriodActive");
+      await expect(sys.coordinator.connect(sys.alice).cancelReset(r.requestId)).to.emit(sys.coordinator, "ResetCancelled");
+      await expect(sys.coordinator.finalizeReset(r.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetNotApproved");
+      const late = await approved(sys, committee, account, sys.bob);
       await networkHelpers.time.increase(3600);
-      await sys.coordinator.finalizeReset(first.requestId);
-      expect((await sys.coordinator.reset(second.requestId)).voided).to.equal(true);
-      await expect(complete(sys, account, second, b.tokenHex))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetVoided")
-        .withArgs(second.requestId);
-      expect((await sys.coordinator.account(account.accountId)).openRequests).to.equal(0n);
+      await expect(sys.coordinator.connect(sys.alice).cancelReset(late.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetSecurityPeriodOver");
+      await expect(sys.coordinator.cancelReset(999n)).to.be.revertedWithCustomError(sys.coordinator, "ResetUnknownRequest");
     });
   });
 
-  describe("refusals, each by its custom error", function () {
-    it("unknown account, map not active yet", async function () {
-      const sys = await deploySystem(connection);
+  describe("found by the security review of v1", function () {
+    it("spam cannot block the owner's request: after 40 open spam requests the owner's request is served", async function () {
       const fee = (await sys.coordinator.parameters()).requestFee;
-      const unknown = toHex(new Uint8Array(32).fill(7));
-      await expect(sys.coordinator.requestReset(unknown, sys.bob.address, toHex(new Uint8Array(32).fill(1)), { value: fee }))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapUnknownAccount")
-        .withArgs(unknown);
-      const pending = await linkAccount(sys, sys.alice, { acknowledge: false });
-      await expect(sys.coordinator.requestReset(pending.accountId, sys.bob.address, toHex(new Uint8Array(32).fill(1)), { value: fee }))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapNotActive")
-        .withArgs(pending.mapId, 1n);
+      for (let k = 0; k < 40; k++) await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+      const owner = await approved(sys, committee, account, sys.alice, sys.bob.address as Address);
+      expect((await sys.coordinator.reset(owner.requestId)).status).to.equal(2n);
+      expect(await ethers.provider.getBalance(await sys.coordinator.getAddress())).to.equal(fee * 41n);
     });
 
-    it("fee too low, open-request cap, zero new controller or ephemeral key", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const fee: bigint = (await sys.coordinator.parameters()).requestFee;
-      const key = toHex(new Uint8Array(32).fill(9));
-      await expect(sys.coordinator.requestReset(account.accountId, sys.bob.address, key, { value: fee - 1n }))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetFeeTooLow")
-        .withArgs(fee, fee - 1n);
-      await expect(sys.coordinator.requestReset(account.accountId, "0x0000000000000000000000000000000000000000", key, { value: fee }))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetInvalidNewController");
-      await expect(sys.coordinator.requestReset(account.accountId, sys.bob.address, toHex(new Uint8Array(32)), { value: fee }))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetInvalidEphemeralKey");
-      for (let k = 0; k < 3; k++) await sys.coordinator.requestReset(account.accountId, sys.bob.address, key, { value: fee });
-      await expect(sys.coordinator.requestReset(account.accountId, sys.bob.address, key, { value: fee }))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetTooManyOpenRequests")
-        .withArgs(account.accountId, 3n);
-      // An expired request frees its place once closed.
-      await networkHelpers.time.increase(24 * 3600 + 1);
-      await expect(sys.coordinator.expireReset(1n)).to.emit(sys.coordinator, "ResetLapsed").withArgs(1n, account.accountId);
-      await expect(sys.coordinator.requestReset(account.accountId, sys.bob.address, key, { value: fee })).to.emit(sys.coordinator, "ResetRequested");
-    });
-
-    it("a token of another request, under another key, with a wrong group key, or malformed", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const mine = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const other = await requestReset(sys, account, sys.carol, sys.carol.address as Address);
-      const { tokenHex } = await serveAndAssemble(sys, account, other, [1, 2, 3]);
-      // The token of carol's request does not complete bob's, nor can bob claim it with his own key.
-      await expect(complete(sys, account, mine, tokenHex)).to.be.revertedWithCustomError(sys.coordinator, "BLSSignatureInvalid");
-      await expect(
-        sys.coordinator.completeReset(other.requestId, account.accountId, mine.ephemeralKey, tokenHex, groupKeyHex(account)),
-      ).to.be.revertedWithCustomError(sys.coordinator, "BLSSignatureInvalid");
-      const strangerKey = toHex(g2ToEip2537(deal(3, 2).groupKey));
-      await expect(sys.coordinator.completeReset(other.requestId, account.accountId, other.ephemeralKey, tokenHex, strangerKey))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetWrongGroupKey")
-        .withArgs(other.requestId);
-      await expect(sys.coordinator.completeReset(other.requestId, account.accountId, other.ephemeralKey, tokenHex.slice(0, -2), groupKeyHex(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "BLSInvalidPointLength")
-        .withArgs(128n, 127n);
-      const offCurve = ("0x" + "00".repeat(31) + "01" + "00".repeat(31) + "01" + "00".repeat(31) + "01" + "00".repeat(31) + "01") as Hex;
-      await expect(sys.coordinator.completeReset(other.requestId, account.accountId, other.ephemeralKey, offCurve, groupKeyHex(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "BLSPointNotOnCurve");
-      await expect(complete(sys, account, other, tokenHex)).to.emit(sys.coordinator, "ResetApproved");
-    });
-
-    it("an expired request cannot be completed", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const request = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const { tokenHex } = await serveAndAssemble(sys, account, request, [1, 2, 3]);
-      await networkHelpers.time.increase(24 * 3600 + 1);
-      await expect(complete(sys, account, request, tokenHex)).to.be.revertedWithCustomError(sys.coordinator, "ResetExpired");
-    });
-
-    it("finalize before the security period, twice, or on a pending request", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const request = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      await expect(sys.coordinator.finalizeReset(request.requestId))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetNotApproved")
-        .withArgs(request.requestId, 1n);
-      const { tokenHex } = await serveAndAssemble(sys, account, request, [1, 2, 3]);
-      await complete(sys, account, request, tokenHex);
-      await expect(sys.coordinator.finalizeReset(request.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetSecurityPeriodActive");
+    it("a finalized reset supersedes everything the old controller had in flight (approved requests, rotations)", async function () {
+      const thief = await approved(sys, committee, account, sys.carol, sys.carol.address as Address);
+      const pending = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+      const owner = await approved(sys, committee, account, sys.alice, sys.bob.address as Address);
       await networkHelpers.time.increase(3600);
-      await sys.coordinator.finalizeReset(request.requestId);
-      await expect(sys.coordinator.finalizeReset(request.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetNotApproved");
-      await expect(sys.coordinator.connect(sys.bob).cancelReset(request.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetNotPending");
-      await expect(sys.coordinator.finalizeReset(999n)).to.be.revertedWithCustomError(sys.coordinator, "ResetUnknownRequest").withArgs(999n);
+      await (await sys.coordinator.finalizeReset(owner.requestId)).wait();
+      await expect(sys.coordinator.finalizeReset(thief.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetVoided").withArgs(thief.requestId);
+      const g1 = committee.members[0].signer;
+      await expect(sys.coordinator.connect(g1).postPartial(postingFor(committee, pending, 1, 1n).input)).to.be.revertedWithCustomError(sys.coordinator, "ResetVoided");
+      expect((await sys.coordinator.reset(thief.requestId)).voided).to.equal(true);
+      expect(await sys.coordinator.controllerOf(account.accountId)).to.equal(sys.bob.address);
+      // the old controller can no longer rotate or cancel
+      const n = committee.members.length;
+      await expect(sys.coordinator.connect(sys.alice).rotate(account.accountId, committee.committeeId, opaqueEntries(n, 8), opaqueEntries(n, 8))).to.be.revertedWithCustomError(sys.coordinator, "AccountNotController");
+      // a rotation voids every open request too, for good: ids are never reused
+      const open = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+      await (await sys.coordinator.connect(sys.bob).rotate(account.accountId, committee.committeeId, opaqueEntries(n, 8), opaqueEntries(n, 8))).wait();
+      expect((await sys.coordinator.account(account.accountId)).epoch).to.equal(2n);
+      expect((await sys.coordinator.reset(open.requestId)).voided).to.equal(true);
+      await expect(sys.coordinator.connect(sys.bob).cancelReset(open.requestId)).to.be.revertedWithCustomError(sys.coordinator, "ResetVoided");
     });
 
-    it("commit by a non-member, by a member under another index, twice, or with a wrong committee", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const request = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const served = await serve(sys, account, request, 1);
-      const c = { requestId: request.requestId, index: 1, commitment: served.commitment };
-      await expect(sys.coordinator.connect(sys.carol).commitShare(c, committeeArg(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapNotMember")
-        .withArgs(account.mapId, 1n, sys.carol.address);
-      await expect(sys.coordinator.connect(account.committee[1].signer).commitShare(c, committeeArg(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapNotMember");
-      await expect(sys.coordinator.connect(account.committee[0].signer).commitShare(c, { ...committeeArg(account), commitmentsHash: toHex(new Uint8Array(32)) }))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapWrongCommittee");
-      await commit(sys, account, request, 1, served);
-      await expect(commit(sys, account, request, 1, served))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetAlreadyCommitted")
-        .withArgs(request.requestId, 1n);
+    it("a posting is judged only against its own message: one made for a re-created request id is neither provable nor paid", async function () {
+      const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      const epoch = await activeEpoch(sys, committee.committeeId);
+      // member 1 computed m for the request id as it saw it before a reorg (another requester key)
+      const staleMessage = keccak256(concat([request.message, "0x01"]));
+      const stale = postingFor(committee, request, 1, epoch, staleMessage);
+      await (await sys.coordinator.connect(committee.members[0].signer).postPartial(stale.input)).wait();
+      const history = await historyOf(sys, request.requestId);
+      const salt = await commitProof(sys, sys.prover, request.requestId, 0);
+      await expect(prove(sys, request, history, 0, stale, salt)).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingMismatch").withArgs(request.requestId, 0);
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      const receipt = await (await sys.coordinator.settle(request.requestId, request.context, history)).wait();
+      const settled = findEvent(sys.coordinator, receipt, "RequestSettled");
+      expect(settled.args.served).to.equal(0n);
+      expect((await sys.registry.guardian(committee.members[0].address)).served).to.equal(0n);
     });
 
-    it("links only eligible, distinct committees with a threshold in range", async function () {
-      const sys = await deploySystem(connection, { guardians: 6 });
-      const [g1, g2, g3, g4, g5, g6] = sys.guardians;
-      await sys.registry.connect(sys.attester).revokeAttestation(g6.address);
-      await expect(linkAccount(sys, sys.alice, { committee: [g1, g2, g3, g4, g6] }))
-        .to.be.revertedWithCustomError(sys.registry, "GuardianNotEligible")
-        .withArgs(g6.address);
-      await expect(linkAccount(sys, sys.alice, { committee: [g1, g2, g3, g4, g1] }))
-        .to.be.revertedWithCustomError(sys.registry, "GuardianDuplicateMember")
-        .withArgs(g1.address);
-      await sys.registry.setJailed(g5.address, true);
-      await expect(linkAccount(sys, sys.carol, { committee: [g1, g2, g5] , threshold: 2}))
-        .to.be.revertedWithCustomError(sys.registry, "GuardianNotEligible")
-        .withArgs(g5.address);
+    it("a proof copied from the mempool earns nothing: the reward goes only to a committed prover", async function () {
+      const { request, bad, history } = await invalidPostingFixture(sys, committee, account);
+      // the copier did not commit
+      await expect(prove(sys, request, history, history.length - 1, bad, keccak256("0x00"), sys.carol)).to.be.revertedWithCustomError(sys.coordinator, "ResetProofNotCommitted").withArgs(sys.carol.address);
+      // a commitment in the same block as the reveal does not count
+      const salt = await commitProof(sys, sys.prover, request.requestId, history.length - 1);
+      await networkHelpers.mine(0);
+      await expect(prove(sys, request, history, history.length - 1, bad, salt, sys.carol)).to.be.revertedWithCustomError(sys.coordinator, "ResetProofNotCommitted");
     });
 
-    it("refuses a duplicate member even when the channels are spread", async function () {
-      const sys = await deploySystem(connection, { guardians: 4 });
-      const [g1, g2, g3] = sys.guardians;
-      const params = (await linkAccount(sys, sys.alice, { committee: [g1, g2, g3], threshold: 2, acknowledge: false })).prepared.params;
-      const dup = { ...params, committee: [g1.address, g2.address, g1.address] };
-      await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(3)), "0x0000000000000000000000000000000000000000", dup))
-        .to.be.revertedWithCustomError(sys.registry, "GuardianDuplicateMember")
-        .withArgs(g1.address);
-      const single = { ...params, threshold: 1 };
-      await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(5)), "0x0000000000000000000000000000000000000000", single))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapThresholdOutOfRange")
-        .withArgs(1n, 3n);
-      const cut = { ...params, envelopes: params.envelopes.slice(0, -2) as Hex };
-      await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(6)), "0x0000000000000000000000000000000000000000", cut))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapLengthMismatch");
-      const two = { ...params, sealedChannels: packEntries(unpackEntries(params.sealedChannels).slice(0, 2)) };
-      await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(7)), "0x0000000000000000000000000000000000000000", two))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapLengthMismatch")
-        .withArgs(toHex(new TextEncoder().encode("sealedChannels"), { size: 32 }), 3n, 2n);
-      const bad = { ...params, threshold: 4 };
-      await expect(sys.coordinator.connect(sys.bob).link(toHex(new Uint8Array(32).fill(4)), "0x0000000000000000000000000000000000000000", bad))
-        .to.be.revertedWithCustomError(sys.coordinator, "ShardMapThresholdOutOfRange")
-        .withArgs(4n, 3n);
-    });
-  });
-
-  describe("owner rotation", function () {
-    it("refuses tokens made with the old key once the new epoch is active", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const [g1, g2, g3, g4, g5] = sys.guardians;
-      const oldRequest = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const oldToken = await serveAndAssemble(sys, account, oldRequest, [1, 2, 3]);
-
-      const rotated = await rotateAccount(sys, sys.alice, account, [g5, g4, g3, g2], 3, false);
-      // Until the new map is acknowledged the old one is still in charge.
-      expect((await sys.coordinator.account(account.accountId)).activeMapId).to.equal(account.mapId);
-      for (let i = 1; i <= 4; i++) {
-        const { acknowledgeOne } = await import("../helpers/system.ts");
-        await acknowledgeOne(sys, rotated, i);
-      }
-      expect((await sys.coordinator.shardMap(account.mapId)).status).to.equal(3n); // Retired
-      await expect(complete(sys, account, oldRequest, oldToken.tokenHex))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetEpochRetired")
-        .withArgs(oldRequest.requestId, account.mapId);
-
-      // A new request under the new epoch: the old committee's shares make a token under the old key, refused.
-      const request = await requestReset(sys, rotated, sys.bob, sys.bob.address as Address);
-      const oldShares = [g1, g2, g3].map((g) => g.assignments.get(account.mapId)!.share);
-      const forged = combine(oldShares.map((s) => computePartial(s, hexToBytes(request.message))), 3);
-      await expect(sys.coordinator.completeReset(request.requestId, account.accountId, request.ephemeralKey, toHex(g1ToEip2537(forged)), groupKeyHex(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetWrongGroupKey");
-      await expect(sys.coordinator.completeReset(request.requestId, account.accountId, request.ephemeralKey, toHex(g1ToEip2537(forged)), groupKeyHex(rotated)))
-        .to.be.revertedWithCustomError(sys.coordinator, "BLSSignatureInvalid");
-      const fresh = await serveAndAssemble(sys, rotated, request, [1, 2, 4]);
-      await expect(complete(sys, rotated, request, fresh.tokenHex)).to.emit(sys.coordinator, "ResetApproved");
-      void g1;
-    });
-  });
-
-  describe("accountability", function () {
-    it("slashes exactly the guardian whose committed share is invalid and rewards the prover", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const request = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const fragments: string[] = [];
-      const history: { index: number; commitment: Hex }[] = [];
-      const sigmas = new Map<number, Hex>();
-      for (const i of [1, 2, 3, 4]) {
-        const served = await serve(sys, account, request, i, i === 2 ? G1.BASE.multiply(12345n) : undefined);
-        await commit(sys, account, request, i, served);
-        fragments.push(served.fragment);
-        history.push({ index: i, commitment: served.commitment });
-        sigmas.set(i, served.sigma);
-      }
-      const assembled = await assemble(sys, account, request, fragments);
-      expect(assembled.problems.map((p) => p.index)).to.deep.equal([2]);
-      expect(assembled.problems[0].operator).to.equal(account.committee[1].address);
-
-      const g2 = account.committee[1];
-      const before = await sys.registry.guardian(g2.address);
-      const others = await Promise.all([1, 3, 4].map((i) => sys.registry.guardian(account.committee[i - 1].address)));
-      const proof = (index: number) =>
-        sys.coordinator.connect(sys.prover).proveInvalidShare(
-          request.requestId,
-          index,
-          sigmas.get(index)!,
-          request.ephemeralKey,
-          account.prepared.params.commitments,
-          account.prepared.params.committee,
-          history,
-        );
-      await expect(proof(3)).to.be.revertedWithCustomError(sys.coordinator, "ResetShareValid").withArgs(request.requestId, 3n);
-      const slash = ONE_ETH / 2n;
-      await expect(proof(2))
-        .to.emit(sys.coordinator, "InvalidShareProven")
-        .withArgs(request.requestId, 2n, g2.address, sys.prover.address, slash)
-        .and.to.emit(sys.registry, "GuardianSlashed")
-        .withArgs(g2.address, slash, sys.prover.address, slash / 5n);
-      const after = await sys.registry.guardian(g2.address);
-      expect(before.stake - after.stake).to.equal(slash);
-      expect(after.jailed).to.equal(true);
-      for (const [k, i] of [1, 3, 4].entries()) {
-        expect((await sys.registry.guardian(account.committee[i - 1].address)).stake).to.equal(others[k].stake);
-      }
-      expect(await sys.registry.claimable(sys.prover.address)).to.equal(slash / 5n);
-      await expect(sys.registry.connect(sys.prover).claim()).to.changeEtherBalance(ethers, sys.prover, slash / 5n);
-      await expect(proof(2)).to.be.revertedWithCustomError(sys.coordinator, "ResetShareNotCommitted");
-      // A history that is not the real one is refused.
-      await expect(
-        sys.coordinator.proveInvalidShare(request.requestId, 1, sigmas.get(1)!, request.ephemeralKey, account.prepared.params.commitments, account.prepared.params.committee, history.slice(1)),
-      ).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongCommitHistory");
-      // The remaining valid fragments still complete the reset.
-      await expect(complete(sys, account, request, assembled.tokenHex)).to.emit(sys.coordinator, "ResetApproved");
+    it("fees and served only for postings standing past the window; misses cannot be inflated by request-and-cancel", async function () {
+      const fee = (await sys.coordinator.parameters()).requestFee;
+      const { request, bad, history } = await invalidPostingFixture(sys, committee, account); // slots 1, 2 honest, 5 bad
+      await expect(sys.coordinator.settle(request.requestId, request.context, history)).to.be.revertedWithCustomError(sys.coordinator, "ResetNotSettleable");
+      const salt = await commitProof(sys, sys.prover, request.requestId, 2);
+      await (await prove(sys, request, history, 2, bad, salt)).wait();
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      const g1 = committee.members[0].address;
+      const before = await ethers.provider.getBalance(g1);
+      const receipt = await (await sys.coordinator.settle(request.requestId, request.context, history)).wait();
+      const ev = findEvent(sys.coordinator, receipt, "RequestSettled");
+      expect(ev.args.paid).to.equal(fee / 5n);
+      expect(ev.args.served).to.equal(0b11n);
+      // pending until it expired: members 3, 4 and 5 (whose posting was proven) missed it
+      expect(ev.args.missed).to.equal(0b11100n);
+      expect(ev.args.toTreasury).to.equal(fee - 2n * (fee / 5n));
+      expect((await ethers.provider.getBalance(g1)) - before).to.equal(fee / 5n);
+      expect(await sys.coordinator.treasuryBalance()).to.equal(fee - 2n * (fee / 5n));
+      await expect(sys.coordinator.settle(request.requestId, request.context, history)).to.be.revertedWithCustomError(sys.coordinator, "ResetAlreadySettled");
+      // request-and-cancel: no miss for anyone
+      const cancelled = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+      await (await sys.coordinator.connect(sys.alice).cancelReset(cancelled.requestId)).wait();
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      // a context that is not the request's is refused
+      await expect(sys.coordinator.settle(cancelled.requestId, { ...cancelled.context, fee: 1n }, [])).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongPostingHistory");
+      await expect(sys.coordinator.settle(cancelled.requestId, { ...cancelled.context, newController: sys.bob.address }, [])).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongContext");
+      const r2 = await (await sys.coordinator.settle(cancelled.requestId, cancelled.context, [])).wait();
+      expect(findEvent(sys.coordinator, r2, "RequestSettled").args.missed).to.equal(0n);
+      expect((await sys.registry.guardian(committee.members[3].address)).missed).to.equal(1n);
     });
 
-    it("pays each member that committed before approval its part of the fee, once, and counts service", async function () {
-      const { sys, account } = await networkHelpers.loadFixture(baseFixture);
-      const request = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-      const { tokenHex } = await serveAndAssemble(sys, account, request, [1, 2, 4]);
-      await expect(sys.coordinator.claimFee(request.requestId, 1, committeeArg(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetNotApproved");
-      await complete(sys, account, request, tokenHex);
-      const fee: bigint = (await sys.coordinator.parameters()).requestFee;
-      const g4 = account.committee[3];
-      await expect(sys.coordinator.claimFee(request.requestId, 4, committeeArg(account))).to.changeEtherBalance(ethers, g4.signer, fee / 5n);
-      await expect(sys.coordinator.claimFee(request.requestId, 4, committeeArg(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetFeeAlreadyClaimed");
-      await expect(sys.coordinator.claimFee(request.requestId, 3, committeeArg(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetShareNotCommitted");
-      await expect(sys.coordinator.recordService(request.requestId, committeeArg(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetNotClosed");
+    it("the audit chain includes settlement, treasury withdrawals, role changes and failed consumer hooks", async function () {
+      const hostile = await (await ethers.getContractFactory("RevertingConsumer")).deploy();
+      const hooked = await linkTo(sys, sys.carol, committee, { consumer: (await hostile.getAddress()) as Address });
+      const r = await approved(sys, committee, hooked, sys.carol, sys.bob.address as Address);
       await networkHelpers.time.increase(3600);
-      await sys.coordinator.finalizeReset(request.requestId);
-      await sys.coordinator.recordService(request.requestId, committeeArg(account));
-      const counters = await Promise.all(account.committee.map((g) => sys.registry.guardian(g.address)));
-      expect(counters.map((c) => [c.served, c.missed])).to.deep.equal([[1n, 0n], [1n, 0n], [0n, 1n], [1n, 0n], [0n, 1n]]);
-      await expect(sys.coordinator.recordService(request.requestId, committeeArg(account)))
-        .to.be.revertedWithCustomError(sys.coordinator, "ResetServiceAlreadyRecorded");
+      await expect(sys.coordinator.finalizeReset(r.requestId)).to.emit(sys.coordinator, "ConsumerHookFailed");
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      await (await sys.coordinator.settle(r.requestId, r.context, await historyOf(sys, r.requestId))).wait();
+      const balance = await sys.coordinator.treasuryBalance();
+      await expect(sys.coordinator.withdrawTreasury(sys.admin.address, balance + 1n)).to.be.revertedWithCustomError(sys.coordinator, "ResetParameterOutOfRange");
+      await expect(sys.coordinator.withdrawTreasury(sys.admin.address, balance)).to.emit(sys.coordinator, "TreasuryWithdrawn");
+      const role = await sys.coordinator.DEFAULT_ADMIN_ROLE();
+      await (await sys.coordinator.grantRole(role, sys.carol.address)).wait();
+      await (await sys.coordinator.revokeRole(role, sys.carol.address)).wait();
+      await (await sys.registry.grantRole(await sys.registry.ATTESTER_ROLE(), sys.carol.address)).wait();
+      expect(await expectAuditMatches(sys)).to.match(/matches the on-chain head/);
+      const kinds = new Set((await auditedEvents(sys)).map((e) => e.eventName));
+      for (const k of ["RequestSettled", "TreasuryWithdrawn", "RoleGranted", "RoleRevoked", "ConsumerHookFailed", "GuardianServiceRecorded", "PartialPosted"]) expect(kinds.has(k), k).to.equal(true);
     });
   });
 
-  describe("consumer hooks", function () {
-    for (const name of ["RevertingConsumer", "ReentrantConsumer", "GasBurningConsumer"]) {
-      it(`a ${name} neither breaks nor stalls finalization`, async function () {
-        const sys = await deploySystem(connection);
-        const consumer = await ethers.deployContract(name);
-        const account = await linkAccount(sys, sys.alice, { consumer: (await consumer.getAddress()) as Address });
-        const request = await requestReset(sys, account, sys.bob, sys.bob.address as Address);
-        const { tokenHex } = await serveAndAssemble(sys, account, request, [1, 2, 3]);
-        await complete(sys, account, request, tokenHex);
-        await networkHelpers.time.increase(3600);
-        await expect(sys.coordinator.finalizeReset(request.requestId))
-          .to.emit(sys.coordinator, "ConsumerHookFailed")
-          .withArgs(request.requestId, await consumer.getAddress());
-        expect(await sys.coordinator.controllerOf(account.accountId)).to.equal(sys.bob.address);
-      });
-    }
-  });
+  describe("proveInvalidPosting", function () {
+    it("slashes exactly the guilty guardian and rewards the committed prover; a valid posting cannot be proven", async function () {
+      const { request, bad, honest, history } = await invalidPostingFixture(sys, committee, account);
+      const guilty = committee.members[4].address;
+      const stakes = await Promise.all(committee.members.map(async (g) => (await sys.registry.guardian(g.address)).stake));
+      const saltHonest = await commitProof(sys, sys.prover, request.requestId, 0);
+      await expect(prove(sys, request, history, 0, honest, saltHonest)).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingValid").withArgs(request.requestId, 0);
+      const salt = await commitProof(sys, sys.prover, request.requestId, 2);
+      await expect(prove(sys, request, history, 2, bad, salt)).to.emit(sys.coordinator, "InvalidPostingProven");
+      const after = await Promise.all(committee.members.map(async (g) => (await sys.registry.guardian(g.address)).stake));
+      committee.members.forEach((g, k) => expect(after[k] < stakes[k], g.name).to.equal(g.address === guilty));
+      expect(await sys.registry.claimable(sys.prover.address)).to.be.greaterThan(0n);
+      const again = await commitProof(sys, sys.prover, request.requestId, 2);
+      await expect(prove(sys, request, history, 2, bad, again)).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingAlreadyProven");
+      await expect(prove(sys, request, history.slice(1), 0, honest, saltHonest)).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongPostingHistory");
+      await expect(prove(sys, request, history, 0, honest, saltHonest, sys.prover, { commitments: (committee.commitments + "00") as Hex })).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongContext");
+    });
 
-  describe("audit log", function () {
-    it("the head recomputed from the emitted events equals the on-chain head after a long mixed run", async function () {
-      const sys = await deploySystem(connection, { guardians: 6 });
-      const alice = await linkAccount(sys, sys.alice);
-      const bob = await linkAccount(sys, sys.bob, { committee: sys.guardians.slice(1, 6), threshold: 2 });
-      // requests, commits (single and batched), approvals, a cancel, a finalize, an expiry, a fraud proof
-      const r1 = await requestReset(sys, alice, sys.carol, sys.carol.address as Address);
-      const a1 = await serveAndAssemble(sys, alice, r1, [1, 2, 3]);
-      await complete(sys, alice, r1, a1.tokenHex);
-      const r2 = await requestReset(sys, bob, sys.carol, sys.carol.address as Address);
-      const served = await Promise.all([1, 2].map((i) => serve(sys, bob, r2, i)));
-      const r3 = await requestReset(sys, bob, sys.carol, sys.carol.address as Address);
-      const g3 = bob.committee[1];
-      const s3 = await serve(sys, bob, r3, 2, G1.BASE.multiply(77n));
-      await sys.coordinator.connect(g3.signer).commitShares([
-        {
-          committee: committeeArg(bob),
-          commits: [
-            { requestId: r2.requestId, index: 2, commitment: served[1].commitment },
-            { requestId: r3.requestId, index: 2, commitment: s3.commitment },
-          ],
-        },
-      ]);
-      await commit(sys, bob, r2, 1, served[0]);
-      await sys.coordinator.connect(sys.prover).proveInvalidShare(r3.requestId, 2, s3.sigma, r3.ephemeralKey, bob.prepared.params.commitments, bob.prepared.params.committee, [{ index: 2, commitment: s3.commitment }]);
-      await sys.coordinator.connect(sys.bob).cancelReset(r2.requestId);
-      await networkHelpers.time.increase(24 * 3600 + 1);
-      await sys.coordinator.expireReset(r3.requestId);
-      await sys.coordinator.finalizeReset(r1.requestId);
-      await sys.registry.connect(sys.guardians[5].signer).startUnbonding(ONE_ETH / 4n);
-      await sys.registry.setMinStake(ONE_ETH / 2n);
-      await sys.coordinator.setRequestFee(10n ** 15n * 2n);
+    it("property: random valid postings can never be proven invalid", async function () {
+      this.timeout(300_000);
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 5 }), async (slot) => {
+          const request = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+          const made = await post(sys, committee, request, slot);
+          const history = await historyOf(sys, request.requestId);
+          const salt = await commitProof(sys, sys.prover, request.requestId, 0);
+          await expect(prove(sys, request, history, 0, made, salt)).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingValid");
+        }),
+        { numRuns: 24 },
+      );
+    });
 
-      const replay = await replayFromChain(sys);
-      const onChain = { head: (await sys.coordinator.auditHead()) as Hex, length: await sys.coordinator.auditLength() };
-      expect(replay.length).to.equal(onChain.length);
-      expect(replay.head + "00".repeat(8)).to.equal(onChain.head);
-      expect(checkAudit(replay, onChain)).to.match(/matches the on-chain head/);
-      // One altered event (a different commitment) or one missing event no longer replays to the head.
-      const events = await collectAuditedEvents(sys);
-      const k = events.findIndex((e) => e.eventName === "ShareCommitted");
-      const altered = events.map((e, i) => (i === k ? { ...e, values: [e.values[0], e.values[1], e.values[2], toHex(new Uint8Array(32).fill(1))] } : e));
-      expect(() => checkAudit(replayAudit(altered), onChain)).to.throw(/an event was altered/);
-      const missing = events.filter((_, i) => i !== k);
-      expect(() => checkAudit(replayAudit(missing), onChain)).to.throw(/events are missing or extra/);
-      expect(Number(replay.length)).to.be.greaterThan(50, "the run should have folded many entries");
+    it("invalid encodings are provable from the bytes: no compression flag, infinity flag, x ≥ p (G1 and G2)", async function () {
+      const cases: [string, (b: Uint8Array) => void][] = [
+        ["no compression flag on C", (b) => (b[0] &= 0x7f)],
+        ["infinity flag on U", (b) => (b[48] |= 0x40)],
+        ["x ≥ p in W", (b) => b.set(pBytes(), 192)],
+        ["x.c0 ≥ p in V", (b) => b.set(pBytes(), 144)],
+      ];
+      for (const [name, mutate] of cases) {
+        const request = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+        const made = postingFor(committee, request, 3, 1n);
+        const bytes = hexToBytes(made.bytes);
+        mutate(bytes);
+        if (name.startsWith("x ≥ p in W")) bytes[192] |= 0x80;
+        const forged = { ...made, bytes: toHex(bytes), input: { ...made.input, posting: toHex(bytes) } };
+        await (await sys.coordinator.connect(committee.members[2].signer).postPartial(forged.input)).wait();
+        const history = await historyOf(sys, request.requestId);
+        const salt = await commitProof(sys, sys.prover, request.requestId, 0);
+        await expect(prove(sys, request, history, 0, forged, salt), name).to.emit(sys.coordinator, "InvalidPostingProven");
+      }
+    });
+
+    it("an x with no y is provable with a non-residue witness, for G1 and for G2; a wrong witness proves nothing", async function () {
+      for (const point of [0, 2] as const) {
+        const request = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+        const made = postingFor(committee, request, 4, 1n);
+        const bytes = hexToBytes(made.bytes);
+        const { x, w } = point === 0 ? g1NoY() : g2NoY();
+        if (point === 0) bytes.set(x, 0);
+        else bytes.set(x, 96);
+        const forged = { ...made, bytes: toHex(bytes), input: { ...made.input, posting: toHex(bytes) } };
+        await (await sys.coordinator.connect(committee.members[3].signer).postPartial(forged.input)).wait();
+        const history = await historyOf(sys, request.requestId);
+        const salt = await commitProof(sys, sys.prover, request.requestId, 0);
+        const wrong = witness(point, w + 1n);
+        await expect(prove(sys, request, history, 0, forged, salt, sys.prover, { witness: wrong })).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingMismatch");
+        await expect(prove(sys, request, history, 0, forged, salt, sys.prover, { witness: witness(point, w) })).to.emit(sys.coordinator, "InvalidPostingProven");
+      }
+    });
+
+    it("points on the curve but off the subgroup are provable; a full form that does not match the bytes proves nothing", async function () {
+      const request = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+      const made = postingFor(committee, request, 1, 1n);
+      const off = offSubgroupPoint();
+      const bytes = hexToBytes(made.bytes);
+      bytes.set(off.compressed, 192); // W off the subgroup
+      const forged = { ...made, bytes: toHex(bytes), input: { ...made.input, posting: toHex(bytes) }, full: { ...fullOf(made.posting), W: off.full } };
+      await (await sys.coordinator.connect(committee.members[0].signer).postPartial(forged.input)).wait();
+      const history = await historyOf(sys, request.requestId);
+      const salt = await commitProof(sys, sys.prover, request.requestId, 0);
+      // the honest decompression of another point is not this posting's full form
+      await expect(prove(sys, request, history, 0, forged, salt, sys.prover, { full: fullOf(made.posting) })).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingMismatch");
+      await expect(prove(sys, request, history, 0, forged, salt, sys.prover, { full: forged.full })).to.emit(sys.coordinator, "InvalidPostingProven");
     });
   });
 });
 
+// ───────────────────────────── helpers ─────────────────────────────
+
+const ZERO = "0x0000000000000000000000000000000000000000" as Address;
+const P = Fp.ORDER;
+const { ethers } = connection;
+
+function pBytes(): Uint8Array {
+  return hexToBytes(toHex(P, { size: 48 }));
+}
+
+/** A request approved with members 1–3's postings. */
+async function approved(sys: System, committee: Committee, account: Account, sender: any, newController: Address = sender.address) {
+  const r = await requestOf(sys, account, sender, newController);
+  const postings = [];
+  for (const slot of [1, 2, 3]) postings.push(await post(sys, committee, r, slot));
+  await (await sys.coordinator.completeReset(r.requestId, keccak256(r.requesterKey), tokenOf(r, postings, 3), committee.groupKey)).wait();
+  return r;
+}
+
+type Provable = { bytes: Hex; posting: any; full?: any };
+
+function prove(sys: System, request: OpenRequest, history: any[], position: number, made: Provable, salt: Hex, prover: any = sys.prover, o: { witness?: Hex; full?: any; commitments?: Hex } = {}) {
+  const full = o.full ?? made.full ?? fullOf(made.posting);
+  const committee = currentCommittee!;
+  return sys.coordinator.connect(prover).proveInvalidPosting(request.requestId, request.context, history, position, made.bytes, full, o.witness ?? "0x", o.commitments ?? committee.commitments, request.requesterKey, salt);
+}
+
+let currentCommittee: Committee | undefined;
+
+/** Members 1 and 2 post honestly, member 5 posts with a wrong share (the second equation fails). */
+async function invalidPostingFixture(sys: System, committee: Committee, account: Account) {
+  currentCommittee = committee;
+  const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+  const honest = await post(sys, committee, request, 1);
+  await post(sys, committee, request, 2);
+  const bad = postingFor({ ...committee, shares: new Map([[5, 424242n]]) }, request, 5, await activeEpoch(sys, committee.committeeId));
+  await (await sys.coordinator.connect(committee.members[4].signer).postPartial(bad.input)).wait();
+  return { request, bad, honest, history: await historyOf(sys, request.requestId) };
+}
+
+function witness(point: number, w: bigint): Hex {
+  return concat([toHex(point, { size: 32 }), toHex(w >> 256n, { size: 32 }), toHex(w & ((1n << 256n) - 1n), { size: 32 })]);
+}
+
+const mod = (a: bigint) => ((a % P) + P) % P;
+function powP(b: bigint, e: bigint): bigint {
+  let r = 1n;
+  b = mod(b);
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
+  }
+  return r;
+}
+const isSquare = (a: bigint) => a === 0n || powP(a, (P - 1n) / 2n) === 1n;
+const sqrt = (a: bigint) => powP(a, (P + 1n) / 4n);
+
+/** A G1 x (compressed, flag set) with no y, and w with w² = −(x³ + 4). */
+function g1NoY() {
+  for (let x = 1n; ; x++) {
+    const z = mod(x * x * x + 4n);
+    if (!isSquare(z)) {
+      const bytes = hexToBytes(toHex(x, { size: 48 }));
+      bytes[0] |= 0x80;
+      return { x: bytes, w: sqrt(mod(-z)) };
+    }
+  }
+}
+
+/** A G2 x = x0 + x1·u (compressed x1 ‖ x0) with no y, and w with w² = −N(x³ + 4(1 + u)). */
+function g2NoY() {
+  for (let x0 = 1n; ; x0++) {
+    const x1 = 1n;
+    const a0 = mod(x0 * x0 - x1 * x1);
+    const a1 = mod(2n * x0 * x1);
+    const z0 = mod(a0 * x0 - a1 * x1 + 4n);
+    const z1 = mod(a0 * x1 + a1 * x0 + 4n);
+    const n = mod(z0 * z0 + z1 * z1);
+    if (!isSquare(n)) {
+      const bytes = new Uint8Array(96);
+      bytes.set(hexToBytes(toHex(x1, { size: 48 })), 0);
+      bytes.set(hexToBytes(toHex(x0, { size: 48 })), 48);
+      bytes[0] |= 0x80;
+      return { x: bytes, w: sqrt(mod(-n)) };
+    }
+  }
+}
+
+/** A G1 point on the curve but off the subgroup: its compressed bytes and EIP-2537 form. */
+function offSubgroupPoint() {
+  for (let x = 1n; ; x++) {
+    const z = mod(x * x * x + 4n);
+    if (!isSquare(z)) continue;
+    const y = sqrt(z);
+    const point = G1.fromAffine({ x, y });
+    if (point.isTorsionFree()) continue;
+    const compressed = hexToBytes(toHex(x, { size: 48 }));
+    compressed[0] |= 0x80;
+    if (y > (P - 1n) / 2n) compressed[0] |= 0x20;
+    const full = concat([toHex(x, { size: 64 }), toHex(y, { size: 64 })]);
+    return { compressed, full };
+  }
+}
+
+function offSubgroupG1(): Hex {
+  return offSubgroupPoint().full;
+}
+
+/** Governance re-shares K to the next epoch keeping every member: the old epoch's shares retire. */
+async function handoverKeepingMembers(sys: System, committee: Committee): Promise<Committee> {
+  const helpers = await import("../helpers/committees.ts");
+  const { ev } = await helpers.startHandover(sys, committee.committeeId, { slots: 0, threshold: 3 });
+  const round = { committeeId: committee.committeeId, epoch: ev.args.epoch, members: committee.members, dealers: committee.members, threshold: 3, dealings: new Map() };
+  await helpers.dealAll(sys, round as any, [1, 2, 3, 4, 5], committee.shares);
+  await helpers.pastWindow(sys, round as any, "complaintDeadline");
+  await helpers.finalize(sys, round as any, sys.bob, [1, 2, 3]);
+  const shares = helpers.sharesFrom(round as any, [1, 2, 3], true);
+  await helpers.acknowledge(sys, round as any, shares);
+  return { ...committee, shares, commitments: await commitmentsOf(sys, committee.committeeId, round.epoch) };
+}
+
+async function commitmentsOf(sys: System, committeeId: bigint, epoch: bigint): Promise<Hex> {
+  const logs = await sys.committees.queryFilter(sys.committees.filters.CommitteeRoundFinalized(committeeId, epoch));
+  return (logs[0] as any).args.commitments as Hex;
+}

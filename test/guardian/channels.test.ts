@@ -1,26 +1,27 @@
 import { expect } from "chai";
+import { createServer } from "node:http";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { AppChannel } from "../../guardian/channels/app.ts";
-import { type Delivery, channelKind } from "../../guardian/channels/channel.ts";
+import { channelKind } from "../../guardian/channels/channel.ts";
 import { EmailChannel } from "../../guardian/channels/email.ts";
 import { SmsChannel } from "../../guardian/channels/sms.ts";
-import { smsText } from "../../guardian/core/messages.ts";
+import { type CodeDelivery, fitsOneSmsSegment, smsText } from "../../guardian/core/messages.ts";
 import { CGError } from "../../sdk/index.ts";
 import { freePort } from "../../scripts/lib/localNode.ts";
 import { Inbox, startAppEndpoint, startSmsProvider, startSmtp } from "../helpers/localServices.ts";
 
 const operator = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
-const fragment = "cg1.12.3." + "A".repeat(128);
-const delivery: Delivery = {
+const code = "cg2.12.3.7Q2M9XKDE4RTV1N0H8JPWZ3BAC";
+const delivery: CodeDelivery = {
   requestId: 12n,
-  index: 3,
-  fragment,
-  link: `https://reset.example/#${fragment}`,
+  slot: 3,
+  code,
+  drill: false,
   chainId: 31337n,
   coordinator: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
   guardian: operator.address,
-  idempotencyKey: "cg1-31337-12-3",
+  idempotencyKey: "cg2-31337-12-3-1",
 };
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -33,7 +34,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 describe("guardian channels against local servers", function () {
-  it("email: a plain-text message with the fragment, its link, the request id and the cancel line", async function () {
+  it("email: a plain-text message with the code, the request id and the cancel line", async function () {
     const inbox = new Inbox();
     const smtp = await startSmtp(inbox);
     const email = new EmailChannel({ host: "127.0.0.1", port: smtp.port, secure: false, requireTls: false, from: "g3@guardians.example", rejectUnauthorized: true });
@@ -41,11 +42,10 @@ describe("guardian channels against local servers", function () {
       await email.deliver("mailto:alice@example.org", delivery);
       const m = await inbox.waitFor((x) => x.channel === "email", 5_000);
       expect(m.to).to.equal("alice@example.org");
-      expect(m.text).to.include(fragment);
-      expect(m.text).to.include(`#${fragment}`);
+      expect(m.text).to.include(code);
       expect(m.text).to.include("request 12");
       expect(m.text).to.match(/If you did not ask for a reset, cancel it now/);
-      expect(m.key).to.equal("<cg1-31337-12-3@credential-guardians>");
+      expect(m.key).to.equal("<cg2-31337-12-3-1@credential-guardians>");
       expect(await codeOf(email.deliver("mailto:not-an-address", delivery))).to.equal("CHANNEL_REJECTED");
     } finally {
       await email.close();
@@ -59,7 +59,7 @@ describe("guardian channels against local servers", function () {
     await email.close();
   });
 
-  it("sms: one message within 160 characters through the Twilio-shaped endpoint, with basic auth", async function () {
+  it("sms: one 160-character GSM-7 segment with the code and the notice, through the Twilio-shaped endpoint, with basic auth", async function () {
     const inbox = new Inbox();
     const provider = await startSmsProvider(inbox, { sid: "AC123", token: "secret-token" });
     try {
@@ -67,8 +67,9 @@ describe("guardian channels against local servers", function () {
       await sms.deliver("sms:+15557654321", delivery);
       const m = await inbox.waitFor((x) => x.channel === "sms", 5_000);
       expect(m.to).to.equal("+15557654321");
-      expect(m.text).to.include(fragment);
-      expect(m.text.length).to.be.at.most(160);
+      expect(m.text).to.include(code);
+      expect(m.text).to.match(/under way.*Cancel it in your wallet/);
+      expect(fitsOneSmsSegment(m.text)).to.equal(true);
       expect(smsText(delivery)).to.equal(m.text);
       const wrong = new SmsChannel({ baseUrl: provider.url, accountSid: "AC123", authToken: "wrong", from: "+15550001111" });
       expect(await codeOf(wrong.deliver("sms:+15557654321", delivery))).to.equal("CHANNEL_REJECTED");
@@ -78,23 +79,47 @@ describe("guardian channels against local servers", function () {
     }
   });
 
-  it("app: a signed JSON POST the endpoint attributes to the guardian's operator address", async function () {
+  it("app: a signed JSON POST the endpoint attributes to the guardian's operator address; loopback refused unless allowed", async function () {
     const inbox = new Inbox();
     const endpoint = await startAppEndpoint(inbox);
     try {
-      const app = new AppChannel(operator, { timeoutMs: 5_000, allowHttpLoopback: true });
+      const app = new AppChannel(operator, { timeoutMs: 5_000, allowPrivate: true });
       await app.deliver(`${endpoint.url}/alice`, delivery);
       const m = await inbox.waitFor((x) => x.channel === "app", 5_000);
       expect(m.guardian).to.equal(operator.address);
-      expect(m.text).to.equal(fragment);
-      const impostor = new AppChannel(privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"), { timeoutMs: 5_000, allowHttpLoopback: true });
+      expect(m.text).to.include(code).and.to.include("Cancel it in your wallet");
+      const impostor = new AppChannel(privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"), { timeoutMs: 5_000, allowPrivate: true });
       // The impostor signs correctly for itself, so the endpoint accepts it as *that* guardian, not as ours.
       await impostor.deliver(`${endpoint.url}/alice`, delivery);
       expect(inbox.messages[1].guardian).to.not.equal(operator.address);
-      const strict = new AppChannel(operator, { timeoutMs: 5_000, allowHttpLoopback: false });
+      const strict = new AppChannel(operator, { timeoutMs: 5_000, allowPrivate: false });
       expect(await codeOf(strict.deliver(`${endpoint.url}/alice`, delivery))).to.equal("CHANNEL_REJECTED");
     } finally {
       await endpoint.stop();
+    }
+  });
+
+  it("app: never follows a redirect, and refuses private, link-local and loopback targets by address or by name", async function () {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(req.url ?? "");
+      if (req.url === "/redirect") return res.writeHead(302, { location: "/landing" }).end();
+      res.writeHead(200).end("{}");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const allowed = new AppChannel(operator, { timeoutMs: 5_000, allowPrivate: true });
+      const refusal = await codeOf(allowed.deliver(`http://127.0.0.1:${port}/redirect`, delivery));
+      expect(refusal).to.equal("CHANNEL_REJECTED");
+      expect(hits).to.deep.equal(["/redirect"]); // the target of the redirect was never asked
+      const strict = new AppChannel(operator, { timeoutMs: 5_000, allowPrivate: false });
+      for (const target of ["https://127.0.0.1/x", "https://10.1.2.3/x", "https://192.168.1.1/x", "https://169.254.169.254/latest", "https://[::1]/x", "https://[fe80::1]/x", "https://[::ffff:10.0.0.1]/x", `https://localhost:${port}/x`]) {
+        expect(await codeOf(strict.deliver(target, delivery)), target).to.equal("CHANNEL_REJECTED");
+      }
+      expect(hits).to.have.length(1);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { describeConfig, loadConfig } from "../../guardian/config.ts";
+import { describeConfig, loadConfig, requirePeer } from "../../guardian/config.ts";
 import { openKeystore, sealKeystore } from "../../guardian/keystore.ts";
 import { Store } from "../../guardian/store.ts";
 import { CGError } from "../../sdk/index.ts";
@@ -46,40 +46,71 @@ describe("guardian configuration, keystores and store", function () {
     expect(JSON.stringify(file)).to.not.include("0707070707");
   });
 
-  it("the store keeps shares sealed at rest and turns repeatedly failing jobs into dead letters", function () {
+  it("requires the peer API settings: TLS files unless plain HTTP is allowed, and a public URL", function () {
+    expect(loadConfig(undefined, base).peer).to.equal(undefined);
+    expect(() => requirePeer(loadConfig(undefined, base))).to.throw(CGError, /CG_PEER_PUBLIC_URL/);
+    expect(() => loadConfig(undefined, { ...base, CG_PEER_PUBLIC_URL: "https://g.example:9465" })).to.throw(CGError, /CG_PEER_TLS_CERT/);
+    expect(() => loadConfig(undefined, { ...base, CG_PEER_PUBLIC_URL: "http://g.example:9465", CG_PEER_TLS_CERT: "/nonexistent.pem", CG_PEER_TLS_KEY: "/nonexistent.pem" })).to.throw(CGError, /CG_PEER_TLS_CERT: expected a readable PEM file/);
+    const local = loadConfig(undefined, { ...base, CG_PEER_PUBLIC_URL: "http://127.0.0.1:9465/", CG_PEER_ALLOW_HTTP: "true", CG_PEER_HOST: "127.0.0.1", CG_APP_ALLOW_PRIVATE: "true" });
+    expect(local.peer).to.deep.equal({ host: "127.0.0.1", port: 9465, publicUrl: "http://127.0.0.1:9465", tlsCert: undefined, tlsKey: undefined, allowHttp: true });
+    expect(local.appAllowPrivate).to.equal(true);
+    expect(loadConfig(undefined, base).appAllowPrivate).to.equal(false);
+  });
+
+  it("the store keeps channels and codes sealed at rest, one serving per (request, slot, epoch), and turns repeatedly failing jobs into dead letters", function () {
     const dir = mkdtempSync(join(tmpdir(), "cg-store-"));
     const key = new Uint8Array(32).fill(3);
     const store = new Store(join(dir, "g.db"), key);
-    const share = 0x1234567890abcdefn;
-    store.putMap({ mapId: 1n, accountId: "0xaa", epoch: 1n, index: 2, committee: [], commitments: "0x", commitmentsHash: "0x", status: "assigned", share, channelUri: "mailto:alice@example.org", blockNumber: 5n });
-    expect(store.getMap(1n)?.share).to.equal(share);
-    const raw = store.db.prepare("SELECT share_sealed, channel_sealed FROM maps").get() as { share_sealed: Uint8Array; channel_sealed: Uint8Array };
-    expect(Buffer.from(raw.channel_sealed).toString("latin1")).to.not.include("alice");
-    expect(store.enqueue("deliver:9", "deliver", { x: 1 })).to.equal(true);
-    expect(store.enqueue("deliver:9", "deliver", { x: 2 })).to.equal(false); // idempotency key
-    expect(store.markFailed("deliver:9", "CHANNEL_RETRY: email delivery failed", 0, 2)).to.equal("pending");
-    expect(store.markFailed("deliver:9", "CHANNEL_RETRY: email delivery failed", 0, 2)).to.equal("dead");
-    expect(store.deadLetters()).to.deep.equal([{ id: "deliver:9", kind: "deliver", attempts: 2, lastError: "CHANNEL_RETRY: email delivery failed" }]);
+    const accountId = `0x${"aa".repeat(32)}` as const;
+    store.putChannel(accountId, 1n, 2, "mailto:alice@example.org", "envelope");
+    store.putChannel(accountId, 1n, 2, "mailto:mallory@example.org", "peers"); // the first one stays
+    expect(store.getChannel(accountId, 1n, 2)).to.equal("mailto:alice@example.org");
+    expect(store.getChannel(accountId, 2n, 2)).to.equal(undefined);
+    const raw = store.db.prepare("SELECT uri_sealed FROM channels").get() as { uri_sealed: Uint8Array };
+    expect(Buffer.from(raw.uri_sealed).toString("latin1")).to.not.include("alice");
+    const request = { requestId: 9n, accountId, committeeId: 1n, accountEpoch: 1n, newController: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" as const, drill: false, requesterKey: "0x01" as const, expiresAt: 1000n, blockNumber: 20n };
+    expect(store.putRequest(request)).to.equal(true);
+    expect(store.putRequest(request)).to.equal(false);
+    const code = new Uint8Array(16).fill(0x5a);
+    store.putServing({ requestId: 9n, slot: 2, committeeEpoch: 1, code, message: "0x11", posting: "0x22" });
+    expect(() => store.putServing({ requestId: 9n, slot: 2, committeeEpoch: 1, code, message: "0x11", posting: "0x22" })).to.throw();
+    expect(store.servingCode(9n, 2, 1)).to.deep.equal(code);
+    expect(store.hasServing(9n, 2, 2)).to.equal(false);
+    expect(store.enqueue("post:9:2:1", "post", { x: 1 })).to.equal(true);
+    expect(store.enqueue("post:9:2:1", "post", { x: 2 })).to.equal(false); // idempotency key
+    expect(store.enqueue("deliver:9:2:1", "deliver", { x: 1 })).to.equal(true);
+    expect(store.markFailed("deliver:9:2:1", "CHANNEL_RETRY: email delivery failed", 0, 2)).to.equal("pending");
+    expect(store.markFailed("deliver:9:2:1", "CHANNEL_RETRY: email delivery failed", 0, 2)).to.equal("dead");
+    expect(store.deadLetters()).to.deep.equal([{ id: "deliver:9:2:1", kind: "deliver", attempts: 2, lastError: "CHANNEL_RETRY: email delivery failed" }]);
+    store.markDropped("post:9:2:1", "expired");
+    expect(store.jobStatus("post:9:2:1")).to.equal("dropped");
+    expect(store.counts().dropped).to.equal(1);
     store.close();
     // Reopening runs no migration twice and keeps the data.
     const again = new Store(join(dir, "g.db"), key);
     expect(again.counts().dead).to.equal(1);
-    expect(() => new Store(join(dir, "g.db"), new Uint8Array(32).fill(4)).getMap(1n)).to.throw(CGError, /does not open with this guardian's key/);
+    expect(() => new Store(join(dir, "g.db"), new Uint8Array(32).fill(4)).getChannel(accountId, 1n, 2)).to.throw(CGError, /does not open with this guardian's key/);
+    // A deep reorg forgets the request, its serving and its pending work.
+    again.enqueue("post:9:2:2", "post", {});
+    again.rollbackAbove(19n);
+    expect(again.getRequest(9n)).to.equal(undefined);
+    expect(again.hasServing(9n, 2, 1)).to.equal(false);
+    expect(again.jobStatus("post:9:2:2")).to.equal(undefined);
     again.close();
   });
 
   it("the store records ignored events once, lists the latest first, and forgets those a deep reorg removed", function () {
     const store = new Store(join(mkdtempSync(join(tmpdir(), "cg-store-")), "g.db"), new Uint8Array(32).fill(5));
-    store.putIgnored({ event: "ShardMapLinked", key: "mapId=3", reason: "DECRYPT_FAILED", detail: "share envelope #1: cannot be opened", blockNumber: 10n });
+    store.putIgnored({ event: "AccountLinked", key: "accountId=0x01,epoch=1", reason: "INVALID_ENCODING", detail: "packed entries: an entry is cut short", blockNumber: 10n });
     store.putIgnored({ event: "ResetRequested", key: "requestId=7", reason: "INVALID_INPUT", detail: "seal: low-order point", blockNumber: 12n });
     store.putIgnored({ event: "ResetRequested", key: "requestId=7", reason: "OTHER", blockNumber: 12n }); // recorded once
     expect(store.isIgnored("ResetRequested", "requestId=7")).to.equal(true);
-    expect(store.isIgnored("ShardMapLinked", "requestId=7")).to.equal(false);
+    expect(store.isIgnored("AccountLinked", "requestId=7")).to.equal(false);
     const { total, recent } = store.ignoredEvents();
     expect(total).to.equal(2);
     expect(recent.map((i) => [i.event, i.key, i.reason, i.blockNumber])).to.deep.equal([
       ["ResetRequested", "requestId=7", "INVALID_INPUT", 12n],
-      ["ShardMapLinked", "mapId=3", "DECRYPT_FAILED", 10n],
+      ["AccountLinked", "accountId=0x01,epoch=1", "INVALID_ENCODING", 10n],
     ]);
     store.rollbackAbove(11n);
     expect(store.isIgnored("ResetRequested", "requestId=7")).to.equal(false);

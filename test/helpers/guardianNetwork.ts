@@ -10,13 +10,13 @@ import { join } from "node:path";
 
 import { HDNodeWallet } from "ethers";
 import { network } from "hardhat";
-import { type Address, type Hex, toHex } from "viem";
+import { type Hex, toHex } from "viem";
 
+import { METADATA_PATH } from "../../guardian/core/peerWire.ts";
 import { sealKeystore } from "../../guardian/keystore.ts";
-import { type CommitteeMember, prepareShardMap } from "../../sdk/index.ts";
 import { PROJECT_ROOT, type LocalNode, freePort, startHardhatNode } from "../../scripts/lib/localNode.ts";
 import { type Inbox, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
-import { type GuardianFixture, type LinkedAccount, type System, deploySystem, findEvent, toBytes32 } from "./system.ts";
+import { type GuardianFixture, type System, deploySystem } from "./system.ts";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const PASSPHRASE = "correct horse battery staple";
@@ -33,6 +33,7 @@ export interface AgentProcess {
   dataDir: string;
   configFile: string;
   httpPort: number;
+  peerPort: number;
   process?: ChildProcess;
   logs: string[];
   exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -63,7 +64,10 @@ export async function startGuardianNetwork(
 ): Promise<GuardianNetwork> {
   const node = await startHardhatNode();
   const connection = await network.create({ network: "localhost", override: { url: node.url } });
-  const sys = await deploySystem(connection as never, { guardians: options.guardians ?? 5 });
+  // Each agent serves its peer API on loopback; its registration names the metadata document there (§4.6, §9).
+  const count = options.guardians ?? 5;
+  const peerPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const sys = await deploySystem(connection as never, { guardians: count, metadata: (i) => `http://127.0.0.1:${peerPorts[i - 1]}${METADATA_PATH}` });
   await connection.provider.request({ method: "evm_setIntervalMining", params: [options.intervalMiningMs ?? 250] });
 
   let smtp = await startSmtp(inbox);
@@ -94,6 +98,11 @@ export async function startGuardianNetwork(
         `CG_CONFIRMATIONS=${options.confirmations ?? 2}`,
         `CG_POLL_INTERVAL_MS=100`,
         `CG_HTTP_PORT=${httpPort}`,
+        `CG_PEER_HOST=127.0.0.1`,
+        `CG_PEER_PORT=${peerPorts[k]}`,
+        `CG_PEER_PUBLIC_URL=http://127.0.0.1:${peerPorts[k]}`,
+        `CG_PEER_ALLOW_HTTP=true`,
+        `CG_APP_ALLOW_PRIVATE=true`,
         `CG_RETRY_BASE_MS=200`,
         `CG_RETRY_MAX_MS=1000`,
         `CG_MAX_ATTEMPTS=100`,
@@ -108,7 +117,7 @@ export async function startGuardianNetwork(
         "",
       ].join("\n"),
     );
-    agents.push({ guardian: g, index: k + 1, dataDir, configFile, httpPort, logs: [] });
+    agents.push({ guardian: g, index: k + 1, dataDir, configFile, httpPort, peerPort: peerPorts[k], logs: [] });
   }
 
   const net: GuardianNetwork = {
@@ -186,28 +195,3 @@ export async function waitForLog(agent: AgentProcess, text: string | RegExp, tim
   }
 }
 
-/** Links an account for `owner` whose members are served by the agents; resolves once the agents acknowledged it. */
-export async function linkServedAccount(net: GuardianNetwork, owner: System["alice"], channels: string[], threshold = 3, salt = toBytes32(`served-${Date.now()}`)): Promise<LinkedAccount> {
-  const { sys } = net;
-  const committee = sys.guardians.slice(0, channels.length);
-  const registry = (await sys.coordinator.getAddress()) as Address;
-  const accountId = (await sys.coordinator.computeAccountId(owner.address, salt)) as Hex;
-  const prepared = await prepareShardMap({
-    chainId: sys.chainId,
-    shardMapRegistry: registry,
-    accountId,
-    epoch: 1n,
-    threshold,
-    securityPeriod: 3600,
-    members: committee.map((g, k): CommitteeMember => ({ operator: g.address, encryptionKey: toHex(g.hpke.publicKey), channelUri: channels[k] })),
-  });
-  const receipt = await (await sys.coordinator.connect(owner).link(salt, "0x0000000000000000000000000000000000000000", prepared.params)).wait();
-  const linked = findEvent(sys.coordinator, receipt, "ShardMapLinked");
-  const account: LinkedAccount = { accountId, mapId: linked.args.mapId, epoch: 1n, prepared, committee, channels };
-  const deadline = Date.now() + 60_000;
-  while ((await sys.coordinator.shardMap(account.mapId)).status !== 2n) {
-    if (Date.now() > deadline) throw new Error(`map ${account.mapId} was not acknowledged by every agent within 60 s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return account;
-}

@@ -39,8 +39,9 @@ export class Inbox {
     });
   }
 
-  fragments(requestId: bigint): string[] {
-    const re = new RegExp(`cg1\\.${requestId}\\.[0-9]+\\.[A-Za-z0-9_-]+`);
+  /** The `cg2.<requestId>.<slot>.<code>` texts received for a request, in arrival order. */
+  codes(requestId: bigint): string[] {
+    const re = new RegExp(`cg2\\.${requestId}\\.[0-9]+\\.[0-9A-Za-z-]+`);
     return this.messages.map((m) => re.exec(m.text)?.[0]).filter((f): f is string => f !== undefined);
   }
 }
@@ -112,7 +113,7 @@ export async function startSmsProvider(inbox: Inbox, credentials: { sid: string;
   return { port, url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** An app endpoint that accepts a fragment only with a valid EIP-191 signature of the guardian it names. */
+/** An app endpoint that accepts a code only with a valid EIP-191 signature of the guardian it names. */
 export async function startAppEndpoint(inbox: Inbox): Promise<HttpStandIn & { rejected: number }> {
   const port = await freePort();
   const state = { rejected: 0 };
@@ -131,7 +132,7 @@ export async function startAppEndpoint(inbox: Inbox): Promise<HttpStandIn & { re
       return res.writeHead(401).end();
     }
     const parsed = JSON.parse(body);
-    inbox.push({ channel: "app", to: req.url ?? "/", text: parsed.fragment, key: String(req.headers["idempotency-key"] ?? ""), at: Date.now(), guardian: signer });
+    inbox.push({ channel: "app", to: req.url ?? "/", text: `${parsed.notice} ${parsed.code}`, key: String(req.headers["idempotency-key"] ?? ""), at: Date.now(), guardian: signer });
     res.writeHead(200).end("{}");
   });
   await listen(server, port);

@@ -46,7 +46,7 @@ export interface LinkedAccount {
 
 export const ONE_ETH = 10n ** 18n;
 
-export async function deploySystem(connection: Connection, options: { guardians?: number } = {}) {
+export async function deploySystem(connection: Connection, options: { guardians?: number; metadata?: (index: number) => string } = {}) {
   const { ethers, networkHelpers } = connection;
   const signers = await ethers.getSigners();
   const [admin, attester, alice, bob, carol, prover, ...rest] = signers;
@@ -61,7 +61,7 @@ export async function deploySystem(connection: Connection, options: { guardians?
     const signer = rest[k];
     const g: GuardianFixture = { name: `g${k + 1}`, signer, address: signer.address as Address, hpke: await generateHpkeKeyPair(), assignments: new Map() };
     guardians.push(g);
-    await registerGuardian({ registry, attester, chainId }, g);
+    await registerGuardian({ registry, attester, chainId }, g, { metadata: options.metadata?.(k + 1) });
   }
   return { connection, ethers, networkHelpers, registry, coordinator, committees, deployment, chainId, admin, attester, alice, bob, carol, prover, guardians, spare: rest.slice(count) };
 }
@@ -71,11 +71,11 @@ export type System = Awaited<ReturnType<typeof deploySystem>>;
 export async function registerGuardian(
   sys: { registry: any; attester: HardhatEthersSigner; chainId: bigint },
   g: GuardianFixture,
-  options: { stake?: bigint; region?: string; provider?: string; expiresIn?: number } = {},
+  options: { stake?: bigint; region?: string; provider?: string; expiresIn?: number; metadata?: string } = {},
 ) {
   const key = toHex(g.hpke.publicKey);
   await (
-    await sys.registry.connect(g.signer).register(key, `https://${g.name}.guardians.example/meta.json`, toBytes32(options.region ?? "eu"), toBytes32(options.provider ?? g.name), 7, {
+    await sys.registry.connect(g.signer).register(key, options.metadata ?? `https://${g.name}.guardians.example/meta.json`, toBytes32(options.region ?? "eu"), toBytes32(options.provider ?? g.name), 7, {
       value: options.stake ?? ONE_ETH,
     })
   ).wait();

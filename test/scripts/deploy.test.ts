@@ -20,13 +20,13 @@ describe("scripts/deploy.ts against a hardhat node on loopback", function () {
   it("deploys, wires and writes deployments/<network>.json", async function () {
     const dir = mkdtempSync(join(tmpdir(), "cg-deploy-"));
     const { code, output } = await completion(
-      hardhat(["run", "scripts/deploy.ts", "--network", "localhost"], { CG_LOCALHOST_URL: node.url, CG_DEPLOYMENTS_DIR: dir, CG_MAX_OPEN_REQUESTS: "5", CG_DEAL_WINDOW: "120" }),
+      hardhat(["run", "scripts/deploy.ts", "--network", "localhost"], { CG_LOCALHOST_URL: node.url, CG_DEPLOYMENTS_DIR: dir, CG_DISPUTE_WINDOW: "7200", CG_DEAL_WINDOW: "120" }),
     );
     expect(code, output).to.equal(0);
     const deployment = JSON.parse(readFileSync(join(dir, "localhost.json"), "utf8"));
     expect(deployment.chainId).to.equal(31337);
     expect(deployment.network).to.equal("localhost");
-    expect(deployment.parameters.maxOpenRequests).to.equal(5);
+    expect(deployment.parameters.disputeWindow).to.equal(7200);
     expect(deployment.parameters.dealWindow).to.equal(120);
     expect(deployment.deploymentBlock).to.be.a("number");
     for (const address of [deployment.contracts.GuardianRegistry, deployment.contracts.ResetCoordinator, deployment.contracts.CommitteeRegistry, deployment.contracts.CommitteeCrypto, deployment.contracts.CommitteeSelection]) {

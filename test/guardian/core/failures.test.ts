@@ -8,7 +8,7 @@ import { type Address, createPublicClient, encodeErrorResult, http } from "viem"
 import { classifyHandlerFailure } from "../../../guardian/core/failures.ts";
 import { guardianRegistryAbi } from "../../../sdk/abi/index.ts";
 import { CGError } from "../../../sdk/errors.ts";
-import { sealFragment } from "../../../sdk/crypto/hpke.ts";
+import { sealPeerReply } from "../../../guardian/core/protocol.ts";
 import { computePartial, deal } from "../../../sdk/crypto/threshold.ts";
 
 const REGISTRY: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -88,7 +88,8 @@ describe("guardian/core/failures", function () {
     }
     const d = deal(2, 2);
     const lowOrder = Uint8Array.from([1, ...new Array(31).fill(0)]);
-    const refused = await sealFragment(lowOrder, { chainId: 1n, coordinator: REGISTRY, requestId: 1n, index: 1 }, computePartial(d.shares[0], new Uint8Array(32)).sigma).catch((e) => e);
+    // A peer reply sealed to a low-order "HPKE key" is refused by X25519: content, not infrastructure.
+    const refused = await sealPeerReply(lowOrder, { chainId: 1n, coordinator: REGISTRY, accountId: `0x${"11".repeat(32)}`, accountEpoch: 1n, slot: 2, signer: 1 }, computePartial(d.shares[0], new Uint8Array(32)).sigma).catch((e) => e);
     expect(classifyHandlerFailure(refused)).to.deep.equal({ retry: false, reason: "INVALID_INPUT" });
     expect(classifyHandlerFailure(new CGError("INVALID_SHARE", "x"))).to.deep.equal({ retry: false, reason: "INVALID_SHARE" });
     expect(classifyHandlerFailure(new TypeError("Cannot read properties of undefined"))).to.deep.equal({ retry: false, reason: "UNEXPECTED_ERROR" });

@@ -20,10 +20,10 @@ describe("sdk/crypto/channelTable", function () {
     const d = deal(5, 3);
     const accountId = message(77);
     const uris = ["mailto:alice@example.org", "sms:+15551234567", "https://app.example/cg/hook", "mailto:a2@example.org", "sms:+15557654321"];
-    const sealed = uris.map((uri, j) => sealChannel(d.groupKey, channelIdentity(31337n, registry, accountId, j + 1), uri));
+    const sealed = uris.map((uri, j) => sealChannel(d.groupKey, channelIdentity(31337n, registry, accountId, 1n, j + 1), uri));
 
     for (let j = 0; j < uris.length; j++) {
-      const id = hexToBytes(channelIdentity(31337n, registry, accountId, j + 1));
+      const id = hexToBytes(channelIdentity(31337n, registry, accountId, 1n, j + 1));
       // A newcomer gets partials on id_j from any t members (here 2, 4, 5) and combines them.
       const partials = [d.shares[1], d.shares[3], d.shares[4]].map((s) => computePartial(s, id));
       const { token } = assemble(partials, d.commitments, id);
@@ -34,8 +34,8 @@ describe("sdk/crypto/channelTable", function () {
   it("t − 1 partials, a signature on another slot, or a tampered slot do not open it", function () {
     const d = deal(4, 3);
     const accountId = message(78);
-    const id1 = channelIdentity(31337n, registry, accountId, 1);
-    const id2 = channelIdentity(31337n, registry, accountId, 2);
+    const id1 = channelIdentity(31337n, registry, accountId, 1n, 1);
+    const id2 = channelIdentity(31337n, registry, accountId, 1n, 2);
     const sealed = sealChannel(d.groupKey, id1, "mailto:bob@example.org");
 
     const short = combine(d.shares.slice(0, 2).map((s) => computePartial(s, hexToBytes(id1))), 2);

@@ -2,6 +2,7 @@ import { expand_message_xmd } from "@noble/curves/abstract/hash-to-curve.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { expect } from "chai";
+import { keccak256 as ethersKeccak } from "ethers";
 import fc from "fast-check";
 import { type Address, concat, encodeAbiParameters, hexToBytes, toBytes, toHex } from "viem";
 
@@ -18,7 +19,9 @@ import {
   channelCodeScalar,
   checkCode,
   combine,
+  compressPosting,
   dealDkg,
+  decompressPosting,
   decodePosting,
   encodePosting,
   generateChannelCode,
@@ -30,6 +33,7 @@ import {
   formatChannelCode,
   publicShare,
   randomScalar,
+  requesterKeyHash,
   verifyPosting,
   verifySignature,
   verifyToken,
@@ -355,3 +359,156 @@ function findPointOutsideSubgroup(): G1Point {
     if (!point.isTorsionFree()) return point;
   }
 }
+
+// ───────────────────────────── compressed postings (§2, §6.4) ─────────────────────────────
+
+const HALF_P = (bls12_381.fields.Fp.ORDER - 1n) / 2n;
+
+/** ZCash compressed G1, written out from the affine coordinates (not through noble's toBytes). */
+function zcashG1(point: G1Point): Uint8Array {
+  const { x, y } = point.toAffine();
+  const out = hexToBytes(toHex(x, { size: 48 }));
+  out[0] |= 0x80 | (y > HALF_P ? 0x20 : 0);
+  return out;
+}
+
+/** ZCash compressed G2: x.c1 ‖ x.c0, sign from y.c1 (or y.c0 when y.c1 = 0). */
+function zcashG2(point: G2Point): Uint8Array {
+  const { x, y } = point.toAffine();
+  const out = hexToBytes(concat([toHex(x.c1, { size: 48 }), toHex(x.c0, { size: 48 })]));
+  const larger = y.c1 > HALF_P || (y.c1 === 0n && y.c0 > HALF_P);
+  out[0] |= 0x80 | (larger ? 0x20 : 0);
+  return out;
+}
+
+/** Bytes of a compressed posting with one part replaced. */
+function withPart(bytes: Uint8Array, part: "C" | "U" | "V" | "W", replacement: Uint8Array): Uint8Array {
+  const offset = { C: 0, U: 48, V: 96, W: 192 }[part];
+  const out = bytes.slice();
+  out.set(replacement, offset);
+  return out;
+}
+
+/** A G1 x (with the compression flag) for which x³ + 4 is not a square, and a point on the curve outside the subgroup. */
+function badG1(): { noY: Uint8Array; outside: Uint8Array } {
+  const Fp = bls12_381.fields.Fp;
+  let noY: Uint8Array | undefined;
+  for (let x = 1n; noY === undefined; x++) {
+    // Euler's criterion: (x³ + 4)^((p − 1)/2) = −1 for a non-square.
+    if (Fp.eql(Fp.pow(Fp.add(Fp.mul(Fp.sqr(x), x), 4n), HALF_P), Fp.neg(Fp.ONE))) noY = hexToBytes(toHex(x, { size: 48 }));
+  }
+  noY[0] |= 0x80;
+  const outside = zcashG1(findPointOutsideSubgroup());
+  return { noY, outside };
+}
+
+/** A G2 x with no point, and a point on the G2 curve outside the subgroup (the cofactor is huge, so the first found is). */
+function badG2(): { noY: Uint8Array; outside: Uint8Array } {
+  const Fp2 = bls12_381.fields.Fp2;
+  const { b } = G2.CURVE();
+  let noY: Uint8Array | undefined;
+  let outside: Uint8Array | undefined;
+  for (let k = 1n; noY === undefined || outside === undefined; k++) {
+    const x = Fp2.create({ c0: k, c1: 1n });
+    const y2 = Fp2.add(Fp2.mul(Fp2.sqr(x), x), b);
+    let y;
+    try {
+      y = Fp2.sqrt(y2);
+    } catch {
+      noY ??= (() => {
+        const out = hexToBytes(concat([toHex(1n, { size: 48 }), toHex(k, { size: 48 })]));
+        out[0] |= 0x80;
+        return out;
+      })();
+      continue;
+    }
+    const point = G2.fromAffine({ x, y }) as G2Point;
+    if (!point.isTorsionFree()) outside ??= zcashG2(point);
+  }
+  return { noY, outside };
+}
+
+describe("compressed postings, as guardians post them (protocol v2 §2, §6.4)", () => {
+  it("compressPosting is C ‖ U ‖ V ‖ W in ZCash form, 48 + 48 + 96 + 48 = 240 bytes", () => {
+    const { postings } = scene(3, 2);
+    for (const p of postings) {
+      const bytes = compressPosting(p);
+      expect(bytes).to.have.length(240);
+      expect(toHex(bytes)).to.equal(toHex(concat([zcashG1(p.C), zcashG1(p.U), zcashG2(p.V), zcashG1(p.W)])));
+    }
+  });
+
+  it("decompress(compress(p)) = p for any points of the subgroups", () => {
+    const scalar = fc.bigInt({ min: 1n, max: R - 1n });
+    fc.assert(
+      fc.property(scalar, scalar, scalar, scalar, (c, u, v, w) => {
+        const p: Posting = { C: G1.BASE.multiply(c), U: G1.BASE.multiply(u), V: G2.BASE.multiply(v), W: G1.BASE.multiply(w) };
+        const back = decompressPosting(compressPosting(p));
+        expect(back.C.equals(p.C) && back.U.equals(p.U) && back.V.equals(p.V) && back.W.equals(p.W)).to.equal(true);
+        expect(decompressPosting(toHex(compressPosting(p))).V.equals(p.V)).to.equal(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("a decompressed posting still passes the public check, with the same EIP-2537 bytes", () => {
+    const { committee, hm, A, postings } = scene(3, 2);
+    const back = decompressPosting(compressPosting(postings[1]));
+    expect(verifyPosting({ posting: back, hashedMessage: hm, publicShare: publicShare(committee.commitments, 2), requesterKey: A })).to.equal(true);
+    expect(encodePosting(back)).to.deep.equal(encodePosting(postings[1]));
+  });
+
+  it("refuses each kind of bad point, naming the point and why", () => {
+    const good = compressPosting(scene(3, 2).postings[0]);
+    const g1 = badG1();
+    const g2 = badG2();
+    const noFlag = good.slice(96, 192);
+    noFlag[0] &= 0x7f;
+    const infinity = new Uint8Array(48);
+    infinity[0] = 0xc0;
+    const infinityWithSign = infinity.slice();
+    infinityWithSign[0] = 0xe0;
+    const xTooLarge = hexToBytes(toHex(bls12_381.fields.Fp.ORDER, { size: 48 }));
+    xTooLarge[0] |= 0x80;
+    const g2c0TooLarge = good.slice(96, 192);
+    g2c0TooLarge.set(hexToBytes(toHex(bls12_381.fields.Fp.ORDER, { size: 48 })), 48);
+    const cases: [Uint8Array, string, string, string][] = [
+      [withPart(good, "V", noFlag), "V", "INVALID_ENCODING", "decompressPosting: V (G2) lacks the compression flag (bit 0x80 of its first byte)"],
+      [withPart(good, "W", infinity), "W", "POINT_AT_INFINITY", "decompressPosting: W (G1) is the point at infinity"],
+      [withPart(good, "U", infinityWithSign), "U", "INVALID_ENCODING", "decompressPosting: U (G1) has the infinity flag with a sign flag or non-zero bytes"],
+      [withPart(good, "U", xTooLarge), "U", "INVALID_ENCODING", "decompressPosting: U (G1) has an x coordinate that is not below the field modulus p"],
+      [withPart(good, "V", g2c0TooLarge), "V", "INVALID_ENCODING", "decompressPosting: V (G2) has an x coordinate (c0) that is not below the field modulus p"],
+      [withPart(good, "C", g1.noY), "C", "NOT_ON_CURVE", "decompressPosting: C (G1) has an x for which no point is on the curve (x³ + b is not a square)"],
+      [withPart(good, "W", g1.outside), "W", "NOT_IN_SUBGROUP", "decompressPosting: W (G1) is not in the prime-order subgroup"],
+      [withPart(good, "V", g2.noY), "V", "NOT_ON_CURVE", "decompressPosting: V (G2) has an x for which no point is on the curve (x³ + b is not a square)"],
+      [withPart(good, "V", g2.outside), "V", "NOT_IN_SUBGROUP", "decompressPosting: V (G2) is not in the prime-order subgroup"],
+    ];
+    for (const [bytes, point, code, text] of cases) {
+      const e = refusal(() => decompressPosting(bytes));
+      expect([e.code, e.message, e.details.point], text).to.deep.equal([code, text, point]);
+    }
+    expect(refusal(() => decompressPosting(good.subarray(0, 239))).message).to.equal(
+      "decompressPosting: expected 240 bytes (C ‖ U ‖ V ‖ W = 48 + 48 + 96 + 48), got 239 bytes",
+    );
+    expect(errorCode(() => decompressPosting("nonsense" as `0x${string}`))).to.equal("INVALID_INPUT");
+    expect(errorCode(() => compressPosting({ ...scene(3, 2).postings[0], V: G2.ZERO }))).to.equal("POINT_AT_INFINITY");
+  });
+
+  it("requesterKeyHash(A) is keccak256 of A's 128-byte EIP-2537 form, from the point or its bytes", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: R - 1n }), (a) => {
+        const A = G1.BASE.multiply(a);
+        const { x, y } = A.toAffine();
+        const eip = concat([toHex(x, { size: 64 }), toHex(y, { size: 64 })]);
+        const want = ethersKeccak(eip);
+        expect(requesterKeyHash(A)).to.equal(want);
+        expect(requesterKeyHash(eip)).to.equal(want);
+        expect(requesterKeyHash(hexToBytes(eip))).to.equal(want);
+      }),
+      { numRuns: 10 },
+    );
+    expect(errorCode(() => requesterKeyHash(G1.ZERO))).to.equal("POINT_AT_INFINITY");
+    expect(errorCode(() => requesterKeyHash(new Uint8Array(128)))).to.equal("POINT_AT_INFINITY");
+    expect(errorCode(() => requesterKeyHash(new Uint8Array(48)))).to.equal("INVALID_LENGTH");
+  });
+});

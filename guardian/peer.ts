@@ -1,0 +1,233 @@
+/**
+ * The guardian peer API (PROTOCOL.md §4.6): channels follow the slot. A newcomer in slot j learns an account's
+ * channel URI_j by opening the sealed channel entry sealed_j with σ on id_j, combined from t partial signatures:
+ * its own and those of other members of the active epoch, which it asks over this API.
+ *
+ * Server: answers only an asker that signed its request (EIP-712, operator key), is on-chain the member in slot j of
+ * the account's committee at its active epoch, and names its registered HPKE key; the answer is this member's
+ * partial signature on id_j sealed to that key. Every refusal is the same 403 body, so nobody else learns anything.
+ * Client: reads the sealed entry from the account's link or rotation event, asks the other members (endpoints from
+ * their registry metadata documents), checks each partial against that member's public share, combines t, opens.
+ *
+ * Lazy: a member asks on the first delivery for an account whose envelope it cannot open (it joined the slot after
+ * the link); nothing per account touches the chain.
+ */
+import { readFileSync } from "node:fs";
+import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+
+import type { Logger } from "pino";
+import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, getAbiItem, hexToBytes, recoverTypedDataAddress, toHex } from "viem";
+
+import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
+import { openChannel } from "../sdk/crypto/channelTable.ts";
+import { hpkePublicKey } from "../sdk/crypto/hpke.ts";
+import { CGError } from "../sdk/errors.ts";
+import { decodeCommitments } from "../sdk/protocol/shardMap.ts";
+import type { GuardianConfig } from "./config.ts";
+import { METADATA_PATH, PEER_BODY_LIMIT, PEER_PATH, encodePeerBody, isFresh, parsePeerBody } from "./core/peerWire.ts";
+import { type PeerRequest, channelIdentity, combineChannelSignature, openPeerReply, peerPartial, peerRequestTypedData, sealPeerReply, unpackEntries } from "./core/protocol.ts";
+import type { Store } from "./store.ts";
+
+const LINKED = getAbiItem({ abi: resetCoordinatorAbi, name: "AccountLinked" });
+const ROTATED = getAbiItem({ abi: resetCoordinatorAbi, name: "AccountRotated" });
+const REGISTERED = getAbiItem({ abi: guardianRegistryAbi, name: "GuardianRegistered" });
+const PEER_TIMEOUT_MS = 5_000;
+
+export interface PeerDeps {
+  config: GuardianConfig;
+  store: Store;
+  operator: LocalAccount;
+  hpkeSecret: Uint8Array;
+  log: Logger;
+  publicClient: PublicClient;
+  chain: Chain;
+}
+
+/** Why a request was refused (logged by the member; the asker only ever sees "refused"). */
+class Refusal extends Error {}
+
+export class PeerApi {
+  readonly #d: PeerDeps;
+  #server?: Server;
+  /** Peer endpoints by operator, from their metadata documents. */
+  readonly #endpoints = new Map<string, string>();
+
+  constructor(deps: PeerDeps) {
+    this.#d = deps;
+  }
+
+  get #chainId(): bigint {
+    return BigInt(this.#d.chain.id);
+  }
+
+  // ───────────────────────────── server ─────────────────────────────
+
+  async listen(): Promise<number> {
+    const peer = this.#d.config.peer!;
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#serve(req, res);
+    this.#server = peer.allowHttp && (peer.tlsCert === undefined || peer.tlsKey === undefined)
+      ? createHttpServer(handler)
+      : createHttpsServer({ cert: readFileSync(peer.tlsCert!), key: readFileSync(peer.tlsKey!) }, handler);
+    this.#server.headersTimeout = 10_000;
+    this.#server.requestTimeout = 15_000;
+    return new Promise((resolve, reject) => {
+      this.#server!.once("error", reject);
+      this.#server!.listen(peer.port, peer.host, () => {
+        const a = this.#server!.address();
+        resolve(typeof a === "object" && a ? a.port : peer.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => (this.#server ? this.#server.close(() => r()) : r()));
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    };
+    try {
+      if (req.method === "GET" && req.url === METADATA_PATH) {
+        return json(200, { operator: this.#d.operator.address, peerApi: this.#d.config.peer!.publicUrl });
+      }
+      if (req.method !== "POST" || req.url !== PEER_PATH) return json(404, { error: "not found" });
+      const text = await readBody(req, PEER_BODY_LIMIT);
+      const reply = await this.answer(text);
+      return json(200, reply);
+    } catch (e) {
+      const reason = e instanceof Refusal || e instanceof CGError ? e.message : "internal error";
+      this.#d.log.warn({ reason }, "peer request refused");
+      if (!res.headersSent) json(403, { error: "refused" });
+    }
+  }
+
+  /** Checks a request body and answers it, or throws `Refusal`/`CGError` (the caller sends the uniform 403). */
+  async answer(text: string): Promise<{ signer: number; committeeEpoch: string; sealed: Hex }> {
+    const { config, publicClient, store } = this.#d;
+    const { request: r, signature } = parsePeerBody(text);
+    if (r.chainId !== this.#chainId || r.coordinator.toLowerCase() !== config.coordinator.toLowerCase()) throw new Refusal("another deployment");
+    if (!isFresh(r.issuedAt, BigInt(Math.floor(Date.now() / 1000)))) throw new Refusal("stale or future request");
+    const signer = await recoverTypedDataAddress({ ...peerRequestTypedData(r), signature }).catch(() => undefined);
+    if (signer === undefined || signer.toLowerCase() !== r.asker.toLowerCase()) throw new Refusal("the signature is not the asker's");
+    const account = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "account", args: [r.accountId] });
+    if (account.epoch !== r.accountEpoch) throw new Refusal("not the account's current epoch");
+    const committee = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [account.committeeId] });
+    const epoch = committee.activeEpoch;
+    const members = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "members", args: [account.committeeId, epoch] });
+    if (members[r.slot - 1]?.operator.toLowerCase() !== r.asker.toLowerCase()) throw new Refusal("the asker does not hold the slot at the active epoch");
+    const mine = store.getCommitteeShare(account.committeeId.toString(), Number(epoch));
+    if (mine === undefined || mine.slot === r.slot) throw new Refusal("this guardian holds no other slot of the active epoch");
+    const registered = await publicClient.readContract({ address: config.registry, abi: guardianRegistryAbi, functionName: "guardian", args: [r.asker] });
+    if (registered.encryptionKey.toLowerCase() !== r.askerKey.toLowerCase()) throw new Refusal("the key is not the asker's registered key");
+    const identity = channelIdentity(this.#chainId, config.coordinator, r.accountId, r.accountEpoch, r.slot);
+    const partial = peerPartial({ index: mine.slot, value: mine.share }, identity);
+    const sealed = await sealPeerReply(hexToBytes(r.askerKey), { chainId: this.#chainId, coordinator: config.coordinator, accountId: r.accountId, accountEpoch: r.accountEpoch, slot: r.slot, signer: mine.slot }, partial);
+    this.#d.log.info({ accountId: r.accountId, accountEpoch: r.accountEpoch.toString(), slot: r.slot, asker: r.asker }, "peer request answered");
+    return { signer: mine.slot, committeeEpoch: epoch.toString(), sealed: toHex(sealed) };
+  }
+
+  // ───────────────────────────── client ─────────────────────────────
+
+  /**
+   * Learns slot `slot`'s channel URI of `accountId` at `accountEpoch` from the other members of the active epoch of
+   * `committeeId` (this guardian must hold the slot there). Throws CHANNEL_RETRY-worthy errors while too few answer.
+   */
+  async learnChannel(accountId: Hex, accountEpoch: bigint, committeeId: bigint, slot: number): Promise<string> {
+    const { config, publicClient, store, log } = this.#d;
+    const committee = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [committeeId] });
+    const epoch = committee.activeEpoch;
+    const mine = store.getCommitteeShare(committeeId.toString(), Number(epoch));
+    if (mine === undefined || mine.slot !== slot) throw new CGError("NOT_A_MEMBER", `this guardian does not hold slot ${slot} of committee ${committeeId} at epoch ${epoch}`);
+    const sealed = await this.#sealedEntry(accountId, accountEpoch, slot);
+    const identity = channelIdentity(this.#chainId, config.coordinator, accountId, accountEpoch, slot);
+    const members = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "members", args: [committeeId, epoch] });
+    const request: PeerRequest = {
+      chainId: this.#chainId,
+      coordinator: config.coordinator,
+      accountId,
+      accountEpoch,
+      slot,
+      asker: this.#d.operator.address,
+      askerKey: toHex(hpkePublicKey(this.#d.hpkeSecret)),
+      issuedAt: BigInt(Math.floor(Date.now() / 1000)),
+    };
+    const signature = await this.#d.operator.signTypedData(peerRequestTypedData(request));
+    const body = encodePeerBody({ request, signature });
+    const ctx = { chainId: this.#chainId, coordinator: config.coordinator, accountId, accountEpoch, slot };
+    const answers = await Promise.allSettled(
+      members.map(async (m, k) => {
+        if (k + 1 === slot) return { signer: slot, sigma: peerPartial({ index: mine.slot, value: mine.share }, identity) };
+        const endpoint = await this.#endpoint(m.operator);
+        const res = await fetch(endpoint + PEER_PATH, { method: "POST", headers: { "content-type": "application/json" }, body, redirect: "manual", signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
+        if (res.status !== 200) throw new CGError("PEER_REFUSED", `slot ${k + 1} answered ${res.status}`);
+        const reply = (await res.json()) as { signer: number; committeeEpoch: string; sealed: Hex };
+        if (reply.signer !== k + 1 || reply.committeeEpoch !== epoch.toString()) throw new CGError("PEER_REFUSED", `slot ${k + 1} answered for another slot or epoch`);
+        return { signer: k + 1, sigma: await openPeerReply(this.#d.hpkeSecret, { ...ctx, signer: k + 1 }, hexToBytes(reply.sealed)) };
+      }),
+    );
+    const partials = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+    const failed = answers.flatMap((a, k) => (a.status === "rejected" ? [`slot ${k + 1}: ${a.reason instanceof Error ? a.reason.message.slice(0, 120) : String(a.reason)}`] : []));
+    const commitments = decodeCommitments(mine.commitments as Hex);
+    let sigma;
+    try {
+      sigma = combineChannelSignature(partials, commitments, identity, commitments.length);
+    } catch (e) {
+      throw new CGError("CHANNEL_RETRY", `channel of slot ${slot} not learned yet: ${e instanceof Error ? e.message : String(e)}${failed.length ? ` (${failed.join("; ")})` : ""}`);
+    }
+    const uri = openChannel(hexToBytes(sealed), sigma);
+    store.putChannel(accountId, accountEpoch, slot, uri, "peers");
+    log.info({ accountId, accountEpoch: accountEpoch.toString(), slot, answered: partials.length - 1 }, "channel learned from peers");
+    return uri;
+  }
+
+  /** sealed_j from the account's link or rotation event at `accountEpoch`. */
+  async #sealedEntry(accountId: Hex, accountEpoch: bigint, slot: number): Promise<Hex> {
+    const { config, publicClient } = this.#d;
+    const logs = await publicClient.getLogs({ address: config.coordinator, events: [LINKED, ROTATED], args: { accountId }, fromBlock: config.startBlock, toBlock: "latest" });
+    const entry = logs.find((l) => (l.args as { epoch?: bigint }).epoch === accountEpoch);
+    if (entry === undefined) throw new CGError("CHANNEL_RETRY", `no link or rotation of the account at epoch ${accountEpoch} found`);
+    const sealed = unpackEntries((entry.args as { sealedChannels: Hex }).sealedChannels)[slot - 1];
+    if (sealed === undefined) throw new CGError("INVALID_ENCODING", `the account has no sealed channel for slot ${slot}`);
+    return sealed;
+  }
+
+  /** A member's peer endpoint: the `peerApi` of the metadata document its registration names. */
+  async #endpoint(operator: Address): Promise<string> {
+    const cached = this.#endpoints.get(operator.toLowerCase());
+    if (cached) return cached;
+    const { config, publicClient } = this.#d;
+    const logs = await publicClient.getLogs({ address: config.registry, event: REGISTERED, args: { operator }, fromBlock: config.startBlock, toBlock: "latest" });
+    const uri = logs.at(-1)?.args.metadataURI;
+    if (!uri) throw new CGError("PEER_UNKNOWN", `${operator} has no registration with metadata`);
+    const allowHttp = config.peer?.allowHttp ?? false;
+    if (!(uri.startsWith("https://") || (allowHttp && uri.startsWith("http://")))) throw new CGError("PEER_UNKNOWN", `${operator}'s metadata URI is not https`);
+    const res = await fetch(uri, { redirect: "manual", signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
+    if (res.status !== 200) throw new CGError("PEER_UNKNOWN", `${operator}'s metadata document answered ${res.status}`);
+    const text = await res.text();
+    const peerApi = (JSON.parse(text.slice(0, 16_384)) as { peerApi?: unknown }).peerApi;
+    if (typeof peerApi !== "string" || !(peerApi.startsWith("https://") || (allowHttp && peerApi.startsWith("http://")))) {
+      throw new CGError("PEER_UNKNOWN", `${operator}'s metadata names no usable peerApi`);
+    }
+    const endpoint = peerApi.replace(/\/$/, "");
+    this.#endpoints.set(operator.toLowerCase(), endpoint);
+    return endpoint;
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on("data", (d: Buffer) => {
+      size += d.length;
+      if (size > limit) {
+        reject(new Refusal("body too large"));
+        req.destroy();
+      } else chunks.push(d);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}

@@ -1,0 +1,369 @@
+/**
+ * Accounts and resets (PROTOCOL.md §5, §6, §7): the agent keeps the channel URI of every account slot it serves,
+ * and for each reset or drill request of a committee it is a member of (active epoch) it computes the message m,
+ * draws a channel code, makes its verifiably encrypted partial, posts it on-chain, then delivers the code.
+ *
+ * Exactly once across crashes: a serving (request, slot, committee epoch) is written with its code (sealed), its
+ * posting and the `post:<requestId>:<slot>:<epoch>` job in one database transaction, before anything leaves the
+ * process. The post job checks the chain first (a posting already there is marked done, not repeated); the
+ * transaction that marks it done enqueues `deliver:<requestId>:<slot>:<epoch>`, whose key travels as Message-ID /
+ * Idempotency-Key. Work for a request that expired, closed or whose epoch retired is dropped with its reason.
+ * Postings due at the same moment go in one `postPartials` transaction.
+ *
+ * After a handover activates, the members of the new epoch serve the requests still pending unless the retired
+ * epoch already posted t (K is unchanged, so those complete the reset); the client combines t of one epoch.
+ */
+import type { Logger } from "pino";
+import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type WalletClient, getAbiItem, hexToBytes, toHex } from "viem";
+
+import { committeeRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
+import { G1, g1FromEip2537 } from "../sdk/crypto/bls.ts";
+import { channelCodeScalar, makePosting } from "../sdk/crypto/posting.ts";
+import { formatCodeMessage, generateChannelCode } from "../sdk/encoding/channelCode.ts";
+import { CGError } from "../sdk/errors.ts";
+import { type Channel, type ChannelKind, channelKind } from "./channels/channel.ts";
+import type { GuardianConfig } from "./config.ts";
+import type { CodeDelivery } from "./core/messages.ts";
+import { compressPosting, hashToG1, openEnvelope, requesterKeyHash, resetMessage, unpackEntries } from "./core/protocol.ts";
+import { failpoint, isFailpoint } from "./failpoints.ts";
+import type { Metrics } from "./metrics.ts";
+import type { PeerApi } from "./peer.ts";
+import type { OutboxJob, RequestRow, Store } from "./store.ts";
+
+export const RESET_EVENTS = [
+  getAbiItem({ abi: resetCoordinatorAbi, name: "AccountLinked" }),
+  getAbiItem({ abi: resetCoordinatorAbi, name: "AccountRotated" }),
+  getAbiItem({ abi: resetCoordinatorAbi, name: "ResetRequested" }),
+] as const;
+
+const PENDING = 1;
+
+interface PostPayload {
+  requestId: string;
+  slot: number;
+  committeeEpoch: number;
+  message: Hex;
+  posting: Hex;
+  expiresAt: string;
+}
+
+interface DeliverPayload {
+  requestId: string;
+  slot: number;
+  committeeEpoch: number;
+  accountId: Hex;
+  accountEpoch: string;
+  committeeId: string;
+  drill: boolean;
+  code: Hex;
+  expiresAt: string;
+}
+
+export interface ResetDeps {
+  config: GuardianConfig;
+  store: Store;
+  operator: LocalAccount;
+  hpkeSecret: Uint8Array;
+  channels: Partial<Record<ChannelKind, Channel>>;
+  log: Logger;
+  metrics: Metrics;
+  publicClient: PublicClient;
+  wallet: WalletClient;
+  chain: Chain;
+  peer: PeerApi;
+  wake: () => void;
+  fail: (job: OutboxJob, e: unknown, permanent?: boolean) => void;
+}
+
+type Args = Record<string, any>;
+
+export class ResetWork {
+  readonly #d: ResetDeps;
+
+  constructor(deps: ResetDeps) {
+    this.#d = deps;
+  }
+
+  get #chainId(): bigint {
+    return BigInt(this.#d.chain.id);
+  }
+
+  handlers() {
+    return {
+      AccountLinked: { subject: (a: Args) => ({ accountId: String(a.accountId), epoch: String(a.epoch) }), run: (a: Args) => this.#onAccount(a) },
+      AccountRotated: { subject: (a: Args) => ({ accountId: String(a.accountId), epoch: String(a.epoch) }), run: (a: Args) => this.#onAccount(a) },
+      ResetRequested: { subject: (a: Args) => ({ requestId: String(a.requestId) }), run: (a: Args, b: bigint) => this.#onRequested(a, b) },
+    };
+  }
+
+  // ───────────────────────────── accounts ─────────────────────────────
+
+  /** The slot this guardian holds in `committeeId` at its active epoch, with the share, or undefined. */
+  async #membership(committeeId: bigint) {
+    const view = await this.#d.publicClient.readContract({ address: this.#d.config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [committeeId] });
+    const share = this.#d.store.getCommitteeShare(committeeId.toString(), Number(view.activeEpoch));
+    return share && { epoch: Number(view.activeEpoch), threshold: Number(view.threshold), ...share };
+  }
+
+  async #onAccount(a: Args): Promise<void> {
+    const { store, log } = this.#d;
+    const committeeId = BigInt(a.committeeId);
+    const accountEpoch = BigInt(a.epoch);
+    const member = await this.#membership(committeeId);
+    if (member === undefined) return;
+    if (store.getChannel(a.accountId, accountEpoch, member.slot) !== undefined) return;
+    const context = { accountId: a.accountId as string, accountEpoch: accountEpoch.toString(), slot: member.slot };
+    let uri: string;
+    try {
+      const envelope = unpackEntries(a.envelopes)[member.slot - 1] ?? "0x";
+      uri = await openEnvelope(this.#d.hpkeSecret, { chainId: this.#chainId, coordinator: this.#d.config.coordinator, accountId: a.accountId, accountEpoch, slot: member.slot }, envelope);
+      channelKind(uri);
+    } catch (e) {
+      // Sealed to whoever held the slot when the link was prepared, or unusable: the channel is learned from the
+      // other members (peer API) when a request needs it.
+      log.warn({ ...context, reason: e instanceof CGError ? e.code : "INVALID_ENVELOPE" }, "envelope does not open: the channel will be learned from peers");
+      return;
+    }
+    store.putChannel(a.accountId, accountEpoch, member.slot, uri, "envelope");
+    log.info({ ...context, channel: channelKind(uri) }, "account slot served: channel stored");
+  }
+
+  // ───────────────────────────── requests ─────────────────────────────
+
+  async #onRequested(a: Args, blockNumber: bigint): Promise<void> {
+    const row: RequestRow = {
+      requestId: BigInt(a.requestId),
+      accountId: a.accountId,
+      committeeId: BigInt(a.committeeId),
+      accountEpoch: BigInt(a.accountEpoch),
+      newController: a.newController,
+      drill: Boolean(a.drill),
+      requesterKey: a.requesterKey,
+      expiresAt: BigInt(a.expiresAt),
+      blockNumber,
+    };
+    g1FromEip2537(hexToBytes(row.requesterKey), "requester key A"); // a key that is no point makes the event ignored
+    this.#d.store.putRequest(row);
+    const member = await this.#membership(row.committeeId);
+    if (member === undefined) {
+      this.#d.log.debug({ requestId: row.requestId.toString() }, "request of a committee this guardian does not serve at its active epoch");
+      return;
+    }
+    await this.#serveIfOpen(row, member, false);
+  }
+
+  /** A handover activated `epoch` of `committeeId`: its members serve the requests still pending. */
+  async onEpochActivated(committeeId: bigint, epoch: bigint): Promise<void> {
+    const member = await this.#membership(committeeId);
+    if (member === undefined || member.epoch !== Number(epoch)) return;
+    for (const row of this.#d.store.openRequests(committeeId)) await this.#serveIfOpen(row, member, true);
+  }
+
+  async #serveIfOpen(row: RequestRow, member: { epoch: number; slot: number; share: bigint; threshold: number }, afterHandover: boolean): Promise<void> {
+    const { store, log, config, publicClient } = this.#d;
+    const context = { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch };
+    if (store.hasServing(row.requestId, member.slot, member.epoch)) return;
+    if (isFailpoint("serve.none")) return; // a member that never serves (tests of handovers mid-request)
+    const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [row.requestId] });
+    const closed = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : undefined;
+    if (closed !== undefined) {
+      store.closeRequest(row.requestId, closed);
+      log.info({ ...context, reason: closed }, "request not served: no longer pending");
+      return;
+    }
+    if (afterHandover && Number(view.postingEpoch) < member.epoch && popcount(Number(view.posted)) >= member.threshold) {
+      log.info(context, "request not served again: the retired epoch posted t partials");
+      return;
+    }
+    const message = resetMessage({
+      chainId: this.#chainId,
+      coordinator: config.coordinator,
+      requestId: row.requestId,
+      accountId: row.accountId,
+      accountEpoch: row.accountEpoch,
+      committeeId: row.committeeId,
+      newController: row.newController,
+      requesterKeyHash: requesterKeyHash(row.requesterKey),
+    });
+    const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
+    const hashed = hashToG1(hexToBytes(message));
+    let code: Uint8Array;
+    let posting;
+    for (;;) {
+      code = generateChannelCode();
+      try {
+        posting = makePosting({ share: { index: member.slot, value: member.share }, hashedMessage: hashed, requesterKey: A, c: channelCodeScalar(this.#chainId, config.coordinator, row.requestId, member.slot, code) });
+        break;
+      } catch (e) {
+        if (!(e instanceof CGError && (e.code === "REQUESTER_KEY_CANCELS" || e.code === "ZERO_SCALAR"))) throw e;
+      }
+    }
+    // A misbehaving guardian for the demo and the fraud-proof tests: W off by the generator.
+    if (isFailpoint("serve.invalid-posting")) posting = { ...posting, W: posting.W.add(G1.BASE) };
+    const compressed = compressPosting(posting);
+    const key = `${row.requestId}:${member.slot}:${member.epoch}`;
+    store.transaction(() => {
+      store.putServing({ requestId: row.requestId, slot: member.slot, committeeEpoch: member.epoch, code, message, posting: compressed });
+      store.enqueue(`post:${key}`, "post", { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch, message, posting: compressed, expiresAt: row.expiresAt.toString() } satisfies PostPayload);
+    });
+    this.#d.metrics.requestsServed.inc();
+    log.info({ ...context, drill: row.drill }, "posting made: queued for the chain");
+    this.#d.wake();
+  }
+
+  // ───────────────────────────── outbox: postings ─────────────────────────────
+
+  /** Sends due postings: those the chain already has are marked done, those that can no longer land are dropped,
+   *  the rest go in one transaction (`postPartials`, or `postPartial` for one). */
+  async drainPostings(): Promise<void> {
+    const { store, config, publicClient, log, metrics } = this.#d;
+    const jobs = store.due("post");
+    if (jobs.length === 0) return;
+    this.#chainTime = (await publicClient.getBlock({ blockTag: "latest" })).timestamp;
+    const send: OutboxJob[] = [];
+    const active = new Map<string, bigint>();
+    for (const job of jobs) {
+      const p = job.payload as PostPayload;
+      const requestId = BigInt(p.requestId);
+      try {
+        const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [requestId] });
+        if (Number(view.postingEpoch) === p.committeeEpoch && (Number(view.posted) & (1 << (p.slot - 1))) !== 0) {
+          this.#posted(job, "already on-chain");
+          continue;
+        }
+        const request = store.getRequest(requestId);
+        const committeeId = request?.committeeId;
+        let activeEpoch = committeeId === undefined ? undefined : active.get(committeeId.toString());
+        if (committeeId !== undefined && activeEpoch === undefined) {
+          activeEpoch = (await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [committeeId] })).activeEpoch;
+          active.set(committeeId.toString(), activeEpoch);
+        }
+        const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
+        if (drop !== undefined) {
+          this.#drop(job, drop);
+          continue;
+        }
+        send.push(job);
+      } catch (e) {
+        this.#d.fail(job, e);
+      }
+    }
+    if (send.length === 0) return;
+    const inputs = send.map((j) => {
+      const p = j.payload as PostPayload;
+      return { requestId: BigInt(p.requestId), slot: p.slot, committeeEpoch: p.committeeEpoch, message: p.message, posting: p.posting };
+    });
+    try {
+      const hash =
+        inputs.length === 1
+          ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain })
+          : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain });
+      const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 });
+      if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
+      failpoint("serve.after-post");
+      for (const j of send) this.#posted(j, "posted");
+      metrics.postings.inc({ outcome: "ok" }, send.length);
+      log.info({ requests: inputs.map((i) => i.requestId.toString()), gasUsed: receipt.gasUsed.toString() }, inputs.length === 1 ? "partial posted" : "partials posted in one transaction");
+    } catch (e) {
+      metrics.postings.inc({ outcome: "error" }, send.length);
+      // One bad posting reverts a batch: each is checked against the chain again and sent on its own next time.
+      for (const j of send) this.#d.fail(j, e);
+    }
+  }
+
+  /** The posting is on-chain: mark it done and queue its delivery, in one transaction. */
+  #posted(job: OutboxJob, how: string): void {
+    const { store, log } = this.#d;
+    const p = job.payload as PostPayload;
+    const key = `${p.requestId}:${p.slot}:${p.committeeEpoch}`;
+    const requestId = BigInt(p.requestId);
+    const code = store.servingCode(requestId, p.slot, p.committeeEpoch);
+    const request = store.getRequest(requestId);
+    store.transaction(() => {
+      store.markDone(job.id);
+      if (code === undefined || request === undefined) return; // forgotten by a deep reorg
+      store.enqueue(`deliver:${key}`, "deliver", {
+        requestId: p.requestId,
+        slot: p.slot,
+        committeeEpoch: p.committeeEpoch,
+        accountId: request.accountId,
+        accountEpoch: request.accountEpoch.toString(),
+        committeeId: request.committeeId.toString(),
+        drill: request.drill,
+        code: toHex(code),
+        expiresAt: request.expiresAt.toString(),
+      } satisfies DeliverPayload);
+    });
+    log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, how }, "posting on-chain: delivery queued");
+    this.#d.wake();
+  }
+
+  /** The chain time last seen (seconds), for judging expiry without a read. */
+  #chainTime = 0n;
+
+  /** A failed post or delivery whose request has expired is dropped instead of retried. */
+  dropIfExpired(job: OutboxJob): boolean {
+    const expiresAt = (job.payload as { expiresAt?: string }).expiresAt;
+    if (expiresAt === undefined || this.#chainTime <= BigInt(expiresAt)) return false;
+    this.#drop(job, "expired");
+    return true;
+  }
+
+  #drop(job: OutboxJob, reason: string): void {
+    const { store, log, metrics } = this.#d;
+    const p = job.payload as { requestId: string; slot: number; committeeEpoch: number };
+    store.transaction(() => {
+      store.markDropped(job.id, reason);
+      if (reason !== "epoch-retired") store.closeRequest(BigInt(p.requestId), reason);
+    });
+    metrics.jobsDropped.inc({ kind: job.kind, reason });
+    log.info({ job: job.id, reason }, "job dropped: it can no longer take effect");
+  }
+
+  // ───────────────────────────── outbox: deliveries ─────────────────────────────
+
+  async drainDeliveries(): Promise<void> {
+    const { store, config, metrics, log } = this.#d;
+    const jobs = store.due("deliver");
+    if (jobs.length === 0) return;
+    const now = (await this.#d.publicClient.getBlock({ blockTag: "latest" })).timestamp;
+    this.#chainTime = now;
+    await Promise.all(
+      jobs.map(async (job) => {
+        const p = job.payload as DeliverPayload;
+        if (now > BigInt(p.expiresAt)) return this.#drop(job, "expired");
+        let kind: ChannelKind | undefined;
+        try {
+          const uri = store.getChannel(p.accountId, BigInt(p.accountEpoch), p.slot) ?? (await this.#d.peer.learnChannel(p.accountId, BigInt(p.accountEpoch), BigInt(p.committeeId), p.slot));
+          kind = channelKind(uri);
+          const channel = this.#d.channels[kind];
+          if (channel === undefined) throw new CGError("CHANNEL_REJECTED", `no ${kind} channel is configured`);
+          const delivery: CodeDelivery = {
+            requestId: BigInt(p.requestId),
+            slot: p.slot,
+            code: formatCodeMessage({ requestId: BigInt(p.requestId), slot: p.slot, code: hexToBytes(p.code) }),
+            drill: p.drill,
+            chainId: this.#chainId,
+            coordinator: config.coordinator,
+            guardian: this.#d.operator.address as Address,
+            idempotencyKey: `cg2-${this.#chainId}-${config.coordinator.toLowerCase()}-${p.requestId}-${p.slot}-${p.committeeEpoch}`,
+          };
+          await channel.deliver(uri, delivery);
+          store.markDone(job.id);
+          metrics.deliveries.inc({ channel: kind, outcome: "ok" });
+          log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, channel: kind, drill: p.drill }, "code delivered");
+        } catch (e) {
+          const permanent = e instanceof CGError && e.code === "CHANNEL_REJECTED";
+          metrics.deliveries.inc({ channel: kind ?? "unknown", outcome: permanent ? "rejected" : "retry" });
+          this.#d.fail(job, e, permanent);
+        }
+      }),
+    );
+  }
+}
+
+function popcount(x: number): number {
+  let c = 0;
+  for (; x; x &= x - 1) c++;
+  return c;
+}

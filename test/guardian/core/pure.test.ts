@@ -1,0 +1,103 @@
+import { expect } from "chai";
+
+import { type CodeDelivery, appBody, emailText, fitsOneSmsSegment, smsText } from "../../../guardian/core/messages.ts";
+import { PEER_REQUEST_WINDOW_SECONDS, encodePeerBody, isFresh, parsePeerBody } from "../../../guardian/core/peerWire.ts";
+import { addressCategory, mayConnect } from "../../../guardian/core/targets.ts";
+import { formatCodeMessage, generateChannelCode, parseCodeMessage } from "../../../sdk/index.ts";
+
+const base: CodeDelivery = {
+  requestId: 7n,
+  slot: 2,
+  code: "",
+  drill: false,
+  chainId: 1n,
+  coordinator: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+  guardian: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  idempotencyKey: "k",
+};
+
+describe("guardian core: texts, app targets, peer wire format", function () {
+  it("an SMS is one GSM-7 segment with its notice for every request id up to 2^256 − 1 and every slot, reset or drill", function () {
+    for (const requestId of [1n, 12_345n, 10n ** 12n, (1n << 256n) - 1n]) {
+      for (const slot of [1, 9, 32]) {
+        for (const drill of [false, true]) {
+          const code = formatCodeMessage({ requestId, slot, code: generateChannelCode() });
+          const text = smsText({ ...base, requestId, slot, drill, code });
+          expect(fitsOneSmsSegment(text), text).to.equal(true);
+          expect(text).to.include(code);
+          expect(parseCodeMessage(text).requestId).to.equal(requestId);
+          expect(text).to.match(drill ? /Drill/ : /Cancel/);
+        }
+      }
+    }
+    // The realistic case carries the whole notice.
+    const code = formatCodeMessage({ requestId: 123n, slot: 3, code: generateChannelCode() });
+    expect(smsText({ ...base, requestId: 123n, slot: 3, code })).to.equal(`Reset of your account under way, request 123. Code: ${code} Not you? Cancel it in your wallet now.`);
+    expect(fitsOneSmsSegment("é€")).to.equal(false); // € is an extension character
+    expect(fitsOneSmsSegment("x".repeat(161))).to.equal(false);
+  });
+
+  it("e-mail and app bodies say whether it is a drill and how to cancel", function () {
+    const code = formatCodeMessage({ requestId: 7n, slot: 2, code: generateChannelCode() });
+    expect(emailText({ ...base, code })).to.include("cancel it now from your wallet").and.to.include(code);
+    expect(emailText({ ...base, code, drill: true })).to.include("It is a drill");
+    const app = JSON.parse(appBody({ ...base, code, drill: true }));
+    expect([app.type, app.code, app.requestId, app.slot]).to.deep.equal(["cg2-drill-code", code, "7", 2]);
+  });
+
+  it("classifies addresses: only public ones pass unless private targets are allowed", function () {
+    const cases: [string, string][] = [
+      ["8.8.8.8", "public"],
+      ["127.0.0.1", "loopback"],
+      ["10.0.0.1", "private"],
+      ["172.16.5.4", "private"],
+      ["172.32.0.1", "public"],
+      ["192.168.0.10", "private"],
+      ["100.64.0.1", "private"],
+      ["169.254.169.254", "link-local"],
+      ["0.0.0.0", "unspecified"],
+      ["224.0.0.1", "multicast"],
+      ["::1", "loopback"],
+      ["::", "unspecified"],
+      ["fe80::1%eth0", "link-local"],
+      ["fd00::1", "private"],
+      ["::ffff:127.0.0.1", "loopback"],
+      ["::ffff:8.8.4.4", "public"],
+      ["64:ff9b::a00:1", "private"],
+      ["2606:4700::1111", "public"],
+      ["[::1]", "loopback"],
+    ];
+    for (const [address, category] of cases) expect(addressCategory(address), address).to.equal(category);
+    expect(mayConnect("10.0.0.1", false)).to.equal(false);
+    expect(mayConnect("10.0.0.1", true)).to.equal(true);
+    expect(mayConnect("1.1.1.1", false)).to.equal(true);
+    expect(() => addressCategory("example.org")).to.throw(/not an IP address/);
+  });
+
+  it("peer requests round-trip, bad fields are named, and freshness is a window around the member's clock", function () {
+    const body = {
+      request: {
+        chainId: 31337n,
+        coordinator: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" as const,
+        accountId: `0x${"ab".repeat(32)}` as const,
+        accountEpoch: 2n,
+        slot: 4,
+        asker: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" as const,
+        askerKey: `0x${"cd".repeat(32)}` as const,
+        issuedAt: 1_700_000_000n,
+      },
+      signature: `0x${"11".repeat(65)}` as const,
+    };
+    expect(parsePeerBody(encodePeerBody(body))).to.deep.equal(body);
+    const json = JSON.parse(encodePeerBody(body));
+    expect(() => parsePeerBody(JSON.stringify({ ...json, request: { ...json.request, slot: "33" } }))).to.throw(/slot/);
+    expect(() => parsePeerBody(JSON.stringify({ ...json, request: { ...json.request, askerKey: "0x12" } }))).to.throw(/askerKey/);
+    expect(() => parsePeerBody(JSON.stringify({ ...json, signature: 5 }))).to.throw(/signature/);
+    expect(() => parsePeerBody("not json")).to.throw(/not JSON/);
+    const now = 1_700_000_000n;
+    expect(isFresh(now, now)).to.equal(true);
+    expect(isFresh(now - PEER_REQUEST_WINDOW_SECONDS, now)).to.equal(true);
+    expect(isFresh(now - PEER_REQUEST_WINDOW_SECONDS - 1n, now)).to.equal(false);
+    expect(isFresh(now + PEER_REQUEST_WINDOW_SECONDS + 1n, now)).to.equal(false);
+  });
+});
