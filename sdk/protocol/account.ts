@@ -105,8 +105,15 @@ function parseHttps(uri: string, where: string): ParsedChannel {
   }
   if (url.username || url.password) refuseChannel(where, "an https: app endpoint must not carry credentials (user:password@)");
   if (url.hash) refuseChannel(where, "an https: app endpoint must not have a #fragment");
+  if (url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {
+    refuseChannel(where, "an app endpoint must be https: (plain http: only on a loopback host, for development)");
+  }
   return { kind: "https", canonical: url.origin, uri: url.href };
 }
+
+/** Plain http: is accepted only for these hosts (a developer's own machine); guardians still refuse loopback targets
+ *  unless their operator allows private targets. */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /**
  * Parses a channel URI (§5.2): `mailto:` one address, `sms:` one number in E.164, `https:` an app endpoint.
@@ -123,6 +130,7 @@ export function parseChannel(uri: string, where = "parseChannel"): ParsedChannel
     case "sms":
       return parseSms(rest, where);
     case "https":
+    case "http":
       return parseHttps(text, where);
     default:
       refuseChannel(

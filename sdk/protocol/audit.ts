@@ -1,5 +1,5 @@
 /**
- * Replaying the audit log of PROTOCOL.md §7: auditHead_n = bytes24(keccak256(abi.encode(auditHead_{n−1}, n, kind,
+ * Replaying the audit log of PROTOCOL.md §10: auditHead_n = bytes24(keccak256(abi.encode(auditHead_{n−1}, n, kind,
  * keccak256(payload)))) (the first 24 bytes; head and length share one storage slot), where an entry's payload is `abi.encode` of its event's arguments in declaration order and
  * its kind is the position of the event's name in `AUDIT_KINDS` (the contract's `IAuditLog.AuditKind`).
  */
@@ -19,17 +19,19 @@ export const AUDIT_KINDS = [
   "GuardianSlashed",
   "GuardianServiceRecorded",
   "RegistryParameterChanged",
-  "ShardMapLinked",
-  "ShardMapAcknowledged",
-  "ShardMapActivated",
-  "ShardMapRetired",
+  "AccountLinked",
+  "AccountRotated",
   "ResetRequested",
-  "ShareCommitted",
+  "PartialPosted",
   "ResetApproved",
+  "DrillVerified",
   "ResetCancelled",
   "ResetFinalized",
-  "ResetLapsed",
-  "InvalidShareProven",
+  "ConsumerHookFailed",
+  "ProofCommitted",
+  "InvalidPostingProven",
+  "RequestSettled",
+  "TreasuryWithdrawn",
   "CoordinatorParameterChanged",
   "CommitteeProposed",
   "CommitteeHandoverRequested",
@@ -44,6 +46,8 @@ export const AUDIT_KINDS = [
   "CommitteeRoundFailed",
   "CommitteeFaultProven",
   "CommitteeParametersSet",
+  "RoleGranted",
+  "RoleRevoked",
 ] as const;
 
 export type AuditKindName = (typeof AUDIT_KINDS)[number];

@@ -33,7 +33,8 @@ import {
   startHandover,
 } from "../helpers/committees.ts";
 import { message } from "../helpers/fixtures.ts";
-import { AUDIT_KINDS_V2, auditedEvents, expectAuditMatches } from "../helpers/audit.ts";
+import { AUDIT_KINDS } from "../../sdk/protocol/audit.ts";
+import { auditedEvents, expectAuditMatches } from "../helpers/audit.ts";
 import { ONE_ETH, type System, deploySystem, findEvent } from "../helpers/system.ts";
 
 const connection = await network.create();
@@ -534,6 +535,6 @@ describe("CommitteeRegistry", function () {
     expect(await expectAuditMatches(sys)).to.match(/matches the on-chain head/);
     expect((await auditedEvents(sys)).slice(-2).map((e) => e.eventName)).to.deep.equal(["RoleGranted", "RoleRevoked"]);
     // Only the committee registry may write committee entries.
-    await expect(sys.coordinator.recordRegistryEvent(AUDIT_KINDS_V2.indexOf("CommitteeProposed"), keccak256("0x"))).to.be.revertedWithCustomError(sys.coordinator, "AuditUnauthorizedWriter");
+    await expect(sys.coordinator.recordRegistryEvent(AUDIT_KINDS.indexOf("CommitteeProposed"), keccak256("0x"))).to.be.revertedWithCustomError(sys.coordinator, "AuditUnauthorizedWriter");
   });
 });

@@ -5,51 +5,8 @@
  */
 import type { Hex } from "viem";
 
-import { checkAudit, foldAudit, auditPayloadHash } from "../../sdk/protocol/audit.ts";
+import { AUDIT_KINDS, checkAudit, foldAudit, auditPayloadHash } from "../../sdk/protocol/audit.ts";
 import { type System } from "./system.ts";
-
-export const AUDIT_KINDS_V2 = [
-  "GuardianRegistered",
-  "GuardianStaked",
-  "GuardianUnbondingStarted",
-  "GuardianWithdrawn",
-  "GuardianAttested",
-  "GuardianAttestationRevoked",
-  "GuardianJailed",
-  "GuardianUnjailed",
-  "GuardianSlashed",
-  "GuardianServiceRecorded",
-  "RegistryParameterChanged",
-  "AccountLinked",
-  "AccountRotated",
-  "ResetRequested",
-  "PartialPosted",
-  "ResetApproved",
-  "DrillVerified",
-  "ResetCancelled",
-  "ResetFinalized",
-  "ConsumerHookFailed",
-  "ProofCommitted",
-  "InvalidPostingProven",
-  "RequestSettled",
-  "TreasuryWithdrawn",
-  "CoordinatorParameterChanged",
-  "CommitteeProposed",
-  "CommitteeHandoverRequested",
-  "CommitteeHandoverStarted",
-  "CommitteeDealingPosted",
-  "CommitteeComplaintFiled",
-  "CommitteeComplaintAnswered",
-  "CommitteeRoundFinalized",
-  "CommitteeAcknowledged",
-  "CommitteeActivated",
-  "CommitteeEpochRetired",
-  "CommitteeRoundFailed",
-  "CommitteeFaultProven",
-  "CommitteeParametersSet",
-  "RoleGranted",
-  "RoleRevoked",
-] as const;
 
 export interface ChainEvent {
   eventName: string;
@@ -68,7 +25,7 @@ export async function auditedEvents(sys: System): Promise<ChainEvent[]> {
     const idx = addresses.indexOf(log.address.toLowerCase());
     if (idx < 0) continue;
     const parsed = contracts[idx].interface.parseLog(log);
-    if (!parsed || !(AUDIT_KINDS_V2 as readonly string[]).includes(parsed.name)) continue;
+    if (!parsed || !(AUDIT_KINDS as readonly string[]).includes(parsed.name)) continue;
     if (parsed.name === "RoleGranted" || parsed.name === "RoleRevoked") {
       const receipt = await provider.getTransactionReceipt(log.transactionHash);
       if (receipt?.contractAddress?.toLowerCase() === log.address.toLowerCase()) continue;
@@ -83,7 +40,7 @@ export function replay(events: ChainEvent[]) {
   let length = 0n;
   for (const e of events) {
     length += 1n;
-    head = foldAudit(head, length, AUDIT_KINDS_V2.indexOf(e.eventName as (typeof AUDIT_KINDS_V2)[number]), auditPayloadHash(e));
+    head = foldAudit(head, length, AUDIT_KINDS.indexOf(e.eventName as (typeof AUDIT_KINDS)[number]), auditPayloadHash(e));
   }
   return { head, length, heads: [] as Hex[] };
 }

@@ -84,6 +84,7 @@ describe("accounts: channel URIs in canonical form (protocol v2 §5.2)", functio
   it("keeps what tells channels apart: the e-mail local part's case, ports, hosts", function () {
     expect(canonicalChannel("mailto:Alice@example.org")).to.not.equal(canonicalChannel("mailto:alice@example.org"));
     expect(canonicalChannel("https://app.example:8443/x")).to.equal("https://app.example:8443");
+    expect(canonicalChannel("http://127.0.0.1:8080/app")).to.equal("http://127.0.0.1:8080");
     expect(canonicalChannel("https://a.app.example/")).to.not.equal(canonicalChannel("https://app.example/"));
   });
 
@@ -95,7 +96,7 @@ describe("accounts: channel URIs in canonical form (protocol v2 §5.2)", functio
 
   const refused: [string, RegExp][] = [
     ["tel:+15551234567", /scheme mailto:, sms: or https:, got "tel:"/],
-    ["http://app.example/cg", /scheme mailto:, sms: or https:, got "http:"/],
+    ["http://app.example/cg", /must be https: \(plain http: only on a loopback host/],
     ["alice@example.org", /with a scheme/],
     ["sms:5551234567", /E\.164/],
     ["sms:+0123456", /E\.164/],
