@@ -13,7 +13,7 @@ import { type Address, type Chain, type Hex, type LocalAccount, type PublicClien
 import { committeeRegistryAbi, guardianRegistryAbi } from "../sdk/abi/index.ts";
 import { Fr } from "../sdk/crypto/bls.ts";
 import { committeePossessionProof, committeePublicShare, dealDkg, dealReshare, decodeDealing, encodeDealing, verifyCommitteePossession } from "../sdk/crypto/dkg.ts";
-import { decodeCommitments } from "../sdk/protocol/shardMap.ts";
+import { decodeCommitments } from "../sdk/crypto/dkg.ts";
 import { SEALED_SUBSHARE_LENGTH } from "../sdk/crypto/constants.ts";
 import { openSubShare, sealSubShare } from "../sdk/crypto/hpke.ts";
 import { CGError } from "../sdk/errors.ts";

@@ -23,7 +23,7 @@ import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "
 import { openChannel } from "../sdk/crypto/channelTable.ts";
 import { hpkePublicKey } from "../sdk/crypto/hpke.ts";
 import { CGError } from "../sdk/errors.ts";
-import { decodeCommitments } from "../sdk/protocol/shardMap.ts";
+import { decodeCommitments } from "../sdk/crypto/dkg.ts";
 import type { GuardianConfig } from "./config.ts";
 import { METADATA_PATH, PEER_BODY_LIMIT, PEER_PATH, encodePeerBody, isFresh, parsePeerBody } from "./core/peerWire.ts";
 import { type PeerRequest, channelIdentity, combineChannelSignature, openPeerReply, peerPartial, peerRequestTypedData, sealPeerReply, unpackEntries } from "./core/protocol.ts";

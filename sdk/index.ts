@@ -1,4 +1,4 @@
-/** Credential Guardians protocol library: cryptography, encodings and (later) contract bindings and client flows. */
+/** Credential Guardians protocol library: cryptography, encodings, contract bindings (`abi/`) and protocol steps; client flows are in `client/`. */
 export * from "./errors.ts";
 export * from "./crypto/constants.ts";
 export * from "./crypto/bls.ts";
@@ -8,8 +8,6 @@ export * from "./crypto/hpke.ts";
 export * from "./crypto/channelTable.ts";
 export * from "./crypto/keystore.ts";
 export * from "./encoding/messages.ts";
-export * from "./encoding/fragment.ts";
-export * from "./protocol/shardMap.ts";
 export * from "./protocol/account.ts";
 export * from "./protocol/peer.ts";
 export * from "./protocol/reset.ts";

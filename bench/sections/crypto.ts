@@ -24,9 +24,17 @@ import {
   dealDkg,
   dealReshare,
   generateHpkeKeyPair,
+  G1,
+  compressPosting,
+  decompressPosting,
+  hashToG1,
+  makePosting,
+  openPosting,
+  publicShare,
+  randomScalar,
+  verifyPosting,
   openSubShare,
   reshareDealers,
-  sealFragment,
   sealSubShare,
   verifyPartial,
   verifySubShare,
@@ -50,14 +58,22 @@ export async function cryptoSection({ ethers }: Connection): Promise<Figure[]> {
   const m = toBytes(message(2));
   const d = deal(5, 3);
   const partials = d.shares.map((s) => computePartial(s, m));
-  const eph = await generateHpkeKeyPair();
-  const ctx = { chainId: 31337n, coordinator: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" as const, requestId: 1n, index: 1 };
+  // One member's posting for a request (PROTOCOL §6.4) and the checks around it.
+  const hm = hashToG1(m);
+  const a = randomScalar();
+  const requesterKey = G1.BASE.multiply(a);
+  const c = randomScalar();
+  const posting = makePosting({ share: d.shares[0], hashedMessage: hm, requesterKey, c });
+  const pk1 = publicShare(d.commitments, 1);
+  const compressed = compressPosting(posting);
   figures.push(
     { key: "offchain.dealN5T3Ms", value: await medianMs(() => deal(5, 3)), unit: "ms" },
     { key: "offchain.partialMs", value: await medianMs(() => computePartial(d.shares[0], m)), unit: "ms" },
     { key: "offchain.verifyPartialMs", value: await medianMs(() => verifyPartial(partials[0], d.commitments, m)), unit: "ms" },
     { key: "offchain.combineT3Ms", value: await medianMs(() => combine(partials.slice(1, 4), 3)), unit: "ms" },
-    { key: "offchain.sealFragmentMs", value: await medianMs(() => sealFragment(eph.publicKey, ctx, partials[0].sigma)), unit: "ms" },
+    { key: "offchain.makePostingMs", value: await medianMs(() => compressPosting(makePosting({ share: d.shares[0], hashedMessage: hm, requesterKey, c }))), unit: "ms", note: "σ_i, ρ, U, V, W, compressed" },
+    { key: "offchain.verifyPostingMs", value: await medianMs(() => verifyPosting({ posting: decompressPosting(compressed), hashedMessage: hm, publicShare: pk1, requesterKey })), unit: "ms", note: "decompress + both §6.4 equations" },
+    { key: "offchain.openPostingMs", value: await medianMs(() => openPosting({ posting, requesterSecret: a, c })), unit: "ms" },
     ...(await committeeKeyFigures()),
   );
   return figures;

@@ -23,7 +23,7 @@ import {
   committeePublicShare,
   verifySubShare,
 } from "../../sdk/crypto/dkg.ts";
-import { decodeCommitments } from "../../sdk/protocol/shardMap.ts";
+import { decodeCommitments } from "../../sdk/crypto/dkg.ts";
 
 export type RoundPhase = "dealing" | "acknowledging" | "active" | "failed" | "retired";
 

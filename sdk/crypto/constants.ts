@@ -11,25 +11,18 @@ export const HASH_TO_G1_SUITE = "BLS12381G1_XMD:SHA-256_SSWU_RO_";
 /** Domain separation tag for every BLS message of the protocol (PROTOCOL.md §2). */
 export const DST = "CGUARD-V02-CS01-with-BLS12381G1_XMD:SHA-256_SSWU_RO_";
 
-/** Domain tags: keccak256 of these ASCII strings head the abi-encoded messages (PROTOCOL.md §9). */
+/** Domain tags: keccak256 of these ASCII strings head the abi-encoded messages (PROTOCOL.md §11). */
 export const TAG = {
   /** v2 reset message m (PROTOCOL v2 §6.2, §11). */
   reset: "CGUARD-V02/reset",
   /** v2 channel identity id_j (PROTOCOL v2 §5.3, §11). */
   channel: "CGUARD-V02/channel",
-  /** v2 committee acknowledgement (PROTOCOL v2 §3.6, §11); `ack` below is the v1 per-account one. */
+  /** v2 committee acknowledgement (PROTOCOL v2 §3.6, §11). */
   committeeAck: "CGUARD-V02/ack",
-  /** v1 tags (PROTOCOL-v1.md), used only by the v1 flow until it is removed. */
-  resetV1: "CGUARD-V01/reset",
-  shareCommit: "CGUARD-V01/share-commit",
-  ack: "CGUARD-V01/ack",
-  channelV1: "CGUARD-V01/channel",
 } as const;
 
-/** HPKE `info` prefixes and the channel-table HKDF info (PROTOCOL.md §3.4, §3.5, §4.4). */
+/** HPKE `info` prefixes and the channel-table HKDF info (PROTOCOL.md §5, §11). */
 export const INFO = {
-  share: "CGUARD-V01/share",
-  fragment: "CGUARD-V01/fragment",
   channelKey: "CGUARD-V02/channel-key",
   /** v2 DKG and reshare sub-shares (PROTOCOL v2 §3.2, §4.1, §11). */
   subShare: "CGUARD-V02/subshare",
@@ -47,8 +40,6 @@ export const HPKE_SUITE = {
   aead: "ChaCha20-Poly1305",
 } as const;
 
-/** Text form of a fragment: `cg1.<requestId>.<i>.<base64url(enc ‖ ciphertext)>`. */
-export const FRAGMENT_PREFIX = "cg1";
 
 export const G1_COMPRESSED_LENGTH = 48;
 export const G2_COMPRESSED_LENGTH = 96;
@@ -57,16 +48,12 @@ export const G2_EIP2537_LENGTH = 256;
 export const FP_EIP2537_LENGTH = 64;
 export const SCALAR_LENGTH = 32;
 export const X25519_KEY_LENGTH = 32;
-/** HPKE encapsulated key (32) + ChaCha20-Poly1305 over a 48-byte compressed partial (48 + 16 tag). */
-export const FRAGMENT_PAYLOAD_LENGTH = 32 + 48 + 16;
 
 /** HPKE encapsulated key (32) + ChaCha20-Poly1305 over a 32-byte scalar (32 + 16 tag): a sealed DKG sub-share. */
 export const SEALED_SUBSHARE_LENGTH = 32 + 32 + 16;
 
-/** Committee bounds of the v1 per-account dealing: 2 ≤ t ≤ n ≤ 16 (PROTOCOL.md §3.1). */
-export const MAX_COMMITTEE_SIZE = 16;
+/** Committee bounds (DKG, reshare): 2 ≤ t ≤ n ≤ 32 and t > n/2 (PROTOCOL v2 §3.1). */
 export const MIN_THRESHOLD = 2;
-/** Committee bounds of the v2 committee key (DKG, reshare): 2 ≤ t ≤ n ≤ 32 and t > n/2 (PROTOCOL v2 §3.1). */
 export const COMMITTEE_MAX_SIZE = 32;
 
 /** hashToScalar(tag, bytes): RFC 9380 hash_to_field into F_r with DST = this prefix ‖ tag (PROTOCOL v2 §2). */

@@ -442,3 +442,16 @@ export function verifyCommitteePossession(
   const proof: G1Point = g1FromEip2537(assertHex(proofHex, where, "proof"), `${where}: proof`);
   return verifySignature(proof, memberPublicShare, hashToG1(m));
 }
+
+/** Splits C_0 ‖ … ‖ C_{t−1} (256-byte EIP-2537 G2 points, as events carry them) into checked points. */
+export function decodeCommitments(commitments: Hex): G2Point[] {
+  const bytes = hexToBytes(commitments);
+  if (bytes.length === 0 || bytes.length % G2_EIP2537_LENGTH !== 0) {
+    throw new CGError("INVALID_INPUT", `decodeCommitments: expected a multiple of ${G2_EIP2537_LENGTH} bytes, got ${describe(bytes)}`);
+  }
+  const out: G2Point[] = [];
+  for (let o = 0; o < bytes.length; o += G2_EIP2537_LENGTH) {
+    out.push(g2FromEip2537(bytes.subarray(o, o + G2_EIP2537_LENGTH), `commitment C_${o / G2_EIP2537_LENGTH}`));
+  }
+  return out;
+}

@@ -20,7 +20,7 @@ import {
   scalarToBytes,
   verifySignature,
 } from "./bls.ts";
-import { MAX_COMMITTEE_SIZE, MIN_THRESHOLD } from "./constants.ts";
+import { COMMITTEE_MAX_SIZE, MIN_THRESHOLD } from "./constants.ts";
 
 /** One member's share: its 1-based index in the committee and s_i = f(i). */
 export interface Share {
@@ -61,8 +61,8 @@ export function randomScalar(): bigint {
 }
 
 export function assertCommittee(n: number, t: number, where: string, allowSingle = false): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_COMMITTEE_SIZE) {
-    throw new CGError("INVALID_INPUT", `${where}: expected a committee size n in [1, ${MAX_COMMITTEE_SIZE}], got ${describe(n)}`);
+  if (!Number.isInteger(n) || n < 1 || n > COMMITTEE_MAX_SIZE) {
+    throw new CGError("INVALID_INPUT", `${where}: expected a committee size n in [1, ${COMMITTEE_MAX_SIZE}], got ${describe(n)}`);
   }
   const minT = allowSingle ? 1 : MIN_THRESHOLD;
   if (!Number.isInteger(t) || t < minT || t > n) {
@@ -126,8 +126,8 @@ function failZeroShare(i: number): never {
 }
 
 function assertIndex(index: number, where: string): void {
-  if (!Number.isInteger(index) || index < 1 || index > MAX_COMMITTEE_SIZE) {
-    throw new CGError("INVALID_INPUT", `${where}: expected a share index in [1, ${MAX_COMMITTEE_SIZE}], got ${describe(index)}`);
+  if (!Number.isInteger(index) || index < 1 || index > COMMITTEE_MAX_SIZE) {
+    throw new CGError("INVALID_INPUT", `${where}: expected a share index in [1, ${COMMITTEE_MAX_SIZE}], got ${describe(index)}`);
   }
 }
 
@@ -240,7 +240,7 @@ export function assemble(
   for (const p of partials) {
     if (seen.has(p.index)) continue; // a repeated index adds nothing
     seen.add(p.index);
-    if (p.index > MAX_COMMITTEE_SIZE || !verifyPartial(p, commitments, message)) invalid.push(p.index);
+    if (p.index > COMMITTEE_MAX_SIZE || !verifyPartial(p, commitments, message)) invalid.push(p.index);
     else valid.push(p);
   }
   if (valid.length < t) {

@@ -9,7 +9,7 @@
 import { type Address, type Hex, concat, encodeAbiParameters, isAddress, keccak256, maxUint256, stringToHex, toBytes, toHex } from "viem";
 
 import { CGError, describe } from "../errors.ts";
-import { COMMITTEE_MAX_SIZE, G1_EIP2537_LENGTH, G2_EIP2537_LENGTH, INFO, TAG } from "../crypto/constants.ts";
+import { COMMITTEE_MAX_SIZE, G2_EIP2537_LENGTH, INFO, TAG } from "../crypto/constants.ts";
 
 const tagHash = (tag: string): Hex => keccak256(stringToHex(tag));
 
@@ -21,10 +21,6 @@ export const TAG_HASH = {
   channel: tagHash(TAG.channel),
   /** keccak256("CGUARD-V02/ack") */
   committeeAck: tagHash(TAG.committeeAck),
-  resetV1: tagHash(TAG.resetV1),
-  shareCommit: tagHash(TAG.shareCommit),
-  ack: tagHash(TAG.ack),
-  channelV1: tagHash(TAG.channelV1),
 } as const;
 
 /** The fields of the v2 reset message m (PROTOCOL v2 §6.2, §11), as the request's event and the account carry them. */
@@ -42,17 +38,6 @@ export interface ResetMessageFields {
   requesterKeyHash: Hex;
 }
 
-/** The fields of the v1 reset message (PROTOCOL-v1.md), kept until the v1 flow is removed. */
-export interface ResetMessageFieldsV1 {
-  chainId: bigint;
-  coordinator: Address;
-  requestId: bigint;
-  accountId: Hex;
-  epoch: bigint;
-  newController: Address;
-  ephemeralKey: Hex;
-}
-
 function assertBytes32(value: Hex, where: string): void {
   if (typeof value !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(value)) {
     throw new CGError("INVALID_INPUT", `${where}: expected 32 bytes as 0x-hex, got ${describe(value)}`);
@@ -64,14 +49,10 @@ function assertBytes32(value: Hex, where: string): void {
  * uint256 requestId, bytes32 accountId, uint256 accountEpoch, uint256 committeeId, address newController,
  * bytes32 keccak256(A))) (PROTOCOL v2 §6.2, §11).
  */
-export function resetMessage(f: ResetMessageFields): Hex;
-/** @deprecated v1 reset message (keccak256("CGUARD-V01/reset"), …, epoch, newController, ephemeralKey); removed with the v1 flow. */
-export function resetMessage(f: ResetMessageFieldsV1): Hex;
-export function resetMessage(f: ResetMessageFields | ResetMessageFieldsV1): Hex {
+export function resetMessage(f: ResetMessageFields): Hex {
   if (typeof f !== "object" || f === null) {
     throw new CGError("INVALID_INPUT", `resetMessage: expected the request's fields, got ${describe(f)}`);
   }
-  if ("ephemeralKey" in f) return resetMessageV1(f);
   const where = "resetMessage";
   assertUint256(f.chainId, where, "chainId");
   assertAddress(f.coordinator, where, "coordinator");
@@ -96,88 +77,6 @@ export function resetMessage(f: ResetMessageFields | ResetMessageFieldsV1): Hex 
       ],
       [TAG_HASH.reset, f.chainId, f.coordinator, f.requestId, f.accountId, f.accountEpoch, f.committeeId, f.newController, f.requesterKeyHash],
     ),
-  );
-}
-
-function resetMessageV1(f: ResetMessageFieldsV1): Hex {
-  assertBytes32(f.accountId, "resetMessage.accountId");
-  assertBytes32(f.ephemeralKey, "resetMessage.ephemeralKey");
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "bytes32" },
-        { type: "uint256" },
-        { type: "address" },
-        { type: "uint256" },
-        { type: "bytes32" },
-        { type: "uint256" },
-        { type: "address" },
-        { type: "bytes32" },
-      ],
-      [TAG_HASH.resetV1, f.chainId, f.coordinator, f.requestId, f.accountId, f.epoch, f.newController, f.ephemeralKey],
-    ),
-  );
-}
-
-/** h_i = keccak256(abi.encode(keccak256("CGUARD-V01/share-commit"), requestId, i, σ_i)), σ_i in EIP-2537 form. */
-export function shareCommit(requestId: bigint, index: number, sigmaEip2537: Uint8Array): Hex {
-  if (sigmaEip2537.length !== G1_EIP2537_LENGTH) {
-    throw new CGError("INVALID_INPUT", `shareCommit: expected a ${G1_EIP2537_LENGTH}-byte G1 point, got ${describe(sigmaEip2537)}`);
-  }
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "uint256" }, { type: "uint256" }, { type: "bytes" }],
-      [TAG_HASH.shareCommit, requestId, BigInt(index), toHex(sigmaEip2537)],
-    ),
-  );
-}
-
-/** The acknowledgement message a member's proof of possession signs (PROTOCOL.md §3.7). */
-export function ackMessage(chainId: bigint, shardMapRegistry: Address, accountId: Hex, epoch: bigint, index: number): Hex {
-  assertBytes32(accountId, "ackMessage.accountId");
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }],
-      [TAG_HASH.ack, chainId, shardMapRegistry, accountId, epoch, BigInt(index)],
-    ),
-  );
-}
-
-/** @deprecated v1 id_j (keccak256("CGUARD-V01/channel"), no account epoch; PROTOCOL-v1.md §3.5); removed with the v1 flow. */
-export function channelIdentityV1(chainId: bigint, shardMapRegistry: Address, accountId: Hex, slot: number): Hex {
-  assertBytes32(accountId, "channelIdentityV1.accountId");
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }],
-      [TAG_HASH.channelV1, chainId, shardMapRegistry, accountId, BigInt(slot)],
-    ),
-  );
-}
-
-/** HPKE info of a share envelope: "CGUARD-V01/share" ‖ abi.encode(chainId, shardMapRegistry, accountId, epoch, i). */
-export function shareEnvelopeInfo(chainId: bigint, shardMapRegistry: Address, accountId: Hex, epoch: bigint, index: number): Uint8Array {
-  assertBytes32(accountId, "shareEnvelopeInfo.accountId");
-  return toBytes(
-    concat([
-      stringToHex(INFO.share),
-      encodeAbiParameters(
-        [{ type: "uint256" }, { type: "address" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }],
-        [chainId, shardMapRegistry, accountId, epoch, BigInt(index)],
-      ),
-    ]),
-  );
-}
-
-/** HPKE info of a fragment: "CGUARD-V01/fragment" ‖ abi.encode(chainId, coordinator, requestId, i). */
-export function fragmentInfo(chainId: bigint, coordinator: Address, requestId: bigint, index: number): Uint8Array {
-  return toBytes(
-    concat([
-      stringToHex(INFO.fragment),
-      encodeAbiParameters(
-        [{ type: "uint256" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }],
-        [chainId, coordinator, requestId, BigInt(index)],
-      ),
-    ]),
   );
 }
 

@@ -9,7 +9,6 @@ import {
   Fr,
   G1,
   G2,
-  MAX_COMMITTEE_SIZE,
   R,
   SEALED_SUBSHARE_LENGTH,
   TAG,
@@ -309,11 +308,12 @@ describe("sdk/crypto/dkg", function () {
     expect(() => verifySubShare(1, 1n, [G2.BASE, G2.ZERO])).to.throw(CGError, "verifySubShare: commitments[1] is the point at infinity");
   });
 
-  it("v2 public shares reach index 32 while the v1 publicShare keeps its bound of 16", function () {
+  it("public shares reach index 32, the largest committee, and no further", function () {
     const d = dealDkg(32, 20);
     const pk = committeePublicShare(d.commitments, 32);
     expect(G2.BASE.multiply(d.subShares[31]).equals(pk)).to.equal(true);
-    expect(() => publicShare(d.commitments, 17)).to.throw(CGError, `publicShare: expected a share index in [1, ${MAX_COMMITTEE_SIZE}], got 17`);
+    expect(publicShare(d.commitments, 32).equals(pk)).to.equal(true);
+    expect(() => publicShare(d.commitments, 33)).to.throw(CGError, `publicShare: expected a share index in [1, ${COMMITTEE_MAX_SIZE}], got 33`);
     expect(() => committeePublicShare(d.commitments, 33)).to.throw(CGError, "committeePublicShare: expected a member index in [1, 32], got 33");
   });
 
@@ -509,7 +509,6 @@ describe("sdk/crypto/dkg", function () {
     const tag = keccak256(stringToHex("CGUARD-V02/ack"));
     expect(TAG.committeeAck).to.equal("CGUARD-V02/ack");
     expect(TAG_HASH.committeeAck).to.equal(tag);
-    expect(TAG.ack).to.equal("CGUARD-V01/ack"); // the v1 tag is untouched
     const expectedAck = keccak256(encodeAbiParameters([{ type: "bytes32" }, u, { type: "address" }, u, u, u], [tag, chainId, registry, committeeId, 3n, 4n]));
     expect(committeeAckMessage(chainId, registry, committeeId, 3n, 4)).to.equal(expectedAck);
   });

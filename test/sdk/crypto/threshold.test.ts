@@ -110,11 +110,11 @@ describe("sdk/crypto/threshold", function () {
   });
 
   it("refuses bad committee parameters with messages naming the expected range", function () {
-    expect(() => deal(17, 3)).to.throw(CGError, "deal: expected a committee size n in [1, 16], got 17");
+    expect(() => deal(33, 3)).to.throw(CGError, "deal: expected a committee size n in [1, 32], got 33");
     expect(() => deal(5, 1)).to.throw(CGError, "deal: expected a threshold t in [2, n = 5], got 1");
     expect(() => deal(5, 6)).to.throw(CGError, "deal: expected a threshold t in [2, n = 5], got 6");
     expect(deal(1, 1, { allowSingle: true }).shares).to.have.length(1);
-    expect(() => publicShare(deal(3, 2).commitments, 0)).to.throw(CGError, "publicShare: expected a share index in [1, 16], got 0");
+    expect(() => publicShare(deal(3, 2).commitments, 0)).to.throw(CGError, "publicShare: expected a share index in [1, 32], got 0");
   });
 
   it("wipe() drops the shares of a dealing", function () {

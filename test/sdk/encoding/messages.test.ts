@@ -6,56 +6,54 @@ import { getAddress, keccak256, stringToHex, toHex, zeroAddress } from "viem";
 
 import {
   TAG_HASH,
-  ackMessage,
   channelIdentity,
-  channelIdentityV1,
   commitmentsHash,
-  computePartial,
   deal,
   envelopeInfo,
-  g1ToEip2537,
   g2ToEip2537,
   groupKeyHash,
   peerSignatureInfo,
   resetMessage,
-  shareCommit,
 } from "../../../sdk/index.ts";
 import { message, refusal } from "../../helpers/fixtures.ts";
 
 const { ethers } = await network.create();
 
-describe("sdk/encoding/messages (v1) against the EVM", function () {
-  it("computes m, h_i, the acknowledgement message and id_j exactly as the contracts' abi.encode", async function () {
+describe("sdk/encoding/messages against the EVM", function () {
+  it("computes m and id_j exactly as the contracts' abi.encode (ProtocolMessages)", async function () {
     const harness = await ethers.deployContract("BLS12381Harness");
     const address = getAddress(await harness.getAddress());
-    const d = deal(3, 2);
     for (let k = 0; k < 5; k++) {
       const fields = {
         chainId: 31337n + BigInt(k),
         coordinator: address,
         requestId: BigInt(k * 1000 + 1),
         accountId: message(k),
-        epoch: BigInt(k + 1),
-        newController: getAddress(toHex(BigInt(k + 0xabc), { size: 20 })),
-        ephemeralKey: message(k + 50),
+        accountEpoch: BigInt(k + 1),
+        committeeId: BigInt(k * 7 + 1),
+        newController: k === 0 ? zeroAddress : getAddress(toHex(BigInt(k + 0xabc), { size: 20 })),
+        requesterKeyHash: message(k + 50),
       };
-      const m = resetMessage(fields);
       expect(
-        await harness.resetMessage(fields.chainId, fields.coordinator, fields.requestId, fields.accountId, fields.epoch, fields.newController, fields.ephemeralKey),
-      ).to.equal(m);
-      const sigma = g1ToEip2537(computePartial(d.shares[0], Buffer.from(m.slice(2), "hex")).sigma);
-      expect(await harness.shareCommit(fields.requestId, k + 1, toHex(sigma))).to.equal(shareCommit(fields.requestId, k + 1, sigma));
-      expect(await harness.ackMessage(fields.chainId, address, fields.accountId, fields.epoch, k + 1)).to.equal(
-        ackMessage(fields.chainId, address, fields.accountId, fields.epoch, k + 1),
-      );
-      expect(await harness.channelIdentity(fields.chainId, address, fields.accountId, k + 1)).to.equal(
-        channelIdentityV1(fields.chainId, address, fields.accountId, k + 1),
+        await harness.resetMessage(
+          fields.chainId,
+          fields.coordinator,
+          fields.requestId,
+          fields.accountId,
+          fields.accountEpoch,
+          fields.committeeId,
+          fields.newController,
+          fields.requesterKeyHash,
+        ),
+      ).to.equal(resetMessage(fields));
+      expect(await harness.channelIdentity(fields.chainId, address, fields.accountId, fields.accountEpoch, k + 1)).to.equal(
+        channelIdentity(fields.chainId, address, fields.accountId, fields.accountEpoch, k + 1),
       );
     }
   });
 
-  it("hashes domain tags and commitments as PROTOCOL.md §9 states", function () {
-    expect(TAG_HASH.resetV1).to.equal(keccak256(stringToHex("CGUARD-V01/reset")));
+  it("hashes domain tags and commitments as PROTOCOL.md §11 states", function () {
+    expect(TAG_HASH.reset).to.equal(keccak256(stringToHex("CGUARD-V02/reset")));
     const d = deal(3, 2);
     const encoded = d.commitments.map((c) => g2ToEip2537(c));
     expect(commitmentsHash(encoded)).to.equal(keccak256(Buffer.concat(encoded)));
