@@ -93,9 +93,10 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
     mapping(uint256 requestId => mapping(uint256 word => uint256)) private _proven;
     mapping(bytes32 commitment => uint256 blockNumber) private _proofCommitments;
     uint256 private _treasury;
-    uint256 private _slashAmount;
-    uint256 private _proverRewardBps;
-    uint256 private _hookGasLimit;
+    /// @dev Slash amount, prover reward and hook gas share one slot: a fraud proof reads the first two with one SLOAD.
+    uint128 private _slashAmount;
+    uint16 private _proverRewardBps;
+    uint32 private _hookGasLimit;
 
     constructor(address admin, IGuardianRegistry guardianRegistry_, ICommitteeRegistry committees_, Parameters memory p)
         AccountRegistry(committees_)
@@ -717,19 +718,19 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
 
     function _setSlashAmount(uint256 value) private {
         if (value == 0 || value > MAX_SLASH_AMOUNT) revert ResetParameterOutOfRange("slashAmount", value);
-        _slashAmount = value;
+        _slashAmount = uint128(value);
         _emitParameter("slashAmount", value);
     }
 
     function _setProverRewardBps(uint256 value) private {
         if (value > MAX_PROVER_REWARD_BPS) revert ResetParameterOutOfRange("proverRewardBps", value);
-        _proverRewardBps = value;
+        _proverRewardBps = uint16(value);
         _emitParameter("proverRewardBps", value);
     }
 
     function _setHookGasLimit(uint256 value) private {
         if (value == 0 || value > MAX_HOOK_GAS) revert ResetParameterOutOfRange("hookGasLimit", value);
-        _hookGasLimit = value;
+        _hookGasLimit = uint32(value);
         _emitParameter("hookGasLimit", value);
     }
 
