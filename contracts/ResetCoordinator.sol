@@ -95,6 +95,9 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
     /// @dev Proven postings: bit (position % 256) of word (position / 256).
     mapping(uint256 requestId => mapping(uint256 word => uint256)) private _proven;
     mapping(bytes32 commitment => uint256 blockNumber) private _proofCommitments;
+    /// @dev keccak256(K) per committee, as the committee registry set it (`recordGroupKey`): a completion reads it
+    ///      with one SLOAD instead of a cold call to the registry.
+    mapping(uint256 committeeId => bytes32) private _groupKeyHashes;
     uint256 private _treasury;
     /// @dev Slash amount, prover reward and hook gas share one slot: a fraud proof reads the first two with one SLOAD.
     uint128 private _slashAmount;
@@ -161,7 +164,7 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         Account storage a = _accounts[key];
         if (requestId < a.voidBefore) revert ResetVoided(requestId);
         uint256 committeeId = a.committeeId;
-        if (_calldataHash(groupKey) != _committees.groupKeyHash(committeeId)) revert ResetWrongGroupKey(requestId);
+        if (_calldataHash(groupKey) != _groupKeyHashes[committeeId]) revert ResetWrongGroupKey(requestId);
         bytes32 accountId = _accountId(key, a);
         address newController = r.newController;
         bytes32 message = ProtocolMessages.resetMessage(
@@ -322,6 +325,12 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
             : msg.sender == address(_committees) && kind >= AuditKind.CommitteeProposed;
         if (!allowed) revert AuditUnauthorizedWriter(msg.sender);
         _appendAudit(kind, payloadHash);
+    }
+
+    /// @inheritdoc IAuditLog
+    function recordGroupKey(uint256 committeeId, bytes32 keyHash) external {
+        if (msg.sender != address(_committees)) revert AuditUnauthorizedWriter(msg.sender);
+        _groupKeyHashes[committeeId] = keyHash;
     }
 
     // ───────────────────────────── views ─────────────────────────────
