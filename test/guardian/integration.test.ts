@@ -1,10 +1,9 @@
 import { expect } from "chai";
-import { type Address, type Hex, hexToBytes, toHex } from "viem";
+import { type Address, type Hex, hexToBytes, keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { PEER_PATH, encodePeerBody } from "../../guardian/core/peerWire.ts";
-import { openPeerReply, peerRequestTypedData } from "../../guardian/core/protocol.ts";
-import { channelIdentity, decodeCommitments, verifyPartial } from "../../sdk/index.ts";
+import { PEER_PATH } from "../../guardian/core/peerWire.ts";
+import { channelIdentity, decodeCommitments, openPeerReply, peerRequestToJson, signPeerRequest, verifyPartial } from "../../sdk/index.ts";
 import { startHandover } from "../helpers/committees.ts";
 import { type GuardianNetwork, defaultAccountKey, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
@@ -57,12 +56,11 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     return until(`${count} codes for request ${r.requestId}`, async () => codesOf(r).length >= count && codesOf(r), timeoutMs);
   }
 
-  async function complete(r: OpenRequest, epoch: number, codes: string[]) {
-    const assembled = await assemble(net.sys, r, codes, epoch, commitments);
+  /** Assembles from the codes with the public shares of `epochs` (committee epoch → commitments) and completes. */
+  async function complete(r: OpenRequest, codes: string[], epochs: ReadonlyMap<number, Hex> = new Map([[1, commitments]])) {
+    const assembled = await assemble(net.sys, r, codes, epochs);
     expect(assembled.problems).to.deep.equal([]);
-    expect(assembled.token).to.not.equal(undefined);
-    const { keccak256 } = await import("viem");
-    await (await net.sys.coordinator.completeReset(r.requestId, keccak256(r.A), assembled.token!, groupKeyHex(commitments))).wait();
+    await (await net.sys.coordinator.completeReset(r.requestId, keccak256(r.A), assembled.tokenHex, groupKeyHex(commitments))).wait();
     return assembled;
   }
 
@@ -94,7 +92,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const postings = await postingsOf(net.sys, r.requestId);
     expect(postings.map((p) => p.slot).sort()).to.deep.equal([1, 2, 3, 4, 5]);
     expect(postings.every((p) => p.message === r.message && p.committeeEpoch === 1)).to.equal(true);
-    await complete(r, 1, codes);
+    await complete(r, codes);
     expect((await net.sys.coordinator.reset(r.requestId)).status).to.equal(2n); // Approved
   });
 
@@ -102,7 +100,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const r = await request(net.sys, account, net.sys.alice);
     const codes = await waitForCodes(r, 5);
     expect(inbox.messages.filter((m) => m.text.includes(`cg2.${r.requestId}.`)).every((m) => /drill/i.test(m.text))).to.equal(true);
-    await complete(r, 1, codes);
+    await complete(r, codes);
     expect((await net.sys.coordinator.reset(r.requestId)).status).to.equal(5n); // DrillVerified
   });
 
@@ -121,7 +119,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(codesOf(r).filter((c) => c.startsWith(`cg2.${r.requestId}.2.`))).to.have.length(1);
     expect((await postingsOf(net.sys, r.requestId)).filter((p) => p.slot === 2)).to.have.length(1);
-    await complete(r, 1, codes);
+    await complete(r, codes);
   });
 
   it("with n − t agents down the reset still completes", async function () {
@@ -130,8 +128,8 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     try {
       const r = await request(net.sys, account, net.sys.bob, net.sys.carol.address as Address);
       const codes = await waitForCodes(r, 3);
-      const assembled = await complete(r, 1, codes);
-      expect([...assembled.used].sort()).to.deep.equal([1, 2, 3]);
+      const assembled = await complete(r, codes);
+      expect(assembled.slotsUsed).to.deep.equal([1, 2, 3]);
     } finally {
       startAgent(g4);
       startAgent(g5);
@@ -170,10 +168,9 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const coordinator = (await sys.coordinator.getAddress()) as Address;
     const target = net.agents[0];
     const ask = async (key: Hex, slot: number, askerKey: Hex) => {
-      const asker = privateKeyToAccount(key);
-      const req = { chainId: sys.chainId, coordinator, accountId: account.accountId, accountEpoch: 1n, slot, asker: asker.address, askerKey, issuedAt: BigInt(Math.floor(Date.now() / 1000)) };
-      const signature = await asker.signTypedData(peerRequestTypedData(req));
-      const res = await fetch(`http://127.0.0.1:${target.peerPort}${PEER_PATH}`, { method: "POST", body: encodePeerBody({ request: req, signature }) });
+      const req = { chainId: sys.chainId, coordinator, accountId: account.accountId, accountEpoch: 1n, slot, committeeId, askerKey, issuedAt: BigInt(Math.floor(Date.now() / 1000)) };
+      const body = peerRequestToJson(await signPeerRequest(privateKeyToAccount(key), req));
+      const res = await fetch(`http://127.0.0.1:${target.peerPort}${PEER_PATH}`, { method: "POST", body });
       return { status: res.status, body: await res.text() };
     };
     const g6 = sys.guardians[5]; // registered, not a member
@@ -208,15 +205,15 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const { ev } = await startHandover(sys, committeeId);
     const epoch = Number(ev.args.epoch);
     expect((ev.args.members as string[])[3]).to.equal(sys.guardians[5].address); // g6 takes slot 4
-    await driveRound(committeeId, BigInt(epoch));
+    const newCommitments = await driveRound(committeeId, BigInt(epoch));
     await until("three postings of the new epoch", async () => (await postingsOf(sys, r.requestId)).filter((p) => p.committeeEpoch === epoch).length >= 3, 60_000);
     await waitForLog(net.agents[5], "channel learned from peers", 30_000);
     const codes = await until("codes of the new epoch", async () => {
       const c = codesOf(r);
       return c.filter((x) => x.startsWith(`cg2.${r.requestId}.4.`)).length === 1 && c.length >= 5 && c;
     });
-    const assembled = await complete(r, epoch, codes);
-    expect([...assembled.used].sort()).to.deep.equal([1, 2, 4]);
+    const assembled = await complete(r, codes, new Map([[1, commitments], [epoch, newCommitments]]));
+    expect([assembled.epoch, assembled.slotsUsed]).to.deep.equal([epoch, [1, 2, 4]]);
     const posted = await postingsOf(sys, r.requestId);
     expect(posted.filter((p) => p.committeeEpoch === 1).map((p) => p.slot).sort()).to.deep.equal([1, 2]);
   });

@@ -15,7 +15,7 @@ import { type Hex, toHex } from "viem";
 import { METADATA_PATH } from "../../guardian/core/peerWire.ts";
 import { sealKeystore } from "../../guardian/keystore.ts";
 import { PROJECT_ROOT, type LocalNode, freePort, startHardhatNode } from "../../scripts/lib/localNode.ts";
-import { type Inbox, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
+import { type Inbox, localCertificate, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
 import { type GuardianFixture, type System, deploySystem } from "./system.ts";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -34,6 +34,8 @@ export interface AgentProcess {
   configFile: string;
   httpPort: number;
   peerPort: number;
+  /** A CA file the agent trusts besides the system's (the local app endpoint's certificate). */
+  extraCaFile: string;
   process?: ChildProcess;
   logs: string[];
   exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -73,8 +75,9 @@ export async function startGuardianNetwork(
   let smtp = await startSmtp(inbox);
   const smtpPort = smtp.port;
   const sms = await startSmsProvider(inbox, SMS_CREDENTIALS);
-  const app = await startAppEndpoint(inbox);
   const root = mkdtempSync(join(tmpdir(), "cg-guardians-"));
+  const tls = localCertificate(root);
+  const app = await startAppEndpoint(inbox, tls);
   const deploymentFile = join(root, "deployment.json");
   writeFileSync(deploymentFile, JSON.stringify(sys.deployment, null, 2));
 
@@ -117,7 +120,7 @@ export async function startGuardianNetwork(
         "",
       ].join("\n"),
     );
-    agents.push({ guardian: g, index: k + 1, dataDir, configFile, httpPort, peerPort: peerPorts[k], logs: [] });
+    agents.push({ guardian: g, index: k + 1, dataDir, configFile, httpPort, peerPort: peerPorts[k], extraCaFile: tls.cert, logs: [] });
   }
 
   const net: GuardianNetwork = {
@@ -154,7 +157,7 @@ export function startAgent(agent: AgentProcess, env: Record<string, string> = {}
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CG_")));
   const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "guardian/main.ts"), "start", "--config", agent.configFile], {
     cwd: PROJECT_ROOT,
-    env: { ...inherited, ...env },
+    env: { ...inherited, NODE_EXTRA_CA_CERTS: agent.extraCaFile, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   agent.process = child;
