@@ -147,6 +147,25 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     expect(codesOf(r).filter((c) => c.startsWith(`cg2.${r.requestId}.1.`))).to.have.length(1);
   });
 
+  it("a delivery still failing when its request expires is dropped, not retried into a dead letter, and never sent", async function () {
+    const g1 = net.agents[0];
+    const from = g1.logs.length;
+    const health = async () => (await (await fetch(`http://127.0.0.1:${g1.httpPort}/healthz`)).json()) as { dead: number; dropped: number };
+    const before = await health();
+    await net.stopSmtp();
+    const r = await request(net.sys, account, net.sys.bob, net.sys.carol.address as Address);
+    await waitForCodes(r, 3);
+    await waitForLog(g1, /job failed; will retry/, 20_000, from);
+    await passDeadline((await net.sys.coordinator.reset(r.requestId)).expiresAt);
+    const dropped = await waitForLog(g1, "job dropped", 20_000, from);
+    expect(JSON.parse(dropped)).to.include({ job: `deliver:${r.requestId}:1:1`, reason: "expired" });
+    await net.startSmtp();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(codesOf(r).some((c) => c.startsWith(`cg2.${r.requestId}.1.`))).to.equal(false);
+    const after = await health();
+    expect([after.dead, after.dropped]).to.deep.equal([before.dead, before.dropped + 1]);
+  });
+
   it("a request removed by a reorg gets no posting; the request that replaces it does", async function () {
     const provider = net.sys.connection.provider;
     await provider.request({ method: "evm_setIntervalMining", params: [0] });

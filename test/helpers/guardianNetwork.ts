@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -14,7 +15,7 @@ import { type Hex, toHex } from "viem";
 
 import { METADATA_PATH } from "../../guardian/core/peerWire.ts";
 import { sealKeystore } from "../../guardian/keystore.ts";
-import { PROJECT_ROOT, type LocalNode, freePort, startHardhatNode } from "../../scripts/lib/localNode.ts";
+import { PROJECT_ROOT, type LocalNode, startHardhatNode } from "../../scripts/lib/localNode.ts";
 import { type Inbox, localCertificate, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
 import { type GuardianFixture, type System, deploySystem } from "./system.ts";
 
@@ -25,6 +26,29 @@ export const SMS_CREDENTIALS = { sid: "AC0000000000000000000000000000test", toke
 /** Hardhat node's default account i (the fixtures hand signers 6… to guardians). */
 export function defaultAccountKey(i: number): Hex {
   return HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey as Hex;
+}
+
+/**
+ * Ports that agents (separate processes) bind seconds after they are chosen, or that are bound again later (SMTP after
+ * an outage): drawn below Linux's ephemeral range (32768…), so no outgoing connection of the node or an agent can take
+ * one in between, each checked free once and never handed out twice.
+ */
+const handedOut = new Set<number>();
+async function listenPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free port below the ephemeral range after 100 tries");
 }
 
 export interface AgentProcess {
@@ -68,11 +92,12 @@ export async function startGuardianNetwork(
   const connection = await network.create({ network: "localhost", override: { url: node.url } });
   // Each agent serves its peer API on loopback; its registration names the metadata document there (§4.6, §9).
   const count = options.guardians ?? 5;
-  const peerPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const peerPorts: number[] = [];
+  for (let k = 0; k < count; k++) peerPorts.push(await listenPort());
   const sys = await deploySystem(connection as never, { guardians: count, metadata: (i) => `http://127.0.0.1:${peerPorts[i - 1]}${METADATA_PATH}` });
   await connection.provider.request({ method: "evm_setIntervalMining", params: [options.intervalMiningMs ?? 250] });
 
-  let smtp = await startSmtp(inbox);
+  let smtp = await startSmtp(inbox, await listenPort());
   const smtpPort = smtp.port;
   const sms = await startSmsProvider(inbox, SMS_CREDENTIALS);
   const root = mkdtempSync(join(tmpdir(), "cg-guardians-"));
@@ -89,7 +114,7 @@ export async function startGuardianNetwork(
     const key = defaultAccountKey(signerIndex);
     writeFileSync(join(dataDir, "operator.json"), JSON.stringify(sealKeystore("operator", Buffer.from(key.slice(2), "hex"), g.address, PASSPHRASE, 2 ** 10)));
     writeFileSync(join(dataDir, "hpke.json"), JSON.stringify(sealKeystore("hpke", g.hpke.privateKey, toHex(g.hpke.publicKey), PASSPHRASE, 2 ** 10)));
-    const httpPort = await freePort();
+    const httpPort = await listenPort();
     const configFile = join(dataDir, "guardian.env");
     writeFileSync(
       configFile,
