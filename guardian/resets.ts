@@ -176,6 +176,7 @@ export class ResetWork {
       log.info(context, "request not served again: the retired epoch posted t partials");
       return;
     }
+    const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
     const message = resetMessage({
       chainId: this.#chainId,
       coordinator: config.coordinator,
@@ -184,9 +185,8 @@ export class ResetWork {
       accountEpoch: row.accountEpoch,
       committeeId: row.committeeId,
       newController: row.newController,
-      requesterKeyHash: requesterKeyHash(row.requesterKey),
+      requesterKeyHash: requesterKeyHash(A),
     });
-    const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
     const hashed = hashToG1(hexToBytes(message));
     let code: Uint8Array;
     let posting;

@@ -5,10 +5,21 @@ import { privateKeyToAccount } from "viem/accounts";
 import { PEER_PATH } from "../../guardian/core/peerWire.ts";
 import { channelIdentity, decodeCommitments, openPeerReply, peerRequestToJson, signPeerRequest, verifyPartial } from "../../sdk/index.ts";
 import { startHandover } from "../helpers/committees.ts";
-import { type GuardianNetwork, defaultAccountKey, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
+import {
+  type GuardianNetwork,
+  agentsFormCommittee,
+  defaultAccountKey,
+  driveAgentRound,
+  passDeadline,
+  startAgent,
+  startGuardianNetwork,
+  stopAgent,
+  until,
+  waitForLog,
+} from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
 import { type Linked, type OpenRequest, assemble, groupKeyHex, linkToCommittee, postingsOf, request } from "../helpers/resetClient.ts";
-import { ONE_ETH, findEvent, toBytes32 } from "../helpers/system.ts";
+import { ONE_ETH, toBytes32 } from "../helpers/system.ts";
 
 /**
  * Guardian agents as processes against a hardhat node, with real SMTP, SMS and app servers on 127.0.0.1: the agents
@@ -22,34 +33,6 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
   let committeeId: bigint;
   let commitments: Hex;
   let account: Linked;
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async function passDeadline(deadline: bigint) {
-    const provider = net.sys.ethers.provider;
-    const now = BigInt((await provider.getBlock("latest"))!.timestamp);
-    if (now <= deadline) await provider.send("evm_increaseTime", [Number(deadline - now) + 1]);
-    await provider.send("evm_mine", []);
-  }
-
-  /** Drives a committee round the agents run (dealings, complaint window, finalize, acknowledge) to activation. */
-  async function driveRound(id: bigint, epoch: bigint) {
-    const c = net.sys.committees;
-    await until("every dealing", async () => Number((await c.round(id, epoch)).dealt) !== 0 && (await c.round(id, epoch)).phase === 1n && popcount(Number((await c.round(id, epoch)).dealt)) >= 4);
-    await new Promise((r) => setTimeout(r, 1000));
-    await passDeadline((await c.round(id, epoch)).complaintDeadline);
-    await until("activation", async () => (await c.round(id, epoch)).phase === 3n, 60_000);
-    const finalized = (await c.queryFilter(c.filters.CommitteeRoundFinalized(id, epoch)))[0] as any;
-    return finalized.args.commitments as Hex;
-  }
 
   const codesOf = (r: OpenRequest) => inbox.codes(r.requestId);
   async function waitForCodes(r: OpenRequest, count: number, timeoutMs = 30_000) {
@@ -68,9 +51,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     net = await startGuardianNetwork(inbox, { guardians: 6, confirmations: 2 });
     const { sys } = net;
     const members = sys.guardians.slice(0, 5);
-    const receipt = await (await sys.committees.connect(sys.alice).propose(members.map((g) => g.address), 3)).wait();
-    committeeId = findEvent(sys.committees, receipt, "CommitteeProposed").args.committeeId;
-    commitments = await driveRound(committeeId, 1n);
+    ({ committeeId, commitments } = await agentsFormCommittee(sys, members, 3));
     const channels = ["mailto:alice@example.org", "sms:+15550000001", `${net.appUrl}/alice`, "mailto:alice.backup@example.org", "sms:+15550000002"];
     account = await linkToCommittee(sys, sys.alice, committeeId, members, commitments, channels, toBytes32("alice-v2"));
     // Every member opened its envelope and keeps the channel.
@@ -156,7 +137,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const r = await request(net.sys, account, net.sys.bob, net.sys.carol.address as Address);
     await waitForCodes(r, 3);
     await waitForLog(g1, /job failed; will retry/, 20_000, from);
-    await passDeadline((await net.sys.coordinator.reset(r.requestId)).expiresAt);
+    await passDeadline(net.sys, (await net.sys.coordinator.reset(r.requestId)).expiresAt);
     const dropped = await waitForLog(g1, "job dropped", 20_000, from);
     expect(JSON.parse(dropped)).to.include({ job: `deliver:${r.requestId}:1:1`, reason: "expired" });
     await net.startSmtp();
@@ -224,7 +205,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const { ev } = await startHandover(sys, committeeId);
     const epoch = Number(ev.args.epoch);
     expect((ev.args.members as string[])[3]).to.equal(sys.guardians[5].address); // g6 takes slot 4
-    const newCommitments = await driveRound(committeeId, BigInt(epoch));
+    const newCommitments = await driveAgentRound(sys, committeeId, BigInt(epoch), 4);
     await until("three postings of the new epoch", async () => (await postingsOf(sys, r.requestId)).filter((p) => p.committeeEpoch === epoch).length >= 3, 60_000);
     await waitForLog(net.agents[5], "channel learned from peers", 30_000);
     const codes = await until("codes of the new epoch", async () => {
@@ -244,9 +225,3 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     }
   });
 });
-
-function popcount(x: number): number {
-  let c = 0;
-  for (; x; x &= x - 1) c++;
-  return c;
-}

@@ -17,7 +17,7 @@ import { METADATA_PATH } from "../../guardian/core/peerWire.ts";
 import { sealKeystore } from "../../guardian/keystore.ts";
 import { PROJECT_ROOT, type LocalNode, startHardhatNode } from "../../scripts/lib/localNode.ts";
 import { type Inbox, localCertificate, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
-import { type GuardianFixture, type System, deploySystem } from "./system.ts";
+import { type GuardianFixture, type System, deploySystem, findEvent } from "./system.ts";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const PASSPHRASE = "correct horse battery staple";
@@ -223,3 +223,52 @@ export async function waitForLog(agent: AgentProcess, text: string | RegExp, tim
   }
 }
 
+
+/** Polls `probe` every 100 ms until it returns something truthy, or throws naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Moves the node's clock past `deadline` (seconds) and mines a block. */
+export async function passDeadline(sys: System, deadline: bigint): Promise<void> {
+  const provider = sys.ethers.provider;
+  const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+  if (now <= deadline) await provider.send("evm_increaseTime", [Number(deadline - now) + 1]);
+  await provider.send("evm_mine", []);
+}
+
+function popcount(x: number): number {
+  let c = 0;
+  for (; x; x &= x - 1) c++;
+  return c;
+}
+
+/**
+ * Follows a committee round the agents run by themselves (deal, complain, finalize, acknowledge) to activation: waits
+ * for `dealers` dealings, moves the clock past the complaint window; returns the round's commitments.
+ */
+export async function driveAgentRound(sys: System, committeeId: bigint, epoch: bigint, dealers: number): Promise<Hex> {
+  const c = sys.committees;
+  await until(`${dealers} dealings`, async () => {
+    const round = await c.round(committeeId, epoch);
+    return round.phase === 1n && popcount(Number(round.dealt)) >= dealers;
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // late dealings still count
+  await passDeadline(sys, (await c.round(committeeId, epoch)).complaintDeadline);
+  await until("activation", async () => (await c.round(committeeId, epoch)).phase === 3n, 60_000);
+  const finalized = (await c.queryFilter(c.filters.CommitteeRoundFinalized(committeeId, epoch)))[0] as any;
+  return finalized.args.commitments as Hex;
+}
+
+/** `members` (guardians run as agents) form a t-of-n committee: proposed by alice, dealt by all of them. */
+export async function agentsFormCommittee(sys: System, members: GuardianFixture[], t: number): Promise<{ committeeId: bigint; commitments: Hex }> {
+  const receipt = await (await sys.committees.connect(sys.alice).propose(members.map((g) => g.address), t)).wait();
+  const committeeId: bigint = findEvent(sys.committees, receipt, "CommitteeProposed").args.committeeId;
+  return { committeeId, commitments: await driveAgentRound(sys, committeeId, 1n, members.length) };
+}
