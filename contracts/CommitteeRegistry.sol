@@ -277,6 +277,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
                 return;
             }
             c.groupKeyHash = keyHash;
+            _auditLog.recordGroupKey(committeeId, keyHash);
         } else {
             // §4.3: Q' = the t qualified dealers with the lowest old indices; C'_l = Σ λ_i·E_{i,l}; C'_0 = K.
             qualified = _lowestBits(qualified, t);

@@ -70,9 +70,12 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     IAuditLog private _audit;
+    /// @dev Slashed stake not paid as a reward, claimable by whoever is the treasury. It shares `_audit`'s slot, which
+    ///      every audited call reads anyway and which is never zero once the registry is in use: a slash then
+    ///      rewrites a warm non-zero slot instead of paying for a fresh one (uint96 holds more ether than exists).
+    uint96 private _treasuryFunds;
     IStakeLock private _stakeLock;
     address private _treasury;
-    uint256 private _treasuryFunds; // slashed stake not paid as a reward, claimable by whoever is the treasury
     uint256 private _minStake;
     uint64 private _unbondingDelay;
     uint64 private _minUnbondingDelay;
@@ -261,7 +264,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         slashed = fromStake + fromUnbonding;
         uint256 reward = slashed * rewardBps / 10_000;
         _claimable[prover] += reward;
-        _treasuryFunds += slashed - reward;
+        _treasuryFunds += uint96(slashed - reward);
         emit GuardianSlashed(operator, slashed, prover, reward);
         _record(IAuditLog.AuditKind.GuardianSlashed, abi.encode(operator, slashed, prover, reward));
         if (!g.jailed) _setJailed(g, operator, true);

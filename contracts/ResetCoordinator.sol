@@ -49,6 +49,9 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
     uint8 private constant STATUS_MASK = 0x0f;
     uint8 private constant APPROVED_FLAG = 0x40;
     uint8 private constant SETTLED_FLAG = 0x80;
+    /// @dev keccak256("PartialPosted(uint256,uint8,uint32,address,bytes32,bytes)"): the event is logged in assembly (the tests
+    ///      decode every PartialPosted through the ABI).
+    bytes32 private constant PARTIAL_POSTED_TOPIC = 0x30d79ade9bcaaa66cff36fa32b1e1763ab4cb5b2ee3e5b3a81299b1731e651d6;
 
     struct Request {
         address newController;
@@ -92,10 +95,14 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
     /// @dev Proven postings: bit (position % 256) of word (position / 256).
     mapping(uint256 requestId => mapping(uint256 word => uint256)) private _proven;
     mapping(bytes32 commitment => uint256 blockNumber) private _proofCommitments;
+    /// @dev keccak256(K) per committee, as the committee registry set it (`recordGroupKey`): a completion reads it
+    ///      with one SLOAD instead of a cold call to the registry.
+    mapping(uint256 committeeId => bytes32) private _groupKeyHashes;
     uint256 private _treasury;
-    uint256 private _slashAmount;
-    uint256 private _proverRewardBps;
-    uint256 private _hookGasLimit;
+    /// @dev Slash amount, prover reward and hook gas share one slot: a fraud proof reads the first two with one SLOAD.
+    uint128 private _slashAmount;
+    uint16 private _proverRewardBps;
+    uint32 private _hookGasLimit;
 
     constructor(address admin, IGuardianRegistry guardianRegistry_, ICommitteeRegistry committees_, Parameters memory p)
         AccountRegistry(committees_)
@@ -157,7 +164,7 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         Account storage a = _accounts[key];
         if (requestId < a.voidBefore) revert ResetVoided(requestId);
         uint256 committeeId = a.committeeId;
-        if (_calldataHash(groupKey) != _committees.groupKeyHash(committeeId)) revert ResetWrongGroupKey(requestId);
+        if (_calldataHash(groupKey) != _groupKeyHashes[committeeId]) revert ResetWrongGroupKey(requestId);
         bytes32 accountId = _accountId(key, a);
         address newController = r.newController;
         bytes32 message = ProtocolMessages.resetMessage(
@@ -318,6 +325,12 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
             : msg.sender == address(_committees) && kind >= AuditKind.CommitteeProposed;
         if (!allowed) revert AuditUnauthorizedWriter(msg.sender);
         _appendAudit(kind, payloadHash);
+    }
+
+    /// @inheritdoc IAuditLog
+    function recordGroupKey(uint256 committeeId, bytes32 keyHash) external {
+        if (msg.sender != address(_committees)) revert AuditUnauthorizedWriter(msg.sender);
+        _groupKeyHashes[committeeId] = keyHash;
     }
 
     // ───────────────────────────── views ─────────────────────────────
@@ -531,8 +544,25 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
             digest := and(keccak256(q, 0xc0), 0xffffffffffffffffffffffffffffffffffffffffffffffff)
         }
         (p.digest, p.posted, p.postingEpoch) = (uint192(digest), posted | bit, postingEpoch);
-        emit PartialPosted(requestId, uint8(slot), committeeEpoch, msg.sender, message, posting);
-        bytes32 payloadHash = keccak256(abi.encode(requestId, uint8(slot), committeeEpoch, msg.sender, message, posting));
+        bytes32 payloadHash;
+        assembly ("memory-safe") {
+            // One buffer for both: abi.encode(requestId, slot, committeeEpoch, caller, message, posting) is hashed for
+            // the audit log, and from its second word (with the bytes offset 0xc0 rewritten to 0xa0) it is exactly
+            // the data of PartialPosted(requestId indexed, slot, committeeEpoch, guardian, message, posting).
+            let q := mload(0x40)
+            mstore(q, requestId)
+            mstore(add(q, 0x20), slot)
+            mstore(add(q, 0x40), committeeEpoch)
+            mstore(add(q, 0x60), caller())
+            mstore(add(q, 0x80), message)
+            mstore(add(q, 0xa0), 0xc0)
+            mstore(add(q, 0xc0), 240)
+            calldatacopy(add(q, 0xe0), posting.offset, 240)
+            mstore(add(q, 0x1d0), 0) // zero padding of the last word (240 = 7·32 + 16)
+            payloadHash := keccak256(q, 0x1e0)
+            mstore(add(q, 0xa0), 0xa0)
+            log2(add(q, 0x20), 0x1c0, PARTIAL_POSTED_TOPIC, requestId)
+        }
         return _foldAudit(head, n, AuditKind.PartialPosted, payloadHash);
     }
 
@@ -717,19 +747,19 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
 
     function _setSlashAmount(uint256 value) private {
         if (value == 0 || value > MAX_SLASH_AMOUNT) revert ResetParameterOutOfRange("slashAmount", value);
-        _slashAmount = value;
+        _slashAmount = uint128(value);
         _emitParameter("slashAmount", value);
     }
 
     function _setProverRewardBps(uint256 value) private {
         if (value > MAX_PROVER_REWARD_BPS) revert ResetParameterOutOfRange("proverRewardBps", value);
-        _proverRewardBps = value;
+        _proverRewardBps = uint16(value);
         _emitParameter("proverRewardBps", value);
     }
 
     function _setHookGasLimit(uint256 value) private {
         if (value == 0 || value > MAX_HOOK_GAS) revert ResetParameterOutOfRange("hookGasLimit", value);
-        _hookGasLimit = value;
+        _hookGasLimit = uint32(value);
         _emitParameter("hookGasLimit", value);
     }
 

@@ -1,7 +1,10 @@
 /**
  * Committee figures: receipt gasUsed (base and calldata included) of every transaction of a 3-of-5 formation and of
- * a handover that replaces one member of five, on a fresh deployment with seven registered guardians.
+ * a handover that replaces one member of five, on a fresh deployment with seven registered guardians; then the
+ * same on another deployment with 1,000 accounts linked to the committee before the handover.
  */
+import { toHex } from "viem";
+
 import { ONE_ETH, type System, deploySystem } from "../../test/helpers/system.ts";
 import {
   type Round,
@@ -14,6 +17,7 @@ import {
   slotsOf,
   startHandover,
 } from "../../test/helpers/committees.ts";
+import { ZERO_ADDRESS, opaqueEntries } from "../../test/helpers/resets.ts";
 import type { Connection, Figure } from "../run.ts";
 
 /** Runs `step` and returns the gasUsed of every transaction mined meanwhile. */
@@ -33,6 +37,35 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const max = (xs: number[]) => Math.max(...xs);
 
 export async function committeesSection(connection: Connection): Promise<Figure[]> {
+  const plain = await formAndHandOver(connection, 0);
+  // The same formation and handover with 1,000 accounts linked in between: a handover touches no account.
+  const busy = await formAndHandOver(connection, 1_000);
+  const { form, proposeGas, dealGas, finalizeGas, ackGas, handover, startGas, reshareGas, handoverFinalizeGas, handoverAckGas } = plain;
+  return [
+    { key: "gas.committeeFormN5T3", value: sum(form), unit: "gas", target: 1_500_000, note: "propose + 5 deals + finalize + 5 acknowledgements" },
+    { key: "gas.committeeFormN5T3.propose", value: sum(proposeGas), unit: "gas" },
+    { key: "gas.committeeFormN5T3.deal", value: max(dealGas), unit: "gas", note: "each of 5 (largest)" },
+    { key: "gas.committeeFormN5T3.finalize", value: sum(finalizeGas), unit: "gas" },
+    { key: "gas.committeeFormN5T3.acknowledge", value: max(ackGas.slice(0, -1)), unit: "gas", note: "each of the first 4 (largest)" },
+    { key: "gas.committeeFormN5T3.acknowledgeActivating", value: ackGas[ackGas.length - 1], unit: "gas" },
+    { key: "gas.handoverN5T3", value: sum(handover), unit: "gas", target: 1_500_000, note: "start + 5 reshares + finalize + 5 acknowledgements" },
+    { key: "gas.handoverN5T3.start", value: sum(startGas), unit: "gas", note: "startHandover + drawReplacements (over 7 guardians)" },
+    { key: "gas.handoverN5T3.deal", value: max(reshareGas), unit: "gas", note: "each of 5 (largest)" },
+    { key: "gas.handoverN5T3.finalize", value: sum(handoverFinalizeGas), unit: "gas", note: "Lagrange (MODEXP) + 3 G2MSM of 3 points, C'_0 = K" },
+    { key: "gas.handoverN5T3.acknowledge", value: max(handoverAckGas.slice(0, -1)), unit: "gas", note: "each of the first 4 (largest)" },
+    { key: "gas.handoverN5T3.acknowledgeActivating", value: handoverAckGas[handoverAckGas.length - 1], unit: "gas", note: "retires epoch 1, releases the member that left" },
+    {
+      key: "gas.handoverN5T3Accounts1000",
+      value: sum(busy.handover),
+      unit: "gas",
+      target: Math.round(sum(handover) * 1.01),
+      note: `the same handover with 1,000 accounts linked to the committee (${(((sum(busy.handover) - sum(handover)) / sum(handover)) * 100).toFixed(2)} % from gas.handoverN5T3)`,
+    },
+  ];
+}
+
+/** A fresh deployment: a 3-of-5 formation, `accounts` links to it, then a handover replacing one member. */
+async function formAndHandOver(connection: Connection, accounts: number) {
   const sys: System = await deploySystem(connection as never, { guardians: 7 });
   const members = sys.guardians.slice(0, 5);
 
@@ -45,6 +78,9 @@ export async function committeesSection(connection: Connection): Promise<Figure[
   const shares = sharesFrom(round, qualified, false);
   const ackGas = await gasOfBlocks(sys, () => acknowledge(sys, round, shares));
   const form = [...proposeGas, ...dealGas, ...finalizeGas, ...ackGas];
+  for (let k = 0; k < accounts; k++) {
+    await (await sys.coordinator.connect(sys.alice).link(toHex(k, { size: 32 }), round.committeeId, sys.alice.address, 3600, ZERO_ADDRESS, opaqueEntries(5, 81), opaqueEntries(5, 137))).wait();
+  }
 
   // Handover: g4 unbonds, anyone starts the handover, the five old members reshare, anyone finalizes, the five
   // members of the new epoch acknowledge (the last activates and retires epoch 1).
@@ -62,19 +98,5 @@ export async function committeesSection(connection: Connection): Promise<Figure[
   const handoverAckGas = await gasOfBlocks(sys, () => acknowledge(sys, next, sharesFrom(next, [1, 2, 3], true)));
   const handover = [...startGas, ...reshareGas, ...handoverFinalizeGas, ...handoverAckGas];
   // startHandover's helper mines empty blocks until the draw block: only transactions are counted.
-
-  return [
-    { key: "gas.committeeFormN5T3", value: sum(form), unit: "gas", target: 1_500_000, note: "propose + 5 deals + finalize + 5 acknowledgements" },
-    { key: "gas.committeeFormN5T3.propose", value: sum(proposeGas), unit: "gas" },
-    { key: "gas.committeeFormN5T3.deal", value: max(dealGas), unit: "gas", note: "each of 5 (largest)" },
-    { key: "gas.committeeFormN5T3.finalize", value: sum(finalizeGas), unit: "gas" },
-    { key: "gas.committeeFormN5T3.acknowledge", value: max(ackGas.slice(0, -1)), unit: "gas", note: "each of the first 4 (largest)" },
-    { key: "gas.committeeFormN5T3.acknowledgeActivating", value: ackGas[ackGas.length - 1], unit: "gas" },
-    { key: "gas.handoverN5T3", value: sum(handover), unit: "gas", target: 1_500_000, note: "start + 5 reshares + finalize + 5 acknowledgements" },
-    { key: "gas.handoverN5T3.start", value: sum(startGas), unit: "gas", note: "startHandover + drawReplacements (over 7 guardians)" },
-    { key: "gas.handoverN5T3.deal", value: max(reshareGas), unit: "gas", note: "each of 5 (largest)" },
-    { key: "gas.handoverN5T3.finalize", value: sum(handoverFinalizeGas), unit: "gas", note: "Lagrange (MODEXP) + 3 G2MSM of 3 points, C'_0 = K" },
-    { key: "gas.handoverN5T3.acknowledge", value: max(handoverAckGas.slice(0, -1)), unit: "gas", note: "each of the first 4 (largest)" },
-    { key: "gas.handoverN5T3.acknowledgeActivating", value: handoverAckGas[handoverAckGas.length - 1], unit: "gas", note: "retires epoch 1, releases the member that left" },
-  ];
+  return { form, proposeGas, dealGas, finalizeGas, ackGas, handover, startGas, reshareGas, handoverFinalizeGas, handoverAckGas };
 }

@@ -68,4 +68,9 @@ interface IAuditLog {
     /// @param kind An `AuditKind` of the caller's own events.
     /// @param payloadHash keccak256 of `abi.encode` of that event's arguments.
     function recordRegistryEvent(AuditKind kind, bytes32 payloadHash) external;
+
+    /// @notice The committee registry hands over keccak256(K) when a committee's DKG round is finalized (the event
+    ///         that sets it is audited through `recordRegistryEvent`), so a completion checks the group key against
+    ///         the coordinator's own storage instead of calling the registry. Only the committee registry may call it.
+    function recordGroupKey(uint256 committeeId, bytes32 keyHash) external;
 }

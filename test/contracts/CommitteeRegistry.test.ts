@@ -535,5 +535,7 @@ describe("CommitteeRegistry", function () {
     expect((await auditedEvents(sys)).slice(-2).map((e) => e.eventName)).to.deep.equal(["RoleGranted", "RoleRevoked"]);
     // Only the committee registry may write committee entries.
     await expect(sys.coordinator.recordRegistryEvent(AUDIT_KINDS_V2.indexOf("CommitteeProposed"), keccak256("0x"))).to.be.revertedWithCustomError(sys.coordinator, "AuditUnauthorizedWriter");
+    // Only the committee registry may hand the coordinator a committee's group-key hash.
+    await expect(sys.coordinator.recordGroupKey(1n, keccak256("0x"))).to.be.revertedWithCustomError(sys.coordinator, "AuditUnauthorizedWriter");
   });
 });
