@@ -65,8 +65,13 @@ export class GuardianAgent {
   #wallet?: WalletClient;
   #http?: Server;
   readonly #sleepers = new Set<() => void>();
+  /** Sleepers that new outbox work wakes (the outbox loops; the chain loop keeps its pace). */
+  readonly #workSleepers = new Set<() => void>();
   #loops: Promise<void>[] = [];
   #head = 0n;
+  /** The head the last complete poll handled; a poll that finds it unchanged has nothing to do. */
+  #polledHead?: bigint;
+  #metricsAt = 0;
   #firstPass = true;
   #chainErrorStreak = 0;
   #committees?: CommitteeWork;
@@ -98,7 +103,7 @@ export class GuardianAgent {
       publicClient: this.#public,
       wallet: this.#wallet,
       chain: this.#chain,
-      wake: () => this.#wakeAll(),
+      wake: () => this.#wakeWork(),
     });
     this.#peer = new PeerApi({ ...this.#d, publicClient: this.#public, chain: this.#chain });
     this.#resets = new ResetWork({
@@ -107,7 +112,7 @@ export class GuardianAgent {
       wallet: this.#wallet,
       chain: this.#chain,
       peer: this.#peer,
-      wake: () => this.#wakeAll(),
+      wake: () => this.#wakeWork(),
       fail: (job, e, permanent) => this.#fail(job, e, permanent),
     });
     const committees = this.#committees.handlers();
@@ -167,6 +172,9 @@ export class GuardianAgent {
     const { config, store, metrics, log } = this.#d;
     const client = this.#public!;
     this.#head = await client.getBlockNumber();
+    // No new block: no new event, no time passed on-chain (deadlines move with block time), no reorg to look for
+    // yet (one at the same height shows at the next block, when the cursor's hash is checked).
+    if (this.#head === this.#polledHead) return;
     const safe = this.#head - BigInt(config.confirmations - 1);
     let cursor = store.cursor()?.block ?? config.startBlock - 1n;
     const stored = store.cursor();
@@ -203,6 +211,7 @@ export class GuardianAgent {
       cursor = to;
     }
     await this.#committees!.tick();
+    this.#polledHead = this.#head;
     metrics.cursorBlock.set(Number(cursor));
     metrics.cursorLag.set(Number(this.#head - cursor));
   }
@@ -249,12 +258,12 @@ export class GuardianAgent {
     while (this.#running) {
       try {
         await step();
-        this.#updateOutboxMetrics();
+        if (Date.now() - this.#metricsAt >= 1_000) this.#updateOutboxMetrics();
       } catch (e) {
         if (name === "transactions") this.#d.metrics.chainErrors.inc();
         this.#d.log.warn({ loop: name, err: errorText(e) }, "outbox step failed; retrying");
       }
-      await this.#sleep(Math.min(500, this.#d.config.pollIntervalMs));
+      await this.#sleep(Math.min(500, this.#d.config.pollIntervalMs), true);
     }
   }
 
@@ -279,6 +288,7 @@ export class GuardianAgent {
   }
 
   #updateOutboxMetrics(): void {
+    this.#metricsAt = Date.now();
     const { pending, dead } = this.#d.store.counts();
     for (const kind of ["post", "deliver", "committee"]) this.#d.metrics.outboxPending.set({ kind }, pending[kind] ?? 0);
     this.#d.metrics.deadLetters.set(dead);
@@ -338,21 +348,27 @@ export class GuardianAgent {
     }
   }
 
-  /** Sleeps `ms`, or less if new work arrives or the agent stops. */
-  #sleep(ms: number): Promise<void> {
+  /** Sleeps `ms`, or less if the agent stops or, for a sleeper `onWork`, new outbox work arrives. */
+  #sleep(ms: number, onWork = false): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.#sleepers.delete(done);
+        this.#workSleepers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.#sleepers.add(done);
+      if (onWork) this.#workSleepers.add(done);
     });
   }
 
   #wakeAll(): void {
     for (const wake of [...this.#sleepers]) wake();
+  }
+
+  #wakeWork(): void {
+    for (const wake of [...this.#workSleepers]) wake();
   }
 }
 

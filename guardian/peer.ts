@@ -17,16 +17,18 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer as
 import { createServer as createHttpsServer } from "node:https";
 
 import type { Logger } from "pino";
-import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, getAbiItem, hexToBytes, recoverTypedDataAddress, toHex } from "viem";
+import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, getAbiItem, toHex } from "viem";
 
 import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
-import { openChannel } from "../sdk/crypto/channelTable.ts";
 import { hpkePublicKey } from "../sdk/crypto/hpke.ts";
+import { publicShare } from "../sdk/crypto/threshold.ts";
+import { channelIdentity } from "../sdk/encoding/messages.ts";
 import { CGError } from "../sdk/errors.ts";
 import { decodeCommitments } from "../sdk/crypto/dkg.ts";
+import { unpackEntries } from "../sdk/protocol/account.ts";
+import { type PeerReplyInput, type PeerRequest, peerPartial, peerRequestFromJson, peerRequestToJson, recoverChannel, sealPeerReply, signPeerRequest, verifyPeerRequest } from "../sdk/protocol/peer.ts";
 import type { GuardianConfig } from "./config.ts";
-import { METADATA_PATH, PEER_BODY_LIMIT, PEER_PATH, encodePeerBody, isFresh, parsePeerBody } from "./core/peerWire.ts";
-import { type PeerRequest, channelIdentity, combineChannelSignature, openPeerReply, peerPartial, peerRequestTypedData, sealPeerReply, unpackEntries } from "./core/protocol.ts";
+import { METADATA_PATH, PEER_BODY_LIMIT, PEER_PATH, PEER_REQUEST_MAX_AGE_SECONDS, PEER_REQUEST_MAX_SKEW_SECONDS } from "./core/peerWire.ts";
 import type { Store } from "./store.ts";
 
 const LINKED = getAbiItem({ abi: resetCoordinatorAbi, name: "AccountLinked" });
@@ -106,25 +108,23 @@ export class PeerApi {
   /** Checks a request body and answers it, or throws `Refusal`/`CGError` (the caller sends the uniform 403). */
   async answer(text: string): Promise<{ signer: number; committeeEpoch: string; sealed: Hex }> {
     const { config, publicClient, store } = this.#d;
-    const { request: r, signature } = parsePeerBody(text);
+    const signed = peerRequestFromJson(text);
+    const r = signed.request;
     if (r.chainId !== this.#chainId || r.coordinator.toLowerCase() !== config.coordinator.toLowerCase()) throw new Refusal("another deployment");
-    if (!isFresh(r.issuedAt, BigInt(Math.floor(Date.now() / 1000)))) throw new Refusal("stale or future request");
-    const signer = await recoverTypedDataAddress({ ...peerRequestTypedData(r), signature }).catch(() => undefined);
-    if (signer === undefined || signer.toLowerCase() !== r.asker.toLowerCase()) throw new Refusal("the signature is not the asker's");
+    const asker = await verifyPeerRequest(signed, { now: BigInt(Math.floor(Date.now() / 1000)), maxAgeSeconds: PEER_REQUEST_MAX_AGE_SECONDS, maxSkewSeconds: PEER_REQUEST_MAX_SKEW_SECONDS });
     const account = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "account", args: [r.accountId] });
-    if (account.epoch !== r.accountEpoch) throw new Refusal("not the account's current epoch");
-    const committee = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [account.committeeId] });
+    if (account.epoch !== r.accountEpoch || account.committeeId !== r.committeeId) throw new Refusal("not the account's current epoch and committee");
+    const committee = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [r.committeeId] });
     const epoch = committee.activeEpoch;
-    const members = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "members", args: [account.committeeId, epoch] });
-    if (members[r.slot - 1]?.operator.toLowerCase() !== r.asker.toLowerCase()) throw new Refusal("the asker does not hold the slot at the active epoch");
-    const mine = store.getCommitteeShare(account.committeeId.toString(), Number(epoch));
+    const members = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "members", args: [r.committeeId, epoch] });
+    if (members[r.slot - 1]?.operator.toLowerCase() !== asker.toLowerCase()) throw new Refusal("the asker does not hold the slot at the active epoch");
+    const mine = store.getCommitteeShare(r.committeeId.toString(), Number(epoch));
     if (mine === undefined || mine.slot === r.slot) throw new Refusal("this guardian holds no other slot of the active epoch");
-    const registered = await publicClient.readContract({ address: config.registry, abi: guardianRegistryAbi, functionName: "guardian", args: [r.asker] });
+    const registered = await publicClient.readContract({ address: config.registry, abi: guardianRegistryAbi, functionName: "guardian", args: [asker] });
     if (registered.encryptionKey.toLowerCase() !== r.askerKey.toLowerCase()) throw new Refusal("the key is not the asker's registered key");
-    const identity = channelIdentity(this.#chainId, config.coordinator, r.accountId, r.accountEpoch, r.slot);
-    const partial = peerPartial({ index: mine.slot, value: mine.share }, identity);
-    const sealed = await sealPeerReply(hexToBytes(r.askerKey), { chainId: this.#chainId, coordinator: config.coordinator, accountId: r.accountId, accountEpoch: r.accountEpoch, slot: r.slot, signer: mine.slot }, partial);
-    this.#d.log.info({ accountId: r.accountId, accountEpoch: r.accountEpoch.toString(), slot: r.slot, asker: r.asker }, "peer request answered");
+    const partial = peerPartial({ index: mine.slot, value: mine.share }, channelIdentity(this.#chainId, config.coordinator, r.accountId, r.accountEpoch, r.slot));
+    const sealed = await sealPeerReply(r.askerKey, { ...r, signer: mine.slot }, partial.sigma);
+    this.#d.log.info({ accountId: r.accountId, accountEpoch: r.accountEpoch.toString(), slot: r.slot, asker }, "peer request answered");
     return { signer: mine.slot, committeeEpoch: epoch.toString(), sealed: toHex(sealed) };
   }
 
@@ -132,7 +132,7 @@ export class PeerApi {
 
   /**
    * Learns slot `slot`'s channel URI of `accountId` at `accountEpoch` from the other members of the active epoch of
-   * `committeeId` (this guardian must hold the slot there). Throws CHANNEL_RETRY-worthy errors while too few answer.
+   * `committeeId` (this guardian must hold the slot there). Throws CHANNEL_RETRY while too few answer.
    */
   async learnChannel(accountId: Hex, accountEpoch: bigint, committeeId: bigint, slot: number): Promise<string> {
     const { config, publicClient, store, log } = this.#d;
@@ -140,55 +140,63 @@ export class PeerApi {
     const epoch = committee.activeEpoch;
     const mine = store.getCommitteeShare(committeeId.toString(), Number(epoch));
     if (mine === undefined || mine.slot !== slot) throw new CGError("NOT_A_MEMBER", `this guardian does not hold slot ${slot} of committee ${committeeId} at epoch ${epoch}`);
-    const sealed = await this.#sealedEntry(accountId, accountEpoch, slot);
-    const identity = channelIdentity(this.#chainId, config.coordinator, accountId, accountEpoch, slot);
+    const sealedChannel = await this.#sealedEntry(accountId, accountEpoch, slot);
     const members = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "members", args: [committeeId, epoch] });
-    const request: PeerRequest = {
-      chainId: this.#chainId,
-      coordinator: config.coordinator,
-      accountId,
-      accountEpoch,
-      slot,
-      asker: this.#d.operator.address,
-      askerKey: toHex(hpkePublicKey(this.#d.hpkeSecret)),
-      issuedAt: BigInt(Math.floor(Date.now() / 1000)),
-    };
-    const signature = await this.#d.operator.signTypedData(peerRequestTypedData(request));
-    const body = encodePeerBody({ request, signature });
-    const ctx = { chainId: this.#chainId, coordinator: config.coordinator, accountId, accountEpoch, slot };
+    const askerKey = toHex(hpkePublicKey(this.#d.hpkeSecret));
+    const request: PeerRequest = { chainId: this.#chainId, coordinator: config.coordinator, accountId, accountEpoch, slot, committeeId, askerKey, issuedAt: BigInt(Math.floor(Date.now() / 1000)) };
+    const body = peerRequestToJson(await signPeerRequest(this.#d.operator, request));
     const answers = await Promise.allSettled(
-      members.map(async (m, k) => {
-        if (k + 1 === slot) return { signer: slot, sigma: peerPartial({ index: mine.slot, value: mine.share }, identity) };
+      members.map(async (m, k): Promise<PeerReplyInput> => {
+        const signer = k + 1;
+        if (signer === slot) {
+          // This member's own partial goes through the same open-and-check path as the others'.
+          const own = peerPartial({ index: mine.slot, value: mine.share }, channelIdentity(this.#chainId, config.coordinator, accountId, accountEpoch, slot));
+          return { signer, operator: m.operator, sealed: await sealPeerReply(askerKey, { ...request, signer }, own.sigma) };
+        }
         const endpoint = await this.#endpoint(m.operator);
         const res = await fetch(endpoint + PEER_PATH, { method: "POST", headers: { "content-type": "application/json" }, body, redirect: "manual", signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
-        if (res.status !== 200) throw new CGError("PEER_REFUSED", `slot ${k + 1} answered ${res.status}`);
-        const reply = (await res.json()) as { signer: number; committeeEpoch: string; sealed: Hex };
-        if (reply.signer !== k + 1 || reply.committeeEpoch !== epoch.toString()) throw new CGError("PEER_REFUSED", `slot ${k + 1} answered for another slot or epoch`);
-        return { signer: k + 1, sigma: await openPeerReply(this.#d.hpkeSecret, { ...ctx, signer: k + 1 }, hexToBytes(reply.sealed)) };
+        if (res.status !== 200) throw new CGError("PEER_REFUSED", `slot ${signer} answered ${res.status}`);
+        const reply = (await res.json()) as { signer?: unknown; committeeEpoch?: unknown; sealed?: unknown };
+        if (reply.signer !== signer || reply.committeeEpoch !== epoch.toString() || typeof reply.sealed !== "string") {
+          throw new CGError("PEER_REFUSED", `slot ${signer} answered for another slot or epoch`);
+        }
+        return { signer, operator: m.operator, sealed: reply.sealed as Hex };
       }),
     );
-    const partials = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+    const replies = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
     const failed = answers.flatMap((a, k) => (a.status === "rejected" ? [`slot ${k + 1}: ${a.reason instanceof Error ? a.reason.message.slice(0, 120) : String(a.reason)}`] : []));
     const commitments = decodeCommitments(mine.commitments as Hex);
-    let sigma;
+    let uri: string;
     try {
-      sigma = combineChannelSignature(partials, commitments, identity, commitments.length);
+      ({ uri } = await recoverChannel({
+        privateKey: this.#d.hpkeSecret,
+        chainId: this.#chainId,
+        coordinator: config.coordinator,
+        accountId,
+        accountEpoch,
+        slot,
+        t: commitments.length,
+        groupKey: commitments[0],
+        publicShares: members.map((_, k) => publicShare(commitments, k + 1)),
+        replies,
+        sealedChannel,
+      }));
     } catch (e) {
       throw new CGError("CHANNEL_RETRY", `channel of slot ${slot} not learned yet: ${e instanceof Error ? e.message : String(e)}${failed.length ? ` (${failed.join("; ")})` : ""}`);
     }
-    const uri = openChannel(hexToBytes(sealed), sigma);
     store.putChannel(accountId, accountEpoch, slot, uri, "peers");
-    log.info({ accountId, accountEpoch: accountEpoch.toString(), slot, answered: partials.length - 1 }, "channel learned from peers");
+    log.info({ accountId, accountEpoch: accountEpoch.toString(), slot, answered: replies.length - 1 }, "channel learned from peers");
     return uri;
   }
 
   /** sealed_j from the account's link or rotation event at `accountEpoch`. */
   async #sealedEntry(accountId: Hex, accountEpoch: bigint, slot: number): Promise<Hex> {
     const { config, publicClient } = this.#d;
-    const logs = await publicClient.getLogs({ address: config.coordinator, events: [LINKED, ROTATED], args: { accountId }, fromBlock: config.startBlock, toBlock: "latest" });
-    const entry = logs.find((l) => (l.args as { epoch?: bigint }).epoch === accountEpoch);
+    const range = { address: config.coordinator, args: { accountId }, fromBlock: config.startBlock, toBlock: "latest" } as const;
+    const [linked, rotated] = await Promise.all([publicClient.getLogs({ ...range, event: LINKED }), publicClient.getLogs({ ...range, event: ROTATED })]);
+    const entry = [...linked, ...rotated].find((l) => l.args.epoch === accountEpoch);
     if (entry === undefined) throw new CGError("CHANNEL_RETRY", `no link or rotation of the account at epoch ${accountEpoch} found`);
-    const sealed = unpackEntries((entry.args as { sealedChannels: Hex }).sealedChannels)[slot - 1];
+    const sealed = unpackEntries(entry.args.sealedChannels!)[slot - 1];
     if (sealed === undefined) throw new CGError("INVALID_ENCODING", `the account has no sealed channel for slot ${slot}`);
     return sealed;
   }

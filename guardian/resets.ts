@@ -17,14 +17,15 @@ import type { Logger } from "pino";
 import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type WalletClient, getAbiItem, hexToBytes, toHex } from "viem";
 
 import { committeeRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
-import { G1, g1FromEip2537 } from "../sdk/crypto/bls.ts";
-import { channelCodeScalar, makePosting } from "../sdk/crypto/posting.ts";
+import { G1, g1FromEip2537, hashToG1 } from "../sdk/crypto/bls.ts";
+import { channelCodeScalar, compressPosting, makePosting, requesterKeyHash } from "../sdk/crypto/posting.ts";
 import { formatCodeMessage, generateChannelCode } from "../sdk/encoding/channelCode.ts";
+import { resetMessage } from "../sdk/encoding/messages.ts";
 import { CGError } from "../sdk/errors.ts";
+import { openEnvelope, unpackEntries } from "../sdk/protocol/account.ts";
 import { type Channel, type ChannelKind, channelKind } from "./channels/channel.ts";
 import type { GuardianConfig } from "./config.ts";
 import type { CodeDelivery } from "./core/messages.ts";
-import { compressPosting, hashToG1, openEnvelope, requesterKeyHash, resetMessage, unpackEntries } from "./core/protocol.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PeerApi } from "./peer.ts";
@@ -175,6 +176,7 @@ export class ResetWork {
       log.info(context, "request not served again: the retired epoch posted t partials");
       return;
     }
+    const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
     const message = resetMessage({
       chainId: this.#chainId,
       coordinator: config.coordinator,
@@ -183,9 +185,8 @@ export class ResetWork {
       accountEpoch: row.accountEpoch,
       committeeId: row.committeeId,
       newController: row.newController,
-      requesterKeyHash: requesterKeyHash(row.requesterKey),
+      requesterKeyHash: requesterKeyHash(A),
     });
-    const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
     const hashed = hashToG1(hexToBytes(message));
     let code: Uint8Array;
     let posting;
@@ -200,7 +201,7 @@ export class ResetWork {
     }
     // A misbehaving guardian for the demo and the fraud-proof tests: W off by the generator.
     if (isFailpoint("serve.invalid-posting")) posting = { ...posting, W: posting.W.add(G1.BASE) };
-    const compressed = compressPosting(posting);
+    const compressed = toHex(compressPosting(posting));
     const key = `${row.requestId}:${member.slot}:${member.epoch}`;
     store.transaction(() => {
       store.putServing({ requestId: row.requestId, slot: member.slot, committeeEpoch: member.epoch, code, message, posting: compressed });

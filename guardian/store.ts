@@ -178,8 +178,10 @@ export class Store {
   }
 
   setCursor(block: bigint, hash: string): void {
-    this.setMeta("cursor.block", block.toString());
-    this.setMeta("cursor.hash", hash);
+    this.transaction(() => {
+      this.setMeta("cursor.block", block.toString());
+      this.setMeta("cursor.hash", hash);
+    });
   }
 
   // ── channels ──

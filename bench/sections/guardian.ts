@@ -1,19 +1,26 @@
 /**
- * Guardian figures: latency from a confirmed `ResetRequested` (1 confirmation: the block that holds it) to the
- * fragment accepted by the local channel server, over 50 requests served by 3 guardian agents running as
- * processes (email, SMS and app channels); and the agents' CPU time per reset (process CPU seconds from their
- * /metrics, over the whole run, polling included, divided by requests and guardians).
+ * Guardian figures of protocol v2, with 3 guardian agents running as processes (1 confirmation, polling every 100 ms)
+ * that form a 2-of-3 committee themselves; one account linked in one transaction with an e-mail, an SMS and an app
+ * channel; 50 reset requests one after the other. The node mines every transaction at once, and an empty block every
+ * `CG_BENCH_BLOCK_MS` (1,000 ms unless set).
+ *
+ * - requestToCode: from the moment the request's block is first seen mined (1 confirmation; blocks watched every
+ *   10 ms) to the code `cg2.<requestId>.<slot>.<code>` accepted by the local channel server, for each of the 3 slots.
+ *   A member delivers only once its posting is on-chain (§6.4–§6.5); the note splits the time at the posting's block.
+ * - guardianCpuMsPerReset: the agents' process CPU time (from their /metrics) over the 50 requests, polling included,
+ *   divided by requests and agents.
  */
-import { toHex } from "viem";
+import type { Address } from "viem";
 
-import { generateHpkeKeyPair } from "../../sdk/index.ts";
-import { linkServedAccount, startGuardianNetwork } from "../../test/helpers/guardianNetwork.ts";
+import { agentsFormCommittee, startGuardianNetwork } from "../../test/helpers/guardianNetwork.ts";
 import { Inbox } from "../../test/helpers/localServices.ts";
-import { findEvent } from "../../test/helpers/system.ts";
+import { linkToCommittee, request } from "../../test/helpers/resetClient.ts";
+import { type System, toBytes32 } from "../../test/helpers/system.ts";
 import type { Connection, Figure } from "../run.ts";
-import { percentile, round } from "../stats.ts";
+import { median, percentile, round } from "../stats.ts";
 
 const REQUESTS = 50;
+const AGENTS = 3;
 
 async function cpuSeconds(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -22,38 +29,77 @@ async function cpuSeconds(port: number): Promise<number> {
   return Number(m[1]);
 }
 
+/** Records when each block is first seen mined (polling the node every 10 ms until stopped). */
+function watchBlocks(sys: System) {
+  const seen = new Map<number, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const n = await sys.ethers.provider.getBlockNumber();
+      if (!seen.has(n)) seen.set(n, Date.now());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    /** When block `n` was first seen, once the watcher has seen it or a later block. */
+    async at(n: number): Promise<number> {
+      while (![...seen.keys()].some((b) => b >= n)) await new Promise((r) => setTimeout(r, 10));
+      return seen.get(n) ?? Math.min(...[...seen].filter(([b]) => b > n).map(([, t]) => t));
+    },
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
 export async function guardianSection(_connection: Connection): Promise<Figure[]> {
+  const blockMs = Number(process.env.CG_BENCH_BLOCK_MS ?? 1000);
   const inbox = new Inbox();
-  const net = await startGuardianNetwork(inbox, { guardians: 3, confirmations: 1, intervalMiningMs: 1000 });
+  const net = await startGuardianNetwork(inbox, { guardians: AGENTS, confirmations: 1, intervalMiningMs: blockMs });
+  const blocks = watchBlocks(net.sys);
   try {
     const { sys } = net;
-    await sys.coordinator.setMaxOpenRequests(16);
-    const account = await linkServedAccount(net, sys.alice, ["mailto:alice@example.org", "sms:+15550000001", `${net.appUrl}/alice`], 2);
-    const fee = (await sys.coordinator.parameters()).requestFee;
+    const members = sys.guardians.slice(0, AGENTS);
+    const { committeeId, commitments } = await agentsFormCommittee(sys, members, 2);
+    const channels = ["mailto:alice@example.org", "sms:+15550000001", `${net.appUrl}/alice`];
+    const account = await linkToCommittee(sys, sys.alice, committeeId, members, commitments, channels, toBytes32("bench-alice"));
     const cpuBefore = await Promise.all(net.agents.map((a) => cpuSeconds(a.httpPort)));
     const latencies: number[] = [];
+    const toPosting: number[] = [];
+    const fromPosting: number[] = [];
     for (let k = 0; k < REQUESTS; k++) {
-      const ephemeralKey = toHex((await generateHpkeKeyPair()).publicKey);
-      const tx = await sys.coordinator.connect(sys.bob).requestReset(account.accountId, sys.carol.address, ephemeralKey, { value: fee });
-      const receipt = await tx.wait();
-      const minedAt = Date.now();
-      const requestId: bigint = findEvent(sys.coordinator, receipt, "ResetRequested").args.requestId;
+      const r = await request(sys, account, sys.bob, sys.carol.address as Address);
+      const confirmedAt = await blocks.at(r.blockNumber);
       const deliveries = await Promise.all(
-        [1, 2, 3].map((i) => inbox.waitFor((m) => m.text.includes(`cg1.${requestId}.${i}.`), 30_000, `fragment ${i} of request ${requestId}`)),
+        [1, 2, 3].map((slot) => inbox.waitFor((m) => m.text.includes(`cg2.${r.requestId}.${slot}.`), 30_000, `code ${slot} of request ${r.requestId}`)),
       );
-      for (const d of deliveries) latencies.push(Math.max(0, d.at - minedAt));
-      await (await sys.coordinator.connect(sys.alice).cancelReset(requestId)).wait();
+      const posted = (await sys.coordinator.queryFilter(sys.coordinator.filters.PartialPosted(r.requestId), r.blockNumber)) as any[];
+      for (const [i, d] of deliveries.entries()) {
+        latencies.push(d.at - confirmedAt);
+        const log = posted.find((l) => Number(l.args.slot) === i + 1);
+        if (log === undefined) throw new Error(`no posting of slot ${i + 1} for request ${r.requestId}, yet its code arrived`);
+        const postedAt = await blocks.at(log.blockNumber);
+        toPosting.push(postedAt - confirmedAt);
+        fromPosting.push(d.at - postedAt);
+      }
       if ((k + 1) % 10 === 0) process.stderr.write(`bench: guardian ${k + 1}/${REQUESTS} requests\n`);
     }
     const cpuAfter = await Promise.all(net.agents.map((a) => cpuSeconds(a.httpPort)));
     const cpuMs = cpuAfter.reduce((s, v, i) => s + (v - cpuBefore[i]), 0) * 1000;
     const sorted = latencies.sort((a, b) => a - b);
     return [
-      { key: "offchain.requestToDeliveryP50Ms", value: round(percentile(sorted, 50)), unit: "ms", note: `${sorted.length} deliveries, 3 guardians, 1 confirmation` },
-      { key: "offchain.requestToDeliveryP95Ms", value: round(percentile(sorted, 95)), unit: "ms", target: 1_000 },
-      { key: "offchain.guardianCpuMsPerReset", value: round(cpuMs / REQUESTS / net.agents.length), unit: "ms", note: "per guardian, polling included" },
+      {
+        key: "offchain.requestToCodeP50Ms",
+        value: round(percentile(sorted, 50)),
+        unit: "ms",
+        note: `${sorted.length} codes, ${AGENTS} agents, 1 confirmation, transactions mined at once (empty block every ${blockMs} ms); medians: request mined → posting mined ${round(median(toPosting))} ms, posting mined → code accepted ${round(median(fromPosting))} ms`,
+      },
+      { key: "offchain.requestToCodeP95Ms", value: round(percentile(sorted, 95)), unit: "ms", target: 1_000 },
+      { key: "offchain.guardianCpuMsPerReset", value: round(cpuMs / REQUESTS / net.agents.length), unit: "ms", target: 40, note: "per agent, polling included" },
     ];
   } finally {
+    await blocks.stop();
     await net.close();
   }
 }

@@ -33,7 +33,7 @@ describe("cg committee against a local network", function () {
     net = await startGuardianNetwork(inbox, { guardians: 5, confirmations: 1 });
     const regions = ["us", "ap", "sa", "af", "oc"];
     for (let k = 0; k < 5; k++) {
-      const g: GuardianFixture = { name: `g${6 + k}`, signer: net.sys.spare[k], address: net.sys.spare[k].address as `0x${string}`, hpke: await generateHpkeKeyPair(), assignments: new Map() };
+      const g: GuardianFixture = { name: `g${6 + k}`, signer: net.sys.spare[k], address: net.sys.spare[k].address as `0x${string}`, hpke: await generateHpkeKeyPair() };
       await registerGuardian(net.sys, g, { region: regions[k], provider: `host-${regions[k]}` });
       silent.push(g);
     }

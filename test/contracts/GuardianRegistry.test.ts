@@ -27,7 +27,7 @@ async function governedFixture() {
     admin: governance.address,
     attesters: [attester.address],
   });
-  const g1: GuardianFixture = { name: "g1", signer: g1signer, address: g1signer.address as Address, hpke: await generateHpkeKeyPair(), assignments: new Map() };
+  const g1: GuardianFixture = { name: "g1", signer: g1signer, address: g1signer.address as Address, hpke: await generateHpkeKeyPair() };
   await registerGuardian({ registry, attester, chainId: BigInt(deployment.chainId) }, g1);
   return { registry, deployer, governance, prover, slasher, newTreasury, g1 };
 }

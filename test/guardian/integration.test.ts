@@ -1,15 +1,25 @@
 import { expect } from "chai";
-import { type Address, type Hex, hexToBytes, toHex } from "viem";
+import { type Address, type Hex, hexToBytes, keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { PEER_PATH, encodePeerBody } from "../../guardian/core/peerWire.ts";
-import { openPeerReply, peerRequestTypedData } from "../../guardian/core/protocol.ts";
-import { channelIdentity, decodeCommitments, verifyPartial } from "../../sdk/index.ts";
+import { PEER_PATH } from "../../guardian/core/peerWire.ts";
+import { channelIdentity, decodeCommitments, openPeerReply, peerRequestToJson, signPeerRequest, verifyPartial } from "../../sdk/index.ts";
 import { startHandover } from "../helpers/committees.ts";
-import { type GuardianNetwork, defaultAccountKey, startAgent, startGuardianNetwork, stopAgent, waitForLog } from "../helpers/guardianNetwork.ts";
+import {
+  type GuardianNetwork,
+  agentsFormCommittee,
+  defaultAccountKey,
+  driveAgentRound,
+  passDeadline,
+  startAgent,
+  startGuardianNetwork,
+  stopAgent,
+  until,
+  waitForLog,
+} from "../helpers/guardianNetwork.ts";
 import { Inbox } from "../helpers/localServices.ts";
 import { type Linked, type OpenRequest, assemble, groupKeyHex, linkToCommittee, postingsOf, request } from "../helpers/resetClient.ts";
-import { ONE_ETH, findEvent, toBytes32 } from "../helpers/system.ts";
+import { ONE_ETH, toBytes32 } from "../helpers/system.ts";
 
 /**
  * Guardian agents as processes against a hardhat node, with real SMTP, SMS and app servers on 127.0.0.1: the agents
@@ -24,45 +34,16 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
   let commitments: Hex;
   let account: Linked;
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async function passDeadline(deadline: bigint) {
-    const provider = net.sys.ethers.provider;
-    const now = BigInt((await provider.getBlock("latest"))!.timestamp);
-    if (now <= deadline) await provider.send("evm_increaseTime", [Number(deadline - now) + 1]);
-    await provider.send("evm_mine", []);
-  }
-
-  /** Drives a committee round the agents run (dealings, complaint window, finalize, acknowledge) to activation. */
-  async function driveRound(id: bigint, epoch: bigint) {
-    const c = net.sys.committees;
-    await until("every dealing", async () => Number((await c.round(id, epoch)).dealt) !== 0 && (await c.round(id, epoch)).phase === 1n && popcount(Number((await c.round(id, epoch)).dealt)) >= 4);
-    await new Promise((r) => setTimeout(r, 1000));
-    await passDeadline((await c.round(id, epoch)).complaintDeadline);
-    await until("activation", async () => (await c.round(id, epoch)).phase === 3n, 60_000);
-    const finalized = (await c.queryFilter(c.filters.CommitteeRoundFinalized(id, epoch)))[0] as any;
-    return finalized.args.commitments as Hex;
-  }
-
   const codesOf = (r: OpenRequest) => inbox.codes(r.requestId);
   async function waitForCodes(r: OpenRequest, count: number, timeoutMs = 30_000) {
     return until(`${count} codes for request ${r.requestId}`, async () => codesOf(r).length >= count && codesOf(r), timeoutMs);
   }
 
-  async function complete(r: OpenRequest, epoch: number, codes: string[]) {
-    const assembled = await assemble(net.sys, r, codes, epoch, commitments);
+  /** Assembles from the codes with the public shares of `epochs` (committee epoch → commitments) and completes. */
+  async function complete(r: OpenRequest, codes: string[], epochs: ReadonlyMap<number, Hex> = new Map([[1, commitments]])) {
+    const assembled = await assemble(net.sys, r, codes, epochs);
     expect(assembled.problems).to.deep.equal([]);
-    expect(assembled.token).to.not.equal(undefined);
-    const { keccak256 } = await import("viem");
-    await (await net.sys.coordinator.completeReset(r.requestId, keccak256(r.A), assembled.token!, groupKeyHex(commitments))).wait();
+    await (await net.sys.coordinator.completeReset(r.requestId, keccak256(r.A), assembled.tokenHex, groupKeyHex(commitments))).wait();
     return assembled;
   }
 
@@ -70,9 +51,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     net = await startGuardianNetwork(inbox, { guardians: 6, confirmations: 2 });
     const { sys } = net;
     const members = sys.guardians.slice(0, 5);
-    const receipt = await (await sys.committees.connect(sys.alice).propose(members.map((g) => g.address), 3)).wait();
-    committeeId = findEvent(sys.committees, receipt, "CommitteeProposed").args.committeeId;
-    commitments = await driveRound(committeeId, 1n);
+    ({ committeeId, commitments } = await agentsFormCommittee(sys, members, 3));
     const channels = ["mailto:alice@example.org", "sms:+15550000001", `${net.appUrl}/alice`, "mailto:alice.backup@example.org", "sms:+15550000002"];
     account = await linkToCommittee(sys, sys.alice, committeeId, members, commitments, channels, toBytes32("alice-v2"));
     // Every member opened its envelope and keeps the channel.
@@ -94,7 +73,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const postings = await postingsOf(net.sys, r.requestId);
     expect(postings.map((p) => p.slot).sort()).to.deep.equal([1, 2, 3, 4, 5]);
     expect(postings.every((p) => p.message === r.message && p.committeeEpoch === 1)).to.equal(true);
-    await complete(r, 1, codes);
+    await complete(r, codes);
     expect((await net.sys.coordinator.reset(r.requestId)).status).to.equal(2n); // Approved
   });
 
@@ -102,7 +81,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const r = await request(net.sys, account, net.sys.alice);
     const codes = await waitForCodes(r, 5);
     expect(inbox.messages.filter((m) => m.text.includes(`cg2.${r.requestId}.`)).every((m) => /drill/i.test(m.text))).to.equal(true);
-    await complete(r, 1, codes);
+    await complete(r, codes);
     expect((await net.sys.coordinator.reset(r.requestId)).status).to.equal(5n); // DrillVerified
   });
 
@@ -121,7 +100,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(codesOf(r).filter((c) => c.startsWith(`cg2.${r.requestId}.2.`))).to.have.length(1);
     expect((await postingsOf(net.sys, r.requestId)).filter((p) => p.slot === 2)).to.have.length(1);
-    await complete(r, 1, codes);
+    await complete(r, codes);
   });
 
   it("with n − t agents down the reset still completes", async function () {
@@ -130,8 +109,8 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     try {
       const r = await request(net.sys, account, net.sys.bob, net.sys.carol.address as Address);
       const codes = await waitForCodes(r, 3);
-      const assembled = await complete(r, 1, codes);
-      expect([...assembled.used].sort()).to.deep.equal([1, 2, 3]);
+      const assembled = await complete(r, codes);
+      expect(assembled.slotsUsed).to.deep.equal([1, 2, 3]);
     } finally {
       startAgent(g4);
       startAgent(g5);
@@ -147,6 +126,25 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     await net.startSmtp();
     await waitForCodes(r, 5, 30_000);
     expect(codesOf(r).filter((c) => c.startsWith(`cg2.${r.requestId}.1.`))).to.have.length(1);
+  });
+
+  it("a delivery still failing when its request expires is dropped, not retried into a dead letter, and never sent", async function () {
+    const g1 = net.agents[0];
+    const from = g1.logs.length;
+    const health = async () => (await (await fetch(`http://127.0.0.1:${g1.httpPort}/healthz`)).json()) as { dead: number; dropped: number };
+    const before = await health();
+    await net.stopSmtp();
+    const r = await request(net.sys, account, net.sys.bob, net.sys.carol.address as Address);
+    await waitForCodes(r, 3);
+    await waitForLog(g1, /job failed; will retry/, 20_000, from);
+    await passDeadline(net.sys, (await net.sys.coordinator.reset(r.requestId)).expiresAt);
+    const dropped = await waitForLog(g1, "job dropped", 20_000, from);
+    expect(JSON.parse(dropped)).to.include({ job: `deliver:${r.requestId}:1:1`, reason: "expired" });
+    await net.startSmtp();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(codesOf(r).some((c) => c.startsWith(`cg2.${r.requestId}.1.`))).to.equal(false);
+    const after = await health();
+    expect([after.dead, after.dropped]).to.deep.equal([before.dead, before.dropped + 1]);
   });
 
   it("a request removed by a reorg gets no posting; the request that replaces it does", async function () {
@@ -170,10 +168,9 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const coordinator = (await sys.coordinator.getAddress()) as Address;
     const target = net.agents[0];
     const ask = async (key: Hex, slot: number, askerKey: Hex) => {
-      const asker = privateKeyToAccount(key);
-      const req = { chainId: sys.chainId, coordinator, accountId: account.accountId, accountEpoch: 1n, slot, asker: asker.address, askerKey, issuedAt: BigInt(Math.floor(Date.now() / 1000)) };
-      const signature = await asker.signTypedData(peerRequestTypedData(req));
-      const res = await fetch(`http://127.0.0.1:${target.peerPort}${PEER_PATH}`, { method: "POST", body: encodePeerBody({ request: req, signature }) });
+      const req = { chainId: sys.chainId, coordinator, accountId: account.accountId, accountEpoch: 1n, slot, committeeId, askerKey, issuedAt: BigInt(Math.floor(Date.now() / 1000)) };
+      const body = peerRequestToJson(await signPeerRequest(privateKeyToAccount(key), req));
+      const res = await fetch(`http://127.0.0.1:${target.peerPort}${PEER_PATH}`, { method: "POST", body });
       return { status: res.status, body: await res.text() };
     };
     const g6 = sys.guardians[5]; // registered, not a member
@@ -208,15 +205,15 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     const { ev } = await startHandover(sys, committeeId);
     const epoch = Number(ev.args.epoch);
     expect((ev.args.members as string[])[3]).to.equal(sys.guardians[5].address); // g6 takes slot 4
-    await driveRound(committeeId, BigInt(epoch));
+    const newCommitments = await driveAgentRound(sys, committeeId, BigInt(epoch), 4);
     await until("three postings of the new epoch", async () => (await postingsOf(sys, r.requestId)).filter((p) => p.committeeEpoch === epoch).length >= 3, 60_000);
     await waitForLog(net.agents[5], "channel learned from peers", 30_000);
     const codes = await until("codes of the new epoch", async () => {
       const c = codesOf(r);
       return c.filter((x) => x.startsWith(`cg2.${r.requestId}.4.`)).length === 1 && c.length >= 5 && c;
     });
-    const assembled = await complete(r, epoch, codes);
-    expect([...assembled.used].sort()).to.deep.equal([1, 2, 4]);
+    const assembled = await complete(r, codes, new Map([[1, commitments], [epoch, newCommitments]]));
+    expect([assembled.epoch, assembled.slotsUsed]).to.deep.equal([epoch, [1, 2, 4]]);
     const posted = await postingsOf(sys, r.requestId);
     expect(posted.filter((p) => p.committeeEpoch === 1).map((p) => p.slot).sort()).to.deep.equal([1, 2]);
   });
@@ -228,9 +225,3 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
     }
   });
 });
-
-function popcount(x: number): number {
-  let c = 0;
-  for (; x; x &= x - 1) c++;
-  return c;
-}

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -14,9 +15,9 @@ import { type Hex, toHex } from "viem";
 
 import { METADATA_PATH } from "../../guardian/core/peerWire.ts";
 import { sealKeystore } from "../../guardian/keystore.ts";
-import { PROJECT_ROOT, type LocalNode, freePort, startHardhatNode } from "../../scripts/lib/localNode.ts";
-import { type Inbox, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
-import { type GuardianFixture, type System, deploySystem } from "./system.ts";
+import { PROJECT_ROOT, type LocalNode, startHardhatNode } from "../../scripts/lib/localNode.ts";
+import { type Inbox, localCertificate, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
+import { type GuardianFixture, type System, deploySystem, findEvent } from "./system.ts";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const PASSPHRASE = "correct horse battery staple";
@@ -27,6 +28,29 @@ export function defaultAccountKey(i: number): Hex {
   return HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey as Hex;
 }
 
+/**
+ * Ports that agents (separate processes) bind seconds after they are chosen, or that are bound again later (SMTP after
+ * an outage): drawn below Linux's ephemeral range (32768…), so no outgoing connection of the node or an agent can take
+ * one in between, each checked free once and never handed out twice.
+ */
+const handedOut = new Set<number>();
+async function listenPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free port below the ephemeral range after 100 tries");
+}
+
 export interface AgentProcess {
   guardian: GuardianFixture;
   index: number;
@@ -34,6 +58,8 @@ export interface AgentProcess {
   configFile: string;
   httpPort: number;
   peerPort: number;
+  /** A CA file the agent trusts besides the system's (the local app endpoint's certificate). */
+  extraCaFile: string;
   process?: ChildProcess;
   logs: string[];
   exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -66,15 +92,17 @@ export async function startGuardianNetwork(
   const connection = await network.create({ network: "localhost", override: { url: node.url } });
   // Each agent serves its peer API on loopback; its registration names the metadata document there (§4.6, §9).
   const count = options.guardians ?? 5;
-  const peerPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const peerPorts: number[] = [];
+  for (let k = 0; k < count; k++) peerPorts.push(await listenPort());
   const sys = await deploySystem(connection as never, { guardians: count, metadata: (i) => `http://127.0.0.1:${peerPorts[i - 1]}${METADATA_PATH}` });
   await connection.provider.request({ method: "evm_setIntervalMining", params: [options.intervalMiningMs ?? 250] });
 
-  let smtp = await startSmtp(inbox);
+  let smtp = await startSmtp(inbox, await listenPort());
   const smtpPort = smtp.port;
   const sms = await startSmsProvider(inbox, SMS_CREDENTIALS);
-  const app = await startAppEndpoint(inbox);
   const root = mkdtempSync(join(tmpdir(), "cg-guardians-"));
+  const tls = localCertificate(root);
+  const app = await startAppEndpoint(inbox, tls);
   const deploymentFile = join(root, "deployment.json");
   writeFileSync(deploymentFile, JSON.stringify(sys.deployment, null, 2));
 
@@ -86,7 +114,7 @@ export async function startGuardianNetwork(
     const key = defaultAccountKey(signerIndex);
     writeFileSync(join(dataDir, "operator.json"), JSON.stringify(sealKeystore("operator", Buffer.from(key.slice(2), "hex"), g.address, PASSPHRASE, 2 ** 10)));
     writeFileSync(join(dataDir, "hpke.json"), JSON.stringify(sealKeystore("hpke", g.hpke.privateKey, toHex(g.hpke.publicKey), PASSPHRASE, 2 ** 10)));
-    const httpPort = await freePort();
+    const httpPort = await listenPort();
     const configFile = join(dataDir, "guardian.env");
     writeFileSync(
       configFile,
@@ -117,7 +145,7 @@ export async function startGuardianNetwork(
         "",
       ].join("\n"),
     );
-    agents.push({ guardian: g, index: k + 1, dataDir, configFile, httpPort, peerPort: peerPorts[k], logs: [] });
+    agents.push({ guardian: g, index: k + 1, dataDir, configFile, httpPort, peerPort: peerPorts[k], extraCaFile: tls.cert, logs: [] });
   }
 
   const net: GuardianNetwork = {
@@ -154,7 +182,7 @@ export function startAgent(agent: AgentProcess, env: Record<string, string> = {}
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CG_")));
   const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "guardian/main.ts"), "start", "--config", agent.configFile], {
     cwd: PROJECT_ROOT,
-    env: { ...inherited, ...env },
+    env: { ...inherited, NODE_EXTRA_CA_CERTS: agent.extraCaFile, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   agent.process = child;
@@ -195,3 +223,52 @@ export async function waitForLog(agent: AgentProcess, text: string | RegExp, tim
   }
 }
 
+
+/** Polls `probe` every 100 ms until it returns something truthy, or throws naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Moves the node's clock past `deadline` (seconds) and mines a block. */
+export async function passDeadline(sys: System, deadline: bigint): Promise<void> {
+  const provider = sys.ethers.provider;
+  const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+  if (now <= deadline) await provider.send("evm_increaseTime", [Number(deadline - now) + 1]);
+  await provider.send("evm_mine", []);
+}
+
+function popcount(x: number): number {
+  let c = 0;
+  for (; x; x &= x - 1) c++;
+  return c;
+}
+
+/**
+ * Follows a committee round the agents run by themselves (deal, complain, finalize, acknowledge) to activation: waits
+ * for `dealers` dealings, moves the clock past the complaint window; returns the round's commitments.
+ */
+export async function driveAgentRound(sys: System, committeeId: bigint, epoch: bigint, dealers: number): Promise<Hex> {
+  const c = sys.committees;
+  await until(`${dealers} dealings`, async () => {
+    const round = await c.round(committeeId, epoch);
+    return round.phase === 1n && popcount(Number(round.dealt)) >= dealers;
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // late dealings still count
+  await passDeadline(sys, (await c.round(committeeId, epoch)).complaintDeadline);
+  await until("activation", async () => (await c.round(committeeId, epoch)).phase === 3n, 60_000);
+  const finalized = (await c.queryFilter(c.filters.CommitteeRoundFinalized(committeeId, epoch)))[0] as any;
+  return finalized.args.commitments as Hex;
+}
+
+/** `members` (guardians run as agents) form a t-of-n committee: proposed by alice, dealt by all of them. */
+export async function agentsFormCommittee(sys: System, members: GuardianFixture[], t: number): Promise<{ committeeId: bigint; commitments: Hex }> {
+  const receipt = await (await sys.committees.connect(sys.alice).propose(members.map((g) => g.address), t)).wait();
+  const committeeId: bigint = findEvent(sys.committees, receipt, "CommitteeProposed").args.committeeId;
+  return { committeeId, commitments: await driveAgentRound(sys, committeeId, 1n, members.length) };
+}

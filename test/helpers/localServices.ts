@@ -1,9 +1,14 @@
 /**
  * Local stand-ins for the owner's inbox, phone and authenticator app, on 127.0.0.1: a real SMTP server
  * (smtp-server), an HTTP server implementing Twilio's Messages endpoint, and an app endpoint that checks the
- * guardian's EIP-191 signature. Used by the tests, the benchmark and the demo.
+ * guardian's EIP-191 signature (over HTTPS with a throw-away certificate for 127.0.0.1, or plain HTTP). Used by the
+ * tests, the benchmark and the demo.
  */
-import { type Server, createServer } from "node:http";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { type IncomingMessage, type RequestListener, type Server, createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { join } from "node:path";
 
 import { SMTPServer } from "smtp-server";
 import { type Address, recoverMessageAddress } from "viem";
@@ -88,7 +93,7 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-function readBody(req: import("node:http").IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let body = "";
     req.on("data", (d) => (body += d));
@@ -113,11 +118,26 @@ export async function startSmsProvider(inbox: Inbox, credentials: { sid: string;
   return { port, url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** An app endpoint that accepts a code only with a valid EIP-191 signature of the guardian it names. */
-export async function startAppEndpoint(inbox: Inbox): Promise<HttpStandIn & { rejected: number }> {
+/** A self-signed certificate for 127.0.0.1 (PEM files in `dir`), valid for two days; trusted by whoever is given it. */
+export function localCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "localhost-cert.pem");
+  const key = join(dir, "localhost-key.pem");
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+    { stdio: "ignore" },
+  );
+  return { cert, key };
+}
+
+/**
+ * An app endpoint that accepts a code only with a valid EIP-191 signature of the guardian it names: over HTTPS with
+ * `tls` (owners' app channels are https: URIs), over plain HTTP without (the app channel's own tests).
+ */
+export async function startAppEndpoint(inbox: Inbox, tls?: { cert: string; key: string }): Promise<HttpStandIn & { rejected: number }> {
   const port = await freePort();
   const state = { rejected: 0 };
-  const server = createServer(async (req, res) => {
+  const handler: RequestListener = async (req, res) => {
     const body = await readBody(req);
     const guardian = String(req.headers["x-cg-guardian"] ?? "") as Address;
     const signature = String(req.headers["x-cg-signature"] ?? "") as `0x${string}`;
@@ -134,7 +154,8 @@ export async function startAppEndpoint(inbox: Inbox): Promise<HttpStandIn & { re
     const parsed = JSON.parse(body);
     inbox.push({ channel: "app", to: req.url ?? "/", text: `${parsed.notice} ${parsed.code}`, key: String(req.headers["idempotency-key"] ?? ""), at: Date.now(), guardian: signer });
     res.writeHead(200).end("{}");
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handler) : createServer(handler);
   await listen(server, port);
-  return Object.assign(state, { port, url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) });
+  return Object.assign(state, { port, url: `${tls ? "https" : "http"}://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) });
 }

@@ -1,38 +1,28 @@
 /**
- * The owner's side of v2 in the agent tests, from the SDK's pure functions and contract calls only (no client
- * library): link an account to a committee (envelopes sealed to the members' HPKE keys, the sealed channel table under
- * K), request a reset or drill with a one-time key A = a·G1, read the postings from the events, and assemble the
- * token from delivered codes exactly as §6.6 says (check c·G1 = C, open, verify the partial, combine t of one epoch).
+ * The owner's side of v2 in the agent tests and the benchmark, from the SDK's pure functions and contract calls only
+ * (no client library): link an account to a committee (`prepareLink`), request a reset or drill with a one-time key
+ * A = a·G1, read the postings from the events, and assemble the token from delivered codes (`assembleFromCodes`).
  */
-import { type Address, type Hex, hexToBytes, keccak256, toHex } from "viem";
+import { type Address, type Hex, keccak256, toHex } from "viem";
 
 import {
+  type AssembledFromCodes,
   G1,
   type G2Point,
-  checkCode,
-  channelCodeScalar,
-  channelIdentity,
-  combine,
+  assembleFromCodes,
   decodeCommitments,
-  decompressPosting,
-  envelopeInfo,
   g1ToEip2537,
   g2ToEip2537,
-  hashToG1,
-  openPosting,
   parseCodeMessage,
+  prepareLink,
+  publicShare,
   randomScalar,
   resetMessage,
-  seal,
-  sealChannel,
-  verifyPartial,
 } from "../../sdk/index.ts";
 import type { GuardianFixture, System } from "./system.ts";
 import { findEvent } from "./system.ts";
 
-function pack(entries: Uint8Array[]): Hex {
-  return toHex(new Uint8Array(entries.flatMap((e) => [e.length >> 8, e.length & 255, ...e])));
-}
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000" as Address;
 
 export interface Linked {
   accountId: Hex;
@@ -41,14 +31,22 @@ export interface Linked {
   channels: string[];
 }
 
-/** Links `owner`'s account to the committee's active epoch (members by slot, group key from the commitments). */
+/** Links `owner`'s account to the committee's active epoch (members by slot, K and t from the commitments). */
 export async function linkToCommittee(sys: System, owner: any, committeeId: bigint, members: GuardianFixture[], commitmentsHex: Hex, channels: string[], salt: Hex): Promise<Linked> {
   const coordinator = (await sys.coordinator.getAddress()) as Address;
   const accountId = (await sys.coordinator.computeAccountId(owner.address, salt)) as Hex;
-  const K: G2Point = decodeCommitments(commitmentsHex)[0];
-  const envelopes = await Promise.all(members.map((g, k) => seal(g.hpke.publicKey, envelopeInfo(sys.chainId, coordinator, accountId, 1n, k + 1), new TextEncoder().encode(channels[k]))));
-  const sealed = members.map((_, k) => sealChannel(K, channelIdentity(sys.chainId, coordinator, accountId, 1n, k + 1), channels[k]));
-  await (await sys.coordinator.connect(owner).link(salt, committeeId, owner.address, 3600, "0x0000000000000000000000000000000000000000", pack(envelopes), pack(sealed))).wait();
+  const commitments = decodeCommitments(commitmentsHex);
+  const { envelopes, sealedChannels } = await prepareLink({
+    chainId: sys.chainId,
+    coordinator,
+    accountId,
+    accountEpoch: 1n,
+    groupKey: commitments[0],
+    members: members.map((g, k) => ({ slot: k + 1, encryptionKey: g.hpke.publicKey })),
+    channels,
+    t: commitments.length,
+  });
+  await (await sys.coordinator.connect(owner).link(salt, committeeId, owner.address, 3600, ZERO_ADDRESS, envelopes, sealedChannels)).wait();
   return { accountId, committeeId, accountEpoch: 1n, channels };
 }
 
@@ -61,6 +59,7 @@ export interface OpenRequest {
   blockNumber: number;
 }
 
+/** A reset to `newController`, or a drill without it. */
 export async function request(sys: System, account: Linked, from: any, newController?: Address): Promise<OpenRequest> {
   const a = randomScalar();
   const A = toHex(g1ToEip2537(G1.BASE.multiply(a)));
@@ -75,10 +74,10 @@ export async function request(sys: System, account: Linked, from: any, newContro
     accountId: account.accountId,
     accountEpoch: account.accountEpoch,
     committeeId: account.committeeId,
-    newController: newController ?? "0x0000000000000000000000000000000000000000",
+    newController: newController ?? ZERO_ADDRESS,
     requesterKeyHash: keccak256(A),
   });
-  return { requestId, a, A, newController: newController ?? "0x0000000000000000000000000000000000000000", message, blockNumber: receipt.blockNumber };
+  return { requestId, a, A, newController: newController ?? ZERO_ADDRESS, message, blockNumber: receipt.blockNumber };
 }
 
 export interface PostingSeen {
@@ -94,34 +93,28 @@ export async function postingsOf(sys: System, requestId: bigint): Promise<Postin
   return logs.map((l) => ({ slot: Number(l.args.slot), committeeEpoch: Number(l.args.committeeEpoch), guardian: l.args.guardian, message: l.args.message, posting: l.args.posting }));
 }
 
-/** §6.6: every code checked against its slot's posting of `epoch`, opened, verified against PK_slot; t combined. */
-export async function assemble(sys: System, r: OpenRequest, codes: string[], epoch: number, commitmentsHex: Hex) {
-  const coordinator = (await sys.coordinator.getAddress()) as Address;
-  const commitments = decodeCommitments(commitmentsHex);
-  const postings = (await postingsOf(sys, r.requestId)).filter((p) => p.committeeEpoch === epoch);
-  const m = hexToBytes(r.message);
-  const partials: { index: number; sigma: ReturnType<typeof openPosting> }[] = [];
-  const problems: string[] = [];
-  for (const text of codes) {
-    const { slot, code } = parseCodeMessage(text);
-    const posting = postings.find((p) => p.slot === slot);
-    if (!posting) continue;
-    const decoded = decompressPosting(posting.posting);
-    const c = channelCodeScalar(sys.chainId, coordinator, r.requestId, slot, code);
-    if (!checkCode(c, decoded.C)) {
-      problems.push(`code for slot ${slot} does not match its posting`);
-      continue;
-    }
-    const sigma = openPosting({ posting: decoded, requesterSecret: r.a, c });
-    if (!verifyPartial({ index: slot, sigma }, commitments, m)) {
-      problems.push(`posting of slot ${slot} fails the public check`);
-      continue;
-    }
-    if (!partials.some((p) => p.index === slot)) partials.push({ index: slot, sigma });
-  }
-  const t = commitments.length;
-  const token = partials.length >= t ? combine(partials, t) : undefined;
-  return { token: token && toHex(g1ToEip2537(token)), used: partials.slice(0, t).map((p) => p.index), problems, hashed: hashToG1(m) };
+/**
+ * §6.6 by the SDK: every code tried against its slot's postings, t verified partials of one committee epoch combined.
+ * `commitments` maps each committee epoch that may have posted to its commitments (PK_i and K from them).
+ */
+export async function assemble(sys: System, r: OpenRequest, codes: string[], commitments: ReadonlyMap<number, Hex>): Promise<AssembledFromCodes> {
+  const epochs = new Map([...commitments].map(([epoch, hex]) => [epoch, decodeCommitments(hex)] as const));
+  const any = [...epochs.values()][0];
+  const postings = await postingsOf(sys, r.requestId);
+  const slots = Array.from({ length: Math.max(0, ...postings.map((p) => p.slot)) }, (_, k) => k + 1);
+  return assembleFromCodes({
+    chainId: sys.chainId,
+    coordinator: (await sys.coordinator.getAddress()) as Address,
+    requestId: r.requestId,
+    message: r.message,
+    requesterKey: G1.BASE.multiply(r.a),
+    requesterSecret: r.a,
+    t: any.length,
+    groupKey: any[0],
+    postings,
+    codes: codes.map((c) => parseCodeMessage(c)),
+    publicShares: new Map([...epochs].map(([epoch, points]): [number, G2Point[]] => [epoch, slots.map((slot) => publicShare(points, slot))])),
+  });
 }
 
 export function groupKeyHex(commitmentsHex: Hex): Hex {

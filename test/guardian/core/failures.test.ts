@@ -8,8 +8,8 @@ import { type Address, createPublicClient, encodeErrorResult, http } from "viem"
 import { classifyHandlerFailure } from "../../../guardian/core/failures.ts";
 import { guardianRegistryAbi } from "../../../sdk/abi/index.ts";
 import { CGError } from "../../../sdk/errors.ts";
-import { sealPeerReply } from "../../../guardian/core/protocol.ts";
 import { computePartial, deal } from "../../../sdk/crypto/threshold.ts";
+import { sealPeerReply } from "../../../sdk/protocol/peer.ts";
 
 const REGISTRY: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 

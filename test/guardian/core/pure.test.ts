@@ -1,7 +1,6 @@
 import { expect } from "chai";
 
 import { type CodeDelivery, appBody, emailText, fitsOneSmsSegment, smsText } from "../../../guardian/core/messages.ts";
-import { PEER_REQUEST_WINDOW_SECONDS, encodePeerBody, isFresh, parsePeerBody } from "../../../guardian/core/peerWire.ts";
 import { addressCategory, mayConnect } from "../../../guardian/core/targets.ts";
 import { formatCodeMessage, generateChannelCode, parseCodeMessage } from "../../../sdk/index.ts";
 
@@ -16,7 +15,7 @@ const base: CodeDelivery = {
   idempotencyKey: "k",
 };
 
-describe("guardian core: texts, app targets, peer wire format", function () {
+describe("guardian core: texts, app targets", function () {
   it("an SMS is one GSM-7 segment with its notice for every request id up to 2^256 − 1 and every slot, reset or drill", function () {
     for (const requestId of [1n, 12_345n, 10n ** 12n, (1n << 256n) - 1n]) {
       for (const slot of [1, 9, 32]) {
@@ -72,32 +71,5 @@ describe("guardian core: texts, app targets, peer wire format", function () {
     expect(mayConnect("10.0.0.1", true)).to.equal(true);
     expect(mayConnect("1.1.1.1", false)).to.equal(true);
     expect(() => addressCategory("example.org")).to.throw(/not an IP address/);
-  });
-
-  it("peer requests round-trip, bad fields are named, and freshness is a window around the member's clock", function () {
-    const body = {
-      request: {
-        chainId: 31337n,
-        coordinator: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" as const,
-        accountId: `0x${"ab".repeat(32)}` as const,
-        accountEpoch: 2n,
-        slot: 4,
-        asker: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" as const,
-        askerKey: `0x${"cd".repeat(32)}` as const,
-        issuedAt: 1_700_000_000n,
-      },
-      signature: `0x${"11".repeat(65)}` as const,
-    };
-    expect(parsePeerBody(encodePeerBody(body))).to.deep.equal(body);
-    const json = JSON.parse(encodePeerBody(body));
-    expect(() => parsePeerBody(JSON.stringify({ ...json, request: { ...json.request, slot: "33" } }))).to.throw(/slot/);
-    expect(() => parsePeerBody(JSON.stringify({ ...json, request: { ...json.request, askerKey: "0x12" } }))).to.throw(/askerKey/);
-    expect(() => parsePeerBody(JSON.stringify({ ...json, signature: 5 }))).to.throw(/signature/);
-    expect(() => parsePeerBody("not json")).to.throw(/not JSON/);
-    const now = 1_700_000_000n;
-    expect(isFresh(now, now)).to.equal(true);
-    expect(isFresh(now - PEER_REQUEST_WINDOW_SECONDS, now)).to.equal(true);
-    expect(isFresh(now - PEER_REQUEST_WINDOW_SECONDS - 1n, now)).to.equal(false);
-    expect(isFresh(now + PEER_REQUEST_WINDOW_SECONDS + 1n, now)).to.equal(false);
   });
 });
