@@ -139,14 +139,18 @@ async function main(): Promise<void> {
     const info = await accountInfo(alice, accountId);
     say(`epoch ${handover.epoch} serves with the same key`, `alice's account did nothing: committee ${info.committeeId}, account epoch ${info.epoch}, controller ${info.controller}`);
 
-    /** Waits until codes have arrived for `t` slots whose postings they match, and every member has posted. */
+    /** Waits until every member has posted and a code matching each posting has arrived (or, after 60 s, codes for
+     *  t slots): a code can arrive a moment after its posting, and a code that matches may belong to a posting a
+     *  watcher is about to prove invalid. */
     async function codesFor(request: ResetRequest): Promise<CodeMessage[]> {
       const deadline = Date.now() + 60_000;
       for (;;) {
         const { codes } = readCodes(inbox.codes(request.requestId));
-        const matched = (await checkCodes(alice, request, codes)).filter((x) => x.ok).length;
+        const checks = await checkCodes(alice, request, codes);
+        const matched = checks.filter((x) => x.ok).length;
         const posted = (await postingsOf(alice, request.requestId)).length;
-        if (matched >= T && posted >= 5) return codes;
+        const slotsWithCodes = new Set(checks.filter((x) => x.committeeEpoch !== undefined).map((x) => x.slot)).size;
+        if (posted >= 5 && slotsWithCodes >= posted) return codes;
         if (Date.now() > deadline) {
           if (matched >= T) return codes;
           throw new Error(`request ${request.requestId}: ${matched} matching codes and ${posted} postings after 60 s`);
