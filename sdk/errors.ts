@@ -3,7 +3,7 @@
  * `message` says it in a sentence a person can act on, `details` carries the non-secret facts
  * (indices, request ids, lengths), and `cause` chains what a boundary caught.
  *
- * Never put a secret (key, share, partial, fragment, channel address, credential) in any of them.
+ * Never put a secret (key, share, partial, channel code, channel address, credential) in any of them.
  */
 export class CGError extends Error {
   override readonly name = "CGError";

@@ -123,7 +123,7 @@ async function open(ctx: Context, drill: boolean): Promise<number> {
   const opened = drill ? await requestDrill(c, { accountId }) : await requestReset(c, { accountId, newController: newController! });
   const secret = scalarToBytes(opened.requesterKey.secret);
   try {
-    writeState(path, { version: 2, request: encodeRequest(opened.request), requesterSecret: sealKeystore("ephemeral", secret, opened.requesterKey.publicKey, pass, SCRYPT_N), codes: [] });
+    writeState(path, { version: 2, request: encodeRequest(opened.request), requesterSecret: sealKeystore("requester", secret, opened.requesterKey.publicKey, pass, SCRYPT_N), codes: [] });
   } finally {
     secret.fill(0);
   }

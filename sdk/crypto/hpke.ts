@@ -29,7 +29,7 @@ export interface HpkeKeyPair {
   privateKey: Uint8Array;
 }
 
-/** A fresh X25519 key pair (a guardian's encryption key, or a request's ephemeral key). */
+/** A fresh X25519 key pair (a guardian's encryption key, or an asker's key for a peer API reply). */
 export async function generateHpkeKeyPair(): Promise<HpkeKeyPair> {
   const pair = await suite.kem.generateKeyPair();
   return {

@@ -1,6 +1,6 @@
 /**
  * Passphrase-sealed secrets: scrypt derives a key from the passphrase, XChaCha20-Poly1305 seals the secret (with
- * its kind as associated data). Used for the guardian's keystores and for a reset request's ephemeral secret.
+ * its kind as associated data). Used for the guardian's keystores and for a reset request's one-time requester secret.
  */
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { scrypt } from "@noble/hashes/scrypt.js";
@@ -10,7 +10,7 @@ import { CGError } from "../errors.ts";
 
 export interface KeystoreFile {
   version: 1;
-  kind: "operator" | "hpke" | "ephemeral";
+  kind: "operator" | "hpke" | "requester";
   /** The public part, so `keys show` needs no passphrase. */
   public: string;
   kdf: { name: "scrypt"; N: number; r: number; p: number; salt: string };

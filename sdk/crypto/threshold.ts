@@ -134,8 +134,8 @@ function assertIndex(index: number, where: string): void {
 /**
  * Σ_j x^j·C_j for a small public x, by Horner's rule: ((C_{t−1}·x + C_{t−2})·x + …)·x + C_0.
  * Commitments and indices are public, so the variable-time `multiplyUnsafe` is safe here and avoids a
- * full-width constant-time multiplication per term. Any x in [1, r−1] is accepted: `publicShare` bounds
- * v1 indices to 16, the v2 committee functions (sdk/crypto/dkg.ts) to 32.
+ * full-width constant-time multiplication per term. Any x in [1, r−1] is accepted; `publicShare` and the committee
+ * functions (sdk/crypto/dkg.ts) bound member indices to 32.
  */
 export function evalCommitments(commitments: readonly G2Point[], x: bigint): G2Point {
   if (!Array.isArray(commitments) || commitments.length === 0) {
