@@ -17,6 +17,7 @@
  */
 import { hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { numberToBytesBE } from "@noble/curves/utils.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, isAddress, isHex, keccak256, toHex } from "viem";
 
@@ -92,14 +93,19 @@ function assertSlot(slot: number, where: string): void {
   }
 }
 
-/** A point of the prime-order subgroup other than infinity; throws with the point's name otherwise. */
+/**
+ * A point of the prime-order subgroup other than infinity; throws with the point's name otherwise. One validity
+ * check: noble's `assertValidity` is the curve equation, then the subgroup (`isTorsionFree`), in @noble/curves 2.4
+ * (abstract/weierstrass.js; pinned by the `inSubgroup` test of test/sdk/crypto/bls.test.ts), and a success is
+ * remembered on the instance, so a point decoded or checked once costs nothing here.
+ */
 function assertPoint(point: G1Point | G2Point, group: typeof G1 | typeof G2, where: string, name: string): void {
   if (!(point instanceof group)) {
     throw new CGError("INVALID_INPUT", `${where}: expected ${name} as a ${group === G1 ? "G1" : "G2"} point, got ${describe(point)}`);
   }
   if (point.is0()) throw new CGError("POINT_AT_INFINITY", `${where}: ${name} is the point at infinity`);
   try {
-    point.assertValidity(); // noble: on the curve, then in the prime-order subgroup
+    point.assertValidity();
   } catch (cause) {
     const text = cause instanceof Error ? cause.message : String(cause);
     if (/subgroup/i.test(text)) {
@@ -107,19 +113,17 @@ function assertPoint(point: G1Point | G2Point, group: typeof G1 | typeof G2, whe
     }
     throw new CGError("NOT_ON_CURVE", `${where}: ${name} is not a point of the curve`, { cause });
   }
-  // Explicit as well, so the subgroup check does not rest on what assertValidity covers in a given noble version.
-  if (!point.isTorsionFree()) throw new CGError("NOT_IN_SUBGROUP", `${where}: ${name} is not in the prime-order subgroup`);
 }
 
 /** Like assertPoint, but answers instead of throwing (for the verifying side, which returns false). */
 function isGoodPoint(point: unknown, group: typeof G1 | typeof G2): boolean {
   if (!(point instanceof group) || point.is0()) return false;
   try {
-    point.assertValidity();
+    point.assertValidity(); // the curve, then the subgroup (see assertPoint)
   } catch {
     return false;
   }
-  return point.isTorsionFree();
+  return true;
 }
 
 function assertPosting(posting: Posting, where: string): void {
@@ -223,13 +227,23 @@ export function makePosting(input: MakePostingInput): Posting {
     });
   }
   const rho = randomScalar(); // in [1, r − 1]: randomScalar never returns 0
-  return {
+  const posting: Posting = Object.freeze({
     C,
     U: G1.BASE.multiply(rho),
     V: G2.BASE.multiply(rho),
     W: hashedMessage.multiply(share.value).add(key.multiply(rho)),
-  };
+  });
+  made.add(posting);
+  return posting;
 }
+
+/**
+ * Postings `makePosting` returned (frozen). Their points are in their subgroups by construction: multiples of P1,
+ * P2 and of the checked H(m) and A + C, with c and ρ in [1, r − 1] so that C, U and V are not infinity; W is
+ * infinity only if s_i·H(m) = −ρ·(A + C), a chance of 1 in r, and `compressPosting` still looks. Compressing them
+ * needs no subgroup check (two scalar multiplications' worth for V, one for each G1 point).
+ */
+const made = new WeakSet<Posting>();
 
 export interface VerifyPostingInput {
   posting: Posting;
@@ -361,23 +375,51 @@ const COMPRESSED_PARTS = [
   { name: "W", group: "G1", length: G1_COMPRESSED_LENGTH },
 ] as const;
 
+const HALF_P = (P - 1n) / 2n;
+
+/** ZCash compressed G1 of an affine point known to be valid: x big-endian, 0x80, and 0x20 when y > (p − 1)/2. */
+function zcashG1(point: G1Point): Uint8Array {
+  const { x, y } = point.toAffine();
+  const out = numberToBytesBE(x, 48);
+  out[0] |= 0x80 | (y > HALF_P ? 0x20 : 0);
+  return out;
+}
+
+/** ZCash compressed G2 of a valid point: x.c1 ‖ x.c0, 0x80, and 0x20 from y.c1 (from y.c0 when y.c1 = 0). */
+function zcashG2(point: G2Point): Uint8Array {
+  const { x, y } = point.toAffine();
+  const out = new Uint8Array(96);
+  out.set(numberToBytesBE(x.c1, 48), 0);
+  out.set(numberToBytesBE(x.c0, 48), 48);
+  const larger = y.c1 !== 0n ? y.c1 > HALF_P : y.c0 > HALF_P;
+  out[0] |= 0x80 | (larger ? 0x20 : 0);
+  return out;
+}
+
 /**
  * C ‖ U ‖ V ‖ W, each in ZCash compressed form (G1 48 bytes, G2 96 bytes: the compression flag 0x80, the
  * infinity flag 0x40, the sign flag 0x20 set when y is the lexicographically larger root, then x big-endian;
- * for G2, x.c1 before x.c0). Refuses infinity and points outside the subgroup, which no valid posting has.
+ * for G2, x.c1 before x.c0). Refuses infinity and points outside the subgroup, which no valid posting has; a
+ * posting `makePosting` made is valid by construction and is not checked again (only for infinity).
  */
 export function compressPosting(posting: Posting): Uint8Array {
   const where = "compressPosting";
   assertPosting(posting, where);
-  assertPoint(posting.C, G1, where, "C");
-  assertPoint(posting.U, G1, where, "U");
-  assertPoint(posting.V, G2, where, "V");
-  assertPoint(posting.W, G1, where, "W");
+  if (made.has(posting)) {
+    for (const name of ["C", "U", "V", "W"] as const) {
+      if (posting[name].is0()) throw new CGError("POINT_AT_INFINITY", `${where}: ${name} is the point at infinity`);
+    }
+  } else {
+    assertPoint(posting.C, G1, where, "C");
+    assertPoint(posting.U, G1, where, "U");
+    assertPoint(posting.V, G2, where, "V");
+    assertPoint(posting.W, G1, where, "W");
+  }
   const out = new Uint8Array(POSTING_COMPRESSED_LENGTH);
-  out.set(posting.C.toBytes(true), 0);
-  out.set(posting.U.toBytes(true), 48);
-  out.set(posting.V.toBytes(true), 96);
-  out.set(posting.W.toBytes(true), 192);
+  out.set(zcashG1(posting.C), 0);
+  out.set(zcashG1(posting.U), 48);
+  out.set(zcashG2(posting.V), 96);
+  out.set(zcashG1(posting.W), 192);
   return out;
 }
 

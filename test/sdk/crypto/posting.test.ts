@@ -438,6 +438,13 @@ describe("compressed postings, as guardians post them (protocol v2 §2, §6.4)",
     }
   });
 
+  it("compressPosting checks every point of a posting it did not make: a copy with W outside the subgroup is refused", () => {
+    const made = scene(3, 2).postings[0];
+    const copy = { ...made };
+    expect(toHex(compressPosting(copy))).to.equal(toHex(compressPosting(made)));
+    expect(errorCode(() => compressPosting({ ...made, W: findPointOutsideSubgroup() }))).to.equal("NOT_IN_SUBGROUP");
+  });
+
   it("decompress(compress(p)) = p for any points of the subgroups", () => {
     const scalar = fc.bigInt({ min: 1n, max: R - 1n });
     fc.assert(
