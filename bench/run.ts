@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 
 import { network } from "hardhat";
 
+import { clientSection } from "./sections/client.ts";
 import { committeesSection } from "./sections/committees.ts";
 import { contractsSection } from "./sections/contracts.ts";
 import { cryptoSection } from "./sections/crypto.ts";
@@ -27,6 +28,7 @@ const sections = [
   { name: "cryptography", run: cryptoSection },
   { name: "contracts", run: contractsSection },
   { name: "committees", run: committeesSection },
+  { name: "client", run: clientSection },
   { name: "guardian", run: guardianSection },
 ];
 

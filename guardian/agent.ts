@@ -24,6 +24,7 @@ import type { Logger } from "pino";
 import { type Address, type Chain, type LocalAccount, type PublicClient, type WalletClient, createPublicClient, createWalletClient, http } from "viem";
 
 import { chainFor } from "../sdk/client/index.ts";
+import { precomputeGenerators } from "../sdk/crypto/bls.ts";
 import { CGError } from "../sdk/errors.ts";
 import type { Channel, ChannelKind } from "./channels/channel.ts";
 import { COMMITTEE_EVENTS, CommitteeWork } from "./committees.ts";
@@ -31,7 +32,7 @@ import { type GuardianConfig, requirePeer } from "./config.ts";
 import { classifyHandlerFailure } from "./core/failures.ts";
 import type { Metrics } from "./metrics.ts";
 import { PeerApi } from "./peer.ts";
-import { RESET_EVENTS, ResetWork } from "./resets.ts";
+import { type ChainTip, RESET_EVENTS, ResetWork } from "./resets.ts";
 import type { OutboxJob, Store } from "./store.ts";
 
 /** Every event the agent reads (the coordinator's and the committee registry's); each needs an entry in `#handlers`
@@ -69,6 +70,8 @@ export class GuardianAgent {
   readonly #workSleepers = new Set<() => void>();
   #loops: Promise<void>[] = [];
   #head = 0n;
+  /** The newest block a poll read: its number, time and base fee (what the outbox needs of the chain's head). */
+  #tip?: ChainTip;
   /** The head the last complete poll handled; a poll that finds it unchanged has nothing to do. */
   #polledHead?: bigint;
   #metricsAt = 0;
@@ -114,6 +117,7 @@ export class GuardianAgent {
       peer: this.#peer,
       wake: () => this.#wakeWork(),
       fail: (job, e, permanent) => this.#fail(job, e, permanent),
+      tip: () => this.#tip,
     });
     const committees = this.#committees.handlers();
     const resets = this.#resets;
@@ -129,6 +133,7 @@ export class GuardianAgent {
         },
       },
     };
+    precomputeGenerators(); // every posting multiplies P1 twice and P2 once
     const httpPort = await this.#startHttp();
     const peerPort = await this.#peer.listen();
     this.#running = true;
@@ -171,16 +176,24 @@ export class GuardianAgent {
   async #pollChain(): Promise<void> {
     const { config, store, metrics, log } = this.#d;
     const client = this.#public!;
-    this.#head = await client.getBlockNumber();
+    const head = await client.getBlockNumber();
+    this.#head = head;
     // No new block: no new event, no time passed on-chain (deadlines move with block time), no reorg to look for
     // yet (one at the same height shows at the next block, when the cursor's hash is checked).
-    if (this.#head === this.#polledHead) return;
-    const safe = this.#head - BigInt(config.confirmations - 1);
+    if (head === this.#polledHead) return;
+    // The new head, read once: its time and base fee serve the outbox (no block read per job), and with one
+    // confirmation it is also the block whose hash the cursor takes and whose parent hash vouches for the cursor.
+    const headBlock = await client.getBlock({ blockNumber: head });
+    this.#tip = { number: head, time: headBlock.timestamp, baseFee: headBlock.baseFeePerGas ?? undefined };
+    const blockAt = (n: bigint) => (n === head ? Promise.resolve(headBlock) : client.getBlock({ blockNumber: n }));
+    const safe = head - BigInt(config.confirmations - 1);
     let cursor = store.cursor()?.block ?? config.startBlock - 1n;
     const stored = store.cursor();
     if (stored?.hash) {
-      const block = await client.getBlock({ blockNumber: stored.block }).catch(() => undefined);
-      if (block === undefined || block.hash !== stored.hash) {
+      // The processed block is still the chain's: the head's parent hash says so when the head comes right after it.
+      const intact =
+        stored.block + 1n === head ? headBlock.parentHash === stored.hash : (await blockAt(stored.block).catch(() => undefined))?.hash === stored.hash;
+      if (!intact) {
         const rewound = maxBig(config.startBlock - 1n, stored.block - BigInt(config.reorgWindow));
         log.warn({ from: stored.block.toString(), to: rewound.toString() }, "the processed block changed (reorg): rescanning");
         store.rollbackAbove(rewound);
@@ -194,6 +207,9 @@ export class GuardianAgent {
     }
     while (this.#running && safe > cursor) {
       const to = minBig(safe, cursor + MAX_LOG_RANGE);
+      // The hash the cursor will take is read before the logs: a reorg after this read shows at the next poll as a
+      // changed hash, and the range is read again.
+      const block = await blockAt(to);
       const logs = await client.getLogs({ address: [config.coordinator, config.committees], events: EVENTS, fromBlock: cursor + 1n, toBlock: to });
       for (const entry of logs) {
         if (entry.removed) continue;
@@ -206,14 +222,13 @@ export class GuardianAgent {
         }
         await this.#handle(entry.eventName, subject, entry.blockNumber!, () => handler.run(entry.args, entry.blockNumber!));
       }
-      const block = await client.getBlock({ blockNumber: to });
       store.setCursor(to, block.hash!);
       cursor = to;
     }
     await this.#committees!.tick();
-    this.#polledHead = this.#head;
+    this.#polledHead = head;
     metrics.cursorBlock.set(Number(cursor));
-    metrics.cursorLag.set(Number(this.#head - cursor));
+    metrics.cursorLag.set(Number(head - cursor));
   }
 
   /**

@@ -17,7 +17,7 @@ import type { Logger } from "pino";
 import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type WalletClient, getAbiItem, hexToBytes, toHex } from "viem";
 
 import { committeeRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
-import { G1, g1FromEip2537, hashToG1 } from "../sdk/crypto/bls.ts";
+import { type G1Point, G1, g1FromEip2537, hashToG1 } from "../sdk/crypto/bls.ts";
 import { channelCodeScalar, compressPosting, makePosting, requesterKeyHash } from "../sdk/crypto/posting.ts";
 import { formatCodeMessage, generateChannelCode } from "../sdk/encoding/channelCode.ts";
 import { resetMessage } from "../sdk/encoding/messages.ts";
@@ -74,7 +74,21 @@ export interface ResetDeps {
   peer: PeerApi;
   wake: () => void;
   fail: (job: OutboxJob, e: unknown, permanent?: boolean) => void;
+  /** The newest block the chain loop read, if any yet. */
+  tip: () => ChainTip | undefined;
 }
+
+/** What the outbox needs of the chain's head, read once per new block by the chain loop. */
+export interface ChainTip {
+  number: bigint;
+  /** Seconds. */
+  time: bigint;
+  /** Undefined on a chain without EIP-1559. */
+  baseFee?: bigint;
+}
+
+/** How long a priority-fee estimate is used before it is asked again. */
+const PRIORITY_FEE_TTL_MS = 30_000;
 
 type Args = Record<string, any>;
 
@@ -143,14 +157,14 @@ export class ResetWork {
       expiresAt: BigInt(a.expiresAt),
       blockNumber,
     };
-    g1FromEip2537(hexToBytes(row.requesterKey), "requester key A"); // a key that is no point makes the event ignored
+    const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A"); // a key that is no point makes the event ignored
     this.#d.store.putRequest(row);
     const member = await this.#membership(row.committeeId);
     if (member === undefined) {
       this.#d.log.debug({ requestId: row.requestId.toString() }, "request of a committee this guardian does not serve at its active epoch");
       return;
     }
-    await this.#serveIfOpen(row, member, false);
+    await this.#serveIfOpen(row, member, false, A);
   }
 
   /** A handover activated `epoch` of `committeeId`: its members serve the requests still pending. */
@@ -160,7 +174,8 @@ export class ResetWork {
     for (const row of this.#d.store.openRequests(committeeId)) await this.#serveIfOpen(row, member, true);
   }
 
-  async #serveIfOpen(row: RequestRow, member: { epoch: number; slot: number; share: bigint; threshold: number }, afterHandover: boolean): Promise<void> {
+  /** `A` is the requester key decoded from `row.requesterKey`, when the caller has it already. */
+  async #serveIfOpen(row: RequestRow, member: { epoch: number; slot: number; share: bigint; threshold: number }, afterHandover: boolean, decodedA?: G1Point): Promise<void> {
     const { store, log, config, publicClient } = this.#d;
     const context = { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch };
     if (store.hasServing(row.requestId, member.slot, member.epoch)) return;
@@ -176,7 +191,7 @@ export class ResetWork {
       log.info(context, "request not served again: the retired epoch posted t partials");
       return;
     }
-    const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
+    const A = decodedA ?? g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
     const message = resetMessage({
       chainId: this.#chainId,
       coordinator: config.coordinator,
@@ -220,7 +235,7 @@ export class ResetWork {
     const { store, config, publicClient, log, metrics } = this.#d;
     const jobs = store.due("post");
     if (jobs.length === 0) return;
-    this.#chainTime = (await publicClient.getBlock({ blockTag: "latest" })).timestamp;
+    await this.#now();
     const send: OutboxJob[] = [];
     const active = new Map<string, bigint>();
     for (const job of jobs) {
@@ -255,10 +270,11 @@ export class ResetWork {
       return { requestId: BigInt(p.requestId), slot: p.slot, committeeEpoch: p.committeeEpoch, message: p.message, posting: p.posting };
     });
     try {
+      const fees = await this.#fees();
       const hash =
         inputs.length === 1
-          ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain })
-          : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain });
+          ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain, ...fees })
+          : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain, ...fees });
       const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 });
       if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
       failpoint("serve.after-post");
@@ -302,6 +318,30 @@ export class ResetWork {
   /** The chain time last seen (seconds), for judging expiry without a read. */
   #chainTime = 0n;
 
+  /** The head's time as the chain loop last read it (at most a poll interval old); read here only before its first poll. */
+  async #now(): Promise<bigint> {
+    const tip = this.#d.tip();
+    this.#chainTime = tip !== undefined ? tip.time : (await this.#d.publicClient.getBlock({ blockTag: "latest" })).timestamp;
+    return this.#chainTime;
+  }
+
+  #priorityFee?: { value: bigint; at: number };
+
+  /**
+   * EIP-1559 fees for a posting, so that the wallet does not read a block and the priority fee per transaction:
+   * twice the base fee of the head the chain loop read (room for six full blocks of +12.5 %) plus the priority fee,
+   * asked at most every 30 s. Nothing on a chain without a base fee (the wallet then prices the transaction).
+   */
+  async #fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | Record<string, never>> {
+    const baseFee = this.#d.tip()?.baseFee;
+    if (baseFee === undefined) return {};
+    if (this.#priorityFee === undefined || Date.now() - this.#priorityFee.at > PRIORITY_FEE_TTL_MS) {
+      this.#priorityFee = { value: await this.#d.publicClient.estimateMaxPriorityFeePerGas({ chain: this.#d.chain }), at: Date.now() };
+    }
+    const tip = this.#priorityFee.value;
+    return { maxFeePerGas: baseFee * 2n + tip, maxPriorityFeePerGas: tip };
+  }
+
   /** A failed post or delivery whose request has expired is dropped instead of retried. */
   dropIfExpired(job: OutboxJob): boolean {
     const expiresAt = (job.payload as { expiresAt?: string }).expiresAt;
@@ -327,8 +367,7 @@ export class ResetWork {
     const { store, config, metrics, log } = this.#d;
     const jobs = store.due("deliver");
     if (jobs.length === 0) return;
-    const now = (await this.#d.publicClient.getBlock({ blockTag: "latest" })).timestamp;
-    this.#chainTime = now;
+    const now = await this.#now();
     await Promise.all(
       jobs.map(async (job) => {
         const p = job.payload as DeliverPayload;

@@ -7,15 +7,16 @@
  *
  * Judging checks the two equations separately (a coefficient the poster could predict would let an invalid posting
  * pass a combined check), after decoding each compressed point without trusting it: flags, x < p, a y on the curve,
- * the subgroup and infinity are each checked and named.
+ * the subgroup and infinity are each checked and named. Decoding, the full form and the witness a proof supplies,
+ * and the equations are sdk/crypto/posting.ts's (`decompressPosting`, `fullPosting`, `encodingWitness`,
+ * `failedPostingCheck`); this module names the verdicts and talks to the chain.
  */
-import { bls12_381 } from "@noble/curves/bls12-381.js";
-import { bytesToNumberBE, numberToBytesBE } from "@noble/curves/utils.js";
 import { randomBytes } from "@noble/hashes/utils.js";
-import { type Address, type Hex, concat, encodeAbiParameters, getAddress, hexToBytes, keccak256, toHex } from "viem";
+import { type Address, type Hex, encodeAbiParameters, getAddress, hexToBytes, keccak256, toHex } from "viem";
 
 import { resetCoordinatorAbi } from "../abi/index.ts";
-import { type G1Point, type G2Point, Fp, Fp12, Fp2Field, G1, G2, P, g1FromEip2537, hashToG1 } from "../crypto/bls.ts";
+import { type G1Point, type G2Point, g1FromEip2537, hashToG1 } from "../crypto/bls.ts";
+import { type Posting, type PostingCheck, decompressPosting, encodingWitness, failedPostingCheck, fullPosting } from "../crypto/posting.ts";
 import { publicShare } from "../crypto/threshold.ts";
 import { CGError } from "../errors.ts";
 import { type CommitteeEpoch, committeeEpoch } from "./committees.ts";
@@ -23,79 +24,7 @@ import { type Clients, type Progress, coordinatorOf, fromBlock } from "./deploym
 import { type PostingEntry, type ResetRequest, commitmentsOf, messageOf, postingHistory, postingsOf, requestContext, resetRequest } from "./resets.ts";
 import { type Explain, send, wallet } from "./transactions.ts";
 
-// ───────────────────────────── decoding a posting without trusting it ─────────────────────────────
-
-type Fp2 = { c0: bigint; c1: bigint };
-
-/** One compressed point, decoded as far as it goes: a point of the curve (maybe off the subgroup), or why not. */
-export type RawPoint =
-  | { kind: "point"; x: bigint | Fp2; y: bigint | Fp2 }
-  | { kind: "infinity" }
-  | { kind: "bad flags" }
-  | { kind: "x not below p" }
-  /** No y: x³ + b is not a square; `witness` shows it (w² = −(x³ + 4) for G1, w² = −N(x³ + 4(1 + u)) for G2). */
-  | { kind: "not on the curve"; witness: bigint };
-
-const HALF_P = (P - 1n) / 2n;
-const COMPRESSION = 0x80;
-const INFINITY = 0x40;
-const SORT = 0x20;
-
-function largest(y: bigint): boolean {
-  return y > HALF_P;
-}
-
-function largestFp2(y: Fp2): boolean {
-  return y.c1 !== 0n ? largest(y.c1) : largest(y.c0);
-}
-
-/** ZCash decoding of a 48-byte G1 (`g2` false) or 96-byte G2 point, with no subgroup check. */
-export function decodeCompressed(bytes: Uint8Array, g2: boolean): RawPoint {
-  const flags = bytes[0] & 0xe0;
-  const body = Uint8Array.from(bytes);
-  body[0] &= 0x1f;
-  if (!(flags & COMPRESSION)) return { kind: "bad flags" };
-  if (flags & INFINITY) return flags & SORT || body.some((b) => b !== 0) ? { kind: "bad flags" } : { kind: "infinity" };
-  if (!g2) {
-    const x = bytesToNumberBE(body);
-    if (x >= P) return { kind: "x not below p" };
-    const rhs = Fp.add(Fp.mul(Fp.sqr(x), x), 4n);
-    if (Fp.pow(rhs, HALF_P) !== 1n && rhs !== 0n) return { kind: "not on the curve", witness: Fp.sqrt(Fp.neg(rhs)) };
-    let y = Fp.sqrt(rhs);
-    if (largest(y) !== Boolean(flags & SORT)) y = Fp.neg(y);
-    return { kind: "point", x, y };
-  }
-  const c1 = bytesToNumberBE(body.subarray(0, 48));
-  const c0 = bytesToNumberBE(body.subarray(48, 96));
-  if (c1 >= P || c0 >= P) return { kind: "x not below p" };
-  const x = Fp2Field.create({ c0, c1 });
-  const rhs = Fp2Field.add(Fp2Field.mul(Fp2Field.sqr(x), x), Fp2Field.create({ c0: 4n, c1: 4n }));
-  // rhs is a square in Fp2 iff its norm a0² + a1² is a square in Fp.
-  const norm = Fp.add(Fp.sqr(rhs.c0), Fp.sqr(rhs.c1));
-  if (norm !== 0n && Fp.pow(norm, HALF_P) !== 1n) return { kind: "not on the curve", witness: Fp.sqrt(Fp.neg(norm)) };
-  let y = Fp2Field.sqrt(rhs) as Fp2;
-  if (largestFp2(y) !== Boolean(flags & SORT)) y = Fp2Field.neg(y) as Fp2;
-  return { kind: "point", x, y };
-}
-
-function fp(v: bigint): Hex {
-  return toHex(concat([new Uint8Array(16), numberToBytesBE(v, 48)]));
-}
-
-/** The EIP-2537 form of a decoded point (128 bytes for G1, 256 for G2). */
-function eip2537(p: Extract<RawPoint, { kind: "point" }>): Hex {
-  if (typeof p.x === "bigint") return concat([fp(p.x), fp(p.y as bigint)]);
-  const x = p.x as Fp2;
-  const y = p.y as Fp2;
-  return concat([fp(x.c0), fp(x.c1), fp(y.c0), fp(y.c1)]);
-}
-
-const PARTS = [
-  { name: "C", offset: 0, length: 48, g2: false },
-  { name: "U", offset: 48, length: 48, g2: false },
-  { name: "V", offset: 96, length: 96, g2: true },
-  { name: "W", offset: 192, length: 48, g2: false },
-] as const;
+// ───────────────────────────── judging one posting ─────────────────────────────
 
 export interface PostingVerdict {
   valid: boolean;
@@ -105,45 +34,33 @@ export interface PostingVerdict {
   encoding?: { part: number; witness: bigint | undefined };
 }
 
+const CHECK_WORDS: Record<PostingCheck, string> = {
+  BAD_POINT: "a point is not in its prime-order subgroup",
+  REQUESTER_KEY_CANCELS: "A + C is the point at infinity",
+  RHO_MISMATCH: "e(U, P2) ≠ e(G1, V): U and V do not carry the same ρ",
+  PARTIAL_MISMATCH: "e(W, P2) ≠ e(H(m), PK_i)·e(A + C, V): W does not hold the guardian's partial σ_i",
+};
+
 /**
  * The public check of §6.4 for one posting against the message it was made for: every point decodes, is in its
- * subgroup and not infinity, A + C ≠ O, e(U, P2) == e(G1, V), and e(W, P2) == e(H(m), PK_i)·e(A + C, V), each
- * checked on its own.
+ * subgroup and not infinity (`decompressPosting`), A + C ≠ O, e(U, P2) == e(G1, V), and
+ * e(W, P2) == e(H(m), PK_i)·e(A + C, V), each checked on its own (`failedPostingCheck`).
  */
 export function judgePosting(posting: Hex, o: { message: Hex; publicShare: G2Point; requesterKey: G1Point }): PostingVerdict {
-  const bytes = hexToBytes(posting);
-  if (bytes.length !== 240) return { valid: false, check: `the posting is ${bytes.length} bytes, not 240` };
-  const points: (G1Point | G2Point)[] = [];
-  for (const [k, part] of PARTS.entries()) {
-    const raw = decodeCompressed(bytes.subarray(part.offset, part.offset + part.length), part.g2);
-    if (raw.kind === "infinity") return { valid: false, check: `${part.name} is the point at infinity` };
-    if (raw.kind !== "point") return { valid: false, check: `${part.name} is no point: ${raw.kind}`, encoding: { part: k, witness: raw.kind === "not on the curve" ? raw.witness : undefined } };
-    const point = part.g2 ? G2.fromAffine({ x: raw.x as Fp2, y: raw.y as Fp2 }) : G1.fromAffine({ x: raw.x as bigint, y: raw.y as bigint });
-    if (!point.isTorsionFree()) return { valid: false, check: `${part.name} is not in the prime-order subgroup` };
-    points.push(point);
+  let points: Posting;
+  try {
+    points = decompressPosting(posting);
+  } catch (e) {
+    if (!(e instanceof CGError)) throw e;
+    const d = e.details as { point?: string; index?: number; reason?: string; kind?: string; witness?: bigint; length?: number };
+    if (e.code === "INVALID_LENGTH") return { valid: false, check: `the posting is ${d.length} bytes, not 240` };
+    if (d.point === undefined) return { valid: false, check: e.message };
+    if (d.reason === "POINT_AT_INFINITY") return { valid: false, check: `${d.point} is the point at infinity` };
+    if (d.reason === "NOT_IN_SUBGROUP") return { valid: false, check: `${d.point} is not in the prime-order subgroup` };
+    return { valid: false, check: `${d.point} is no point: ${d.kind}`, encoding: { part: d.index!, witness: d.witness } };
   }
-  const [C, U, V, W] = points as [G1Point, G1Point, G2Point, G1Point];
-  const key = o.requesterKey.add(C);
-  if (key.is0()) return { valid: false, check: "A + C is the point at infinity" };
-  const minusP2 = G2.BASE.negate();
-  const one = (pairs: { g1: G1Point; g2: G2Point }[]) => Fp12.eql(bls12_381.pairingBatch(pairs), Fp12.ONE);
-  if (!one([{ g1: U, g2: minusP2 }, { g1: G1.BASE, g2: V }])) return { valid: false, check: "e(U, P2) ≠ e(G1, V): U and V do not carry the same ρ" };
-  const hashed = hashToG1(hexToBytes(o.message));
-  if (!one([{ g1: W, g2: minusP2 }, { g1: hashed, g2: o.publicShare }, { g1: key, g2: V }])) {
-    return { valid: false, check: "e(W, P2) ≠ e(H(m), PK_i)·e(A + C, V): W does not hold the guardian's partial σ_i" };
-  }
-  return { valid: true, check: "" };
-}
-
-/** The full (EIP-2537) form of a posting whose four points decode (in the subgroup or not). */
-export function fullPosting(posting: Hex): { C: Hex; U: Hex; V: Hex; W: Hex } {
-  const bytes = hexToBytes(posting);
-  const out: Record<string, Hex> = {};
-  for (const part of PARTS) {
-    const raw = decodeCompressed(bytes.subarray(part.offset, part.offset + part.length), part.g2);
-    out[part.name] = raw.kind === "point" ? eip2537(raw) : toHex(new Uint8Array(part.g2 ? 256 : 128));
-  }
-  return out as { C: Hex; U: Hex; V: Hex; W: Hex };
+  const failed = failedPostingCheck({ posting: points, hashedMessage: hashToG1(hexToBytes(o.message)), publicShare: o.publicShare, requesterKey: o.requesterKey });
+  return failed === undefined ? { valid: true, check: "" } : { valid: false, check: CHECK_WORDS[failed] };
 }
 
 // ───────────────────────────── scanning ─────────────────────────────
@@ -253,12 +170,6 @@ export async function proveInvalidPosting(c: Clients, o: { requestId: bigint; po
   const logs = await c.public.getContractEvents({ address: coordinatorOf(c), abi: resetCoordinatorAbi, eventName: "InvalidPostingProven", args: { requestId: o.requestId }, blockHash: receipt.blockHash });
   const proven = logs.find((l) => Number(l.args.position) === o.position);
   return { requestId: o.requestId, position: o.position, slot: target.slot, guardian: getAddress(target.guardian), check: target.check, slashed: proven?.args.slashed ?? 0n, gasUsed: committed.gasUsed + receipt.gasUsed, txHash: receipt.transactionHash };
-}
-
-/** `encodingWitness` for a point whose x has no y: abi.encode(uint256 point (0 C … 3 W), uint256 wHi, uint256 wLo). */
-function encodingWitness(part: number, w: bigint): Hex {
-  const low = (1n << 256n) - 1n;
-  return encodeAbiParameters([{ type: "uint256" }, { type: "uint256" }, { type: "uint256" }], [BigInt(part), w >> 256n, w & low]);
 }
 
 /** Words for the fraud-proof refusals; other errors keep `Name(args)`. */

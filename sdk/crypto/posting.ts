@@ -17,6 +17,7 @@
  */
 import { hash_to_field } from "@noble/curves/abstract/hash-to-curve.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { bytesToNumberBE, numberToBytesBE } from "@noble/curves/utils.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, isAddress, isHex, keccak256, toHex } from "viem";
 
@@ -24,7 +25,9 @@ import { CGError, describe } from "../errors.ts";
 import {
   type G1Point,
   type G2Point,
+  Fp,
   Fp12,
+  Fp2Field,
   Fr,
   G1,
   G2,
@@ -34,6 +37,7 @@ import {
   g1ToEip2537,
   g2FromEip2537,
   g2ToEip2537,
+  inSubgroup,
 } from "./bls.ts";
 import {
   CHANNEL_CODE_LENGTH,
@@ -92,14 +96,19 @@ function assertSlot(slot: number, where: string): void {
   }
 }
 
-/** A point of the prime-order subgroup other than infinity; throws with the point's name otherwise. */
+/**
+ * A point of the prime-order subgroup other than infinity; throws with the point's name otherwise. One validity
+ * check: noble's `assertValidity` is the curve equation, then the subgroup (`isTorsionFree`), in @noble/curves 2.4
+ * (abstract/weierstrass.js; pinned by the `inSubgroup` test of test/sdk/crypto/bls.test.ts), and a success is
+ * remembered on the instance, so a point decoded or checked once costs nothing here.
+ */
 function assertPoint(point: G1Point | G2Point, group: typeof G1 | typeof G2, where: string, name: string): void {
   if (!(point instanceof group)) {
     throw new CGError("INVALID_INPUT", `${where}: expected ${name} as a ${group === G1 ? "G1" : "G2"} point, got ${describe(point)}`);
   }
   if (point.is0()) throw new CGError("POINT_AT_INFINITY", `${where}: ${name} is the point at infinity`);
   try {
-    point.assertValidity(); // noble: on the curve, then in the prime-order subgroup
+    point.assertValidity();
   } catch (cause) {
     const text = cause instanceof Error ? cause.message : String(cause);
     if (/subgroup/i.test(text)) {
@@ -107,19 +116,17 @@ function assertPoint(point: G1Point | G2Point, group: typeof G1 | typeof G2, whe
     }
     throw new CGError("NOT_ON_CURVE", `${where}: ${name} is not a point of the curve`, { cause });
   }
-  // Explicit as well, so the subgroup check does not rest on what assertValidity covers in a given noble version.
-  if (!point.isTorsionFree()) throw new CGError("NOT_IN_SUBGROUP", `${where}: ${name} is not in the prime-order subgroup`);
 }
 
 /** Like assertPoint, but answers instead of throwing (for the verifying side, which returns false). */
 function isGoodPoint(point: unknown, group: typeof G1 | typeof G2): boolean {
   if (!(point instanceof group) || point.is0()) return false;
   try {
-    point.assertValidity();
+    point.assertValidity(); // the curve, then the subgroup (see assertPoint)
   } catch {
     return false;
   }
-  return point.isTorsionFree();
+  return true;
 }
 
 function assertPosting(posting: Posting, where: string): void {
@@ -223,13 +230,23 @@ export function makePosting(input: MakePostingInput): Posting {
     });
   }
   const rho = randomScalar(); // in [1, r − 1]: randomScalar never returns 0
-  return {
+  const posting: Posting = Object.freeze({
     C,
     U: G1.BASE.multiply(rho),
     V: G2.BASE.multiply(rho),
     W: hashedMessage.multiply(share.value).add(key.multiply(rho)),
-  };
+  });
+  made.add(posting);
+  return posting;
 }
+
+/**
+ * Postings `makePosting` returned (frozen). Their points are in their subgroups by construction: multiples of P1,
+ * P2 and of the checked H(m) and A + C, with c and ρ in [1, r − 1] so that C, U and V are not infinity; W is
+ * infinity only if s_i·H(m) = −ρ·(A + C), a chance of 1 in r, and `compressPosting` still looks. Compressing them
+ * needs no subgroup check (two scalar multiplications' worth for V, one for each G1 point).
+ */
+const made = new WeakSet<Posting>();
 
 export interface VerifyPostingInput {
   posting: Posting;
@@ -245,8 +262,11 @@ function pairingProductIsOne(pairs: { g1: G1Point; g2: G2Point }[]): boolean {
 }
 
 /**
- * §6.4: e(U, P2) == e(G1, V) and e(W, P2) == e(H(m), PK_i)·e(A + C, V). Every point must be in its
- * prime-order subgroup and not infinity, and A + C must not be infinity; otherwise false.
+ * Which check of §6.4 a posting fails, or undefined when it passes them all:
+ *   BAD_POINT              a point (of the posting, H(m), PK_i or A) is infinity, off its curve or outside its subgroup
+ *   REQUESTER_KEY_CANCELS  A + C is infinity
+ *   RHO_MISMATCH           e(U, P2) ≠ e(G1, V): U and V do not carry the same ρ
+ *   PARTIAL_MISMATCH       e(W, P2) ≠ e(H(m), PK_i)·e(A + C, V): W does not hold s_i·H(m)
  *
  * The two equations are checked SEPARATELY, each as its own pairing product. Whoever accepts a posting
  * must not fold them into one with a coefficient the poster can predict (a fixed 1, or a hash of the
@@ -254,26 +274,38 @@ function pairingProductIsOne(pairs: { g1: G1Point; g2: G2Point }[]): boolean {
  * pass the combined check with an invalid posting. Only a fraud proof, which wants one failing
  * combination, may combine them freely (a valid posting passes both, hence every combination).
  */
-export function verifyPosting(input: VerifyPostingInput): boolean {
+export type PostingCheck = "BAD_POINT" | "REQUESTER_KEY_CANCELS" | "RHO_MISMATCH" | "PARTIAL_MISMATCH";
+
+export function failedPostingCheck(input: VerifyPostingInput): PostingCheck | undefined {
   if (typeof input !== "object" || input === null) {
     throw new CGError("INVALID_INPUT", `verifyPosting: expected {posting, hashedMessage, publicShare, requesterKey}, got ${describe(input)}`);
   }
   const { posting, hashedMessage, publicShare, requesterKey } = input;
   assertPosting(posting, "verifyPosting");
   const { C, U, V, W } = posting;
-  if (![C, U, W, hashedMessage, requesterKey].every((p) => isGoodPoint(p, G1))) return false;
-  if (![V, publicShare].every((p) => isGoodPoint(p, G2))) return false;
+  if (![C, U, W, hashedMessage, requesterKey].every((p) => isGoodPoint(p, G1))) return "BAD_POINT";
+  if (![V, publicShare].every((p) => isGoodPoint(p, G2))) return "BAD_POINT";
   const key = requesterKey.add(C);
-  if (key.is0()) return false;
+  if (key.is0()) return "REQUESTER_KEY_CANCELS";
   const minusP2 = G2.BASE.negate();
   // Equation 1: e(U, −P2)·e(G1, V) == 1, i.e. U and V carry the same ρ.
-  if (!pairingProductIsOne([{ g1: U, g2: minusP2 }, { g1: G1.BASE, g2: V }])) return false;
+  if (!pairingProductIsOne([{ g1: U, g2: minusP2 }, { g1: G1.BASE, g2: V }])) return "RHO_MISMATCH";
   // Equation 2: e(W, −P2)·e(H(m), PK_i)·e(A + C, V) == 1, i.e. W − ρ·(A + C) is s_i·H(m).
-  return pairingProductIsOne([
+  const second = pairingProductIsOne([
     { g1: W, g2: minusP2 },
     { g1: hashedMessage, g2: publicShare },
     { g1: key, g2: V },
   ]);
+  return second ? undefined : "PARTIAL_MISMATCH";
+}
+
+/**
+ * §6.4: e(U, P2) == e(G1, V) and e(W, P2) == e(H(m), PK_i)·e(A + C, V), each checked on its own
+ * (`failedPostingCheck` says which fails). Every point must be in its prime-order subgroup and not infinity,
+ * and A + C must not be infinity; otherwise false.
+ */
+export function verifyPosting(input: VerifyPostingInput): boolean {
+  return failedPostingCheck(input) === undefined;
 }
 
 // ───────────────────────────── assembly (§6.6) ─────────────────────────────
@@ -361,90 +393,215 @@ const COMPRESSED_PARTS = [
   { name: "W", group: "G1", length: G1_COMPRESSED_LENGTH },
 ] as const;
 
+const HALF_P = (P - 1n) / 2n;
+
+/** ZCash compressed G1 of an affine point known to be valid: x big-endian, 0x80, and 0x20 when y > (p − 1)/2. */
+function zcashG1(point: G1Point): Uint8Array {
+  const { x, y } = point.toAffine();
+  const out = numberToBytesBE(x, 48);
+  out[0] |= 0x80 | (y > HALF_P ? 0x20 : 0);
+  return out;
+}
+
+/** ZCash compressed G2 of a valid point: x.c1 ‖ x.c0, 0x80, and 0x20 from y.c1 (from y.c0 when y.c1 = 0). */
+function zcashG2(point: G2Point): Uint8Array {
+  const { x, y } = point.toAffine();
+  const out = new Uint8Array(96);
+  out.set(numberToBytesBE(x.c1, 48), 0);
+  out.set(numberToBytesBE(x.c0, 48), 48);
+  const larger = y.c1 !== 0n ? y.c1 > HALF_P : y.c0 > HALF_P;
+  out[0] |= 0x80 | (larger ? 0x20 : 0);
+  return out;
+}
+
 /**
  * C ‖ U ‖ V ‖ W, each in ZCash compressed form (G1 48 bytes, G2 96 bytes: the compression flag 0x80, the
  * infinity flag 0x40, the sign flag 0x20 set when y is the lexicographically larger root, then x big-endian;
- * for G2, x.c1 before x.c0). Refuses infinity and points outside the subgroup, which no valid posting has.
+ * for G2, x.c1 before x.c0). Refuses infinity and points outside the subgroup, which no valid posting has; a
+ * posting `makePosting` made is valid by construction and is not checked again (only for infinity).
  */
 export function compressPosting(posting: Posting): Uint8Array {
   const where = "compressPosting";
   assertPosting(posting, where);
-  assertPoint(posting.C, G1, where, "C");
-  assertPoint(posting.U, G1, where, "U");
-  assertPoint(posting.V, G2, where, "V");
-  assertPoint(posting.W, G1, where, "W");
+  if (made.has(posting)) {
+    for (const name of ["C", "U", "V", "W"] as const) {
+      if (posting[name].is0()) throw new CGError("POINT_AT_INFINITY", `${where}: ${name} is the point at infinity`);
+    }
+  } else {
+    assertPoint(posting.C, G1, where, "C");
+    assertPoint(posting.U, G1, where, "U");
+    assertPoint(posting.V, G2, where, "V");
+    assertPoint(posting.W, G1, where, "W");
+  }
   const out = new Uint8Array(POSTING_COMPRESSED_LENGTH);
-  out.set(posting.C.toBytes(true), 0);
-  out.set(posting.U.toBytes(true), 48);
-  out.set(posting.V.toBytes(true), 96);
-  out.set(posting.W.toBytes(true), 192);
+  out.set(zcashG1(posting.C), 0);
+  out.set(zcashG1(posting.U), 48);
+  out.set(zcashG2(posting.V), 96);
+  out.set(zcashG1(posting.W), 192);
   return out;
 }
 
-function refusePart(name: string, group: string, code: string, why: string, cause?: unknown): never {
-  throw new CGError(code, `decompressPosting: ${name} (${group}) ${why}`, { details: { point: name, reason: code }, cause });
+/** A coordinate of G2's base field F_p² (c0 + c1·u). */
+export interface Fp2Value {
+  c0: bigint;
+  c1: bigint;
 }
 
 /**
- * Reads one compressed point and says exactly what is wrong with it, in the terms a fraud proof uses
- * (IResetCoordinator.proveInvalidPosting): flags, x not below p, no curve point with that x, outside the
- * subgroup, infinity.
+ * One compressed point decoded as far as it goes, in the terms a fraud proof uses (IResetCoordinator.proveInvalidPosting):
+ * a point of the curve (in the subgroup or not), infinity, or why the bytes are no point. `why` is in words.
  */
-function decompressPart(bytes: Uint8Array, part: (typeof COMPRESSED_PARTS)[number]): G1Point | G2Point {
-  const { name, group } = part;
+export type RawPoint =
+  | { kind: "point"; x: bigint | Fp2Value; y: bigint | Fp2Value }
+  | { kind: "infinity" }
+  | { kind: "bad flags"; why: string }
+  | { kind: "x not below p"; why: string }
+  /** No y: x³ + b is not a square; `witness` shows it (w² = −(x³ + 4) for G1, w² = −N(x³ + 4(1 + u)) for G2). */
+  | { kind: "not on the curve"; witness: bigint };
+
+/** Euler's criterion: v is 0 or a square of F_p. */
+function isSquare(v: bigint): boolean {
+  return v === 0n || Fp.pow(v, HALF_P) === 1n;
+}
+
+/**
+ * ZCash decoding of one compressed point (G1 48 bytes, G2 96 bytes) with no subgroup check, saying exactly what is
+ * wrong when the bytes are no point: flags, x (each of x.c1 and x.c0 for G2) not below p, or an x with no y, with
+ * the witness a fraud proof gives for it (p ≡ 3 mod 4, so −1 is not a square: x³ + b is not a square exactly when
+ * −(x³ + b) is one, and in F_p² when its norm is not a square in F_p).
+ */
+export function decodeCompressedPoint(bytes: Uint8Array, group: "G1" | "G2"): RawPoint {
+  const length = group === "G1" ? G1_COMPRESSED_LENGTH : G2_COMPRESSED_LENGTH;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+    throw new CGError("INVALID_LENGTH", `decodeCompressedPoint: expected a ${group} point as ${length} bytes, got ${describe(bytes)}`);
+  }
   const flags = bytes[0] & 0xe0;
-  if ((flags & 0x80) === 0) refusePart(name, group, "INVALID_ENCODING", "lacks the compression flag (bit 0x80 of its first byte)");
+  const body = Uint8Array.from(bytes);
+  body[0] &= 0x1f;
+  if ((flags & 0x80) === 0) return { kind: "bad flags", why: "lacks the compression flag (bit 0x80 of its first byte)" };
   if (flags & 0x40) {
-    const rest = bytes.slice();
-    rest[0] &= 0x1f;
-    if ((flags & 0x20) === 0 && rest.every((b) => b === 0)) refusePart(name, group, "POINT_AT_INFINITY", "is the point at infinity");
-    refusePart(name, group, "INVALID_ENCODING", "has the infinity flag with a sign flag or non-zero bytes");
+    if ((flags & 0x20) === 0 && body.every((b) => b === 0)) return { kind: "infinity" };
+    return { kind: "bad flags", why: "has the infinity flag with a sign flag or non-zero bytes" };
   }
-  // x (for G2 each of x.c1 and x.c0) must be below p.
-  for (let o = 0; o < bytes.length; o += 48) {
-    const limb = bytes.slice(o, o + 48);
-    if (o === 0) limb[0] &= 0x1f;
-    if (BigInt(toHex(limb)) >= P) {
-      refusePart(name, group, "INVALID_ENCODING", `has an x coordinate${group === "G2" ? (o === 0 ? " (c1)" : " (c0)") : ""} that is not below the field modulus p`);
-    }
+  const larger = (flags & 0x20) !== 0;
+  if (group === "G1") {
+    const x = bytesToNumberBE(body);
+    if (x >= P) return { kind: "x not below p", why: "has an x coordinate that is not below the field modulus p" };
+    const rhs = Fp.add(Fp.mul(Fp.sqr(x), x), G1.CURVE().b);
+    if (!isSquare(rhs)) return { kind: "not on the curve", witness: Fp.sqrt(Fp.neg(rhs)) };
+    const y = Fp.sqrt(rhs);
+    return { kind: "point", x, y: (y > HALF_P) === larger ? y : Fp.neg(y) };
   }
-  let point: G1Point | G2Point;
-  try {
-    point = group === "G1" ? (G1.fromBytes(bytes) as G1Point) : (G2.fromBytes(bytes) as G2Point);
-  } catch (cause) {
-    const text = cause instanceof Error ? cause.message : String(cause);
-    if (/square root/i.test(text)) refusePart(name, group, "NOT_ON_CURVE", "has an x for which no point is on the curve (x³ + b is not a square)", cause);
-    if (/subgroup/i.test(text)) refusePart(name, group, "NOT_IN_SUBGROUP", "is not in the prime-order subgroup", cause);
-    refusePart(name, group, "INVALID_ENCODING", `is not a valid compressed point (${text})`, cause);
+  const c1 = bytesToNumberBE(body.subarray(0, 48));
+  const c0 = bytesToNumberBE(body.subarray(48, 96));
+  if (c1 >= P) return { kind: "x not below p", why: "has an x coordinate (c1) that is not below the field modulus p" };
+  if (c0 >= P) return { kind: "x not below p", why: "has an x coordinate (c0) that is not below the field modulus p" };
+  const x = Fp2Field.create({ c0, c1 });
+  const rhs = Fp2Field.add(Fp2Field.mul(Fp2Field.sqr(x), x), G2.CURVE().b);
+  const norm = Fp.add(Fp.sqr(rhs.c0), Fp.sqr(rhs.c1));
+  if (!isSquare(norm)) return { kind: "not on the curve", witness: Fp.sqrt(Fp.neg(norm)) };
+  const y = Fp2Field.sqrt(rhs) as Fp2Value;
+  const yLarger = y.c1 !== 0n ? y.c1 > HALF_P : y.c0 > HALF_P;
+  return { kind: "point", x, y: yLarger === larger ? y : (Fp2Field.neg(y) as Fp2Value) };
+}
+
+/** The reason code of a RawPoint that is not a point of the curve. */
+const FAULT_CODE = { infinity: "POINT_AT_INFINITY", "bad flags": "INVALID_ENCODING", "x not below p": "INVALID_ENCODING", "not on the curve": "NOT_ON_CURVE" } as const;
+
+/**
+ * Reads one compressed point of a posting, fully checked: `decodeCompressedPoint`, then one subgroup check. Throws a
+ * CGError naming the point and why, with `details` { point, index, reason, kind, witness } (kind and witness as
+ * `RawPoint` has them, for a fraud proof).
+ */
+function decompressPart(bytes: Uint8Array, part: (typeof COMPRESSED_PARTS)[number], index: number): G1Point | G2Point {
+  const { name, group } = part;
+  const raw = decodeCompressedPoint(bytes, group);
+  const refuse = (reason: string, why: string, extra: { witness?: bigint } = {}): never => {
+    throw new CGError(reason, `decompressPosting: ${name} (${group}) ${why}`, { details: { point: name, index, reason, kind: raw.kind, ...extra } });
+  };
+  switch (raw.kind) {
+    case "infinity":
+      return refuse(FAULT_CODE[raw.kind], "is the point at infinity");
+    case "bad flags":
+    case "x not below p":
+      return refuse(FAULT_CODE[raw.kind], raw.why);
+    case "not on the curve":
+      return refuse(FAULT_CODE[raw.kind], "has an x for which no point is on the curve (x³ + b is not a square)", { witness: raw.witness });
   }
-  // Explicit, so the subgroup check does not rest on what fromBytes covers in a given noble version.
-  if (!point.isTorsionFree()) refusePart(name, group, "NOT_IN_SUBGROUP", "is not in the prime-order subgroup");
+  const point = group === "G1" ? G1.fromAffine({ x: raw.x as bigint, y: raw.y as bigint }) : G2.fromAffine({ x: raw.x as Fp2Value, y: raw.y as Fp2Value });
+  if (!inSubgroup(point)) refuse("NOT_IN_SUBGROUP", "is not in the prime-order subgroup");
   return point;
+}
+
+function compressedBytes(bytes: Uint8Array | Hex, where: string): Uint8Array {
+  let raw: Uint8Array;
+  if (typeof bytes === "string" && isHex(bytes)) raw = hexToBytes(bytes);
+  else if (bytes instanceof Uint8Array) raw = bytes;
+  else throw new CGError("INVALID_INPUT", `${where}: expected ${POSTING_COMPRESSED_LENGTH} bytes or 0x-hex, got ${describe(bytes)}`);
+  if (raw.length !== POSTING_COMPRESSED_LENGTH) {
+    throw new CGError("INVALID_LENGTH", `${where}: expected ${POSTING_COMPRESSED_LENGTH} bytes (C ‖ U ‖ V ‖ W = 48 + 48 + 96 + 48), got ${raw.length} bytes`, {
+      details: { length: raw.length },
+    });
+  }
+  return raw;
 }
 
 /**
  * Reads a 240-byte compressed posting (bytes or 0x-hex) into its points, fully checked. Throws a CGError whose
  * message names the bad point and why (`decompressPosting: V (G2) is not in the prime-order subgroup`), with
- * `details.point` ("C", "U", "V" or "W") and `details.reason` (the error code).
+ * `details.point` ("C", "U", "V" or "W"), `details.index` (0 … 3), `details.reason` (the error code), and for a
+ * point that is not one of the curve `details.kind` and `details.witness` as `decodeCompressedPoint` gives them.
  */
 export function decompressPosting(bytes: Uint8Array | Hex): Posting {
-  let raw: Uint8Array;
-  if (typeof bytes === "string" && isHex(bytes)) raw = hexToBytes(bytes);
-  else if (bytes instanceof Uint8Array) raw = bytes;
-  else throw new CGError("INVALID_INPUT", `decompressPosting: expected ${POSTING_COMPRESSED_LENGTH} bytes or 0x-hex, got ${describe(bytes)}`);
-  if (raw.length !== POSTING_COMPRESSED_LENGTH) {
-    throw new CGError("INVALID_LENGTH", `decompressPosting: expected ${POSTING_COMPRESSED_LENGTH} bytes (C ‖ U ‖ V ‖ W = 48 + 48 + 96 + 48), got ${raw.length} bytes`, {
-      details: { length: raw.length },
-    });
-  }
+  const raw = compressedBytes(bytes, "decompressPosting");
   const points: (G1Point | G2Point)[] = [];
   let offset = 0;
-  for (const part of COMPRESSED_PARTS) {
-    points.push(decompressPart(raw.subarray(offset, offset + part.length), part));
+  for (const [index, part] of COMPRESSED_PARTS.entries()) {
+    points.push(decompressPart(raw.subarray(offset, offset + part.length), part, index));
     offset += part.length;
   }
   const [C, U, V, W] = points;
   return { C: C as G1Point, U: U as G1Point, V: V as G2Point, W: W as G1Point };
+}
+
+function fpToEip2537Hex(v: bigint): Hex {
+  return toHex(concat([new Uint8Array(16), numberToBytesBE(v, 48)]));
+}
+
+/**
+ * The full (EIP-2537) form a fraud proof supplies beside the posted bytes: each point as its bytes decode, in the
+ * subgroup or not (what the contract checks against the bytes); zeros for a part that decodes to no point (its fault
+ * is then proven from the bytes and `encodingWitness`). No check: this is for proving a posting invalid.
+ */
+export function fullPosting(bytes: Uint8Array | Hex): EncodedPosting {
+  const raw = compressedBytes(bytes, "fullPosting");
+  const out: Partial<EncodedPosting> = {};
+  let offset = 0;
+  for (const part of COMPRESSED_PARTS) {
+    const p = decodeCompressedPoint(raw.subarray(offset, offset + part.length), part.group);
+    offset += part.length;
+    if (p.kind !== "point") out[part.name] = toHex(new Uint8Array(part.group === "G1" ? G1_EIP2537_LENGTH : G2_EIP2537_LENGTH));
+    else if (typeof p.x === "bigint") out[part.name] = concat([fpToEip2537Hex(p.x), fpToEip2537Hex(p.y as bigint)]);
+    else {
+      const [x, y] = [p.x, p.y as Fp2Value];
+      out[part.name] = concat([fpToEip2537Hex(x.c0), fpToEip2537Hex(x.c1), fpToEip2537Hex(y.c0), fpToEip2537Hex(y.c1)]);
+    }
+  }
+  return out as EncodedPosting;
+}
+
+/**
+ * The `encodingWitness` of a fraud proof for a point whose x has no y: abi.encode(uint256 point (0 C … 3 W),
+ * uint256 wHi, uint256 wLo), w split at bit 256 (w < p < 2³⁸⁴). For any other fault the proof takes "0x".
+ */
+export function encodingWitness(index: number, witness: bigint): Hex {
+  if (!Number.isInteger(index) || index < 0 || index > 3) {
+    throw new CGError("INVALID_INPUT", `encodingWitness: expected a point index in [0, 3] (C, U, V, W), got ${describe(index)}`);
+  }
+  if (typeof witness !== "bigint" || witness < 0n || witness >= P) {
+    throw new CGError("INVALID_INPUT", `encodingWitness: expected the witness as a field element below p, got ${describe(witness)}`);
+  }
+  return encodeAbiParameters([{ type: "uint256" }, { type: "uint256" }, { type: "uint256" }], [BigInt(index), witness >> 256n, witness & UINT256_MAX]);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { type Hex, hexToBytes, toHex } from "viem";
 
-import { decodeCompressed, fullPosting, judgePosting, readCodes } from "../../../sdk/client/index.ts";
-import { Fp, G1, G2, P, g1ToEip2537, g2ToEip2537, hashToG1 } from "../../../sdk/crypto/bls.ts";
+import { judgePosting, readCodes } from "../../../sdk/client/index.ts";
+import { Fp, G1, P, hashToG1 } from "../../../sdk/crypto/bls.ts";
 import { compressPosting, makePosting } from "../../../sdk/crypto/posting.ts";
 import { deal, publicShare, randomScalar } from "../../../sdk/crypto/threshold.ts";
 import { formatCodeMessage, generateChannelCode } from "../../../sdk/encoding/channelCode.ts";
@@ -59,20 +59,6 @@ describe("sdk/client watchers: judging postings", function () {
     const w = v.encoding!.witness!;
     expect(Fp.sqr(w)).to.equal(Fp.neg(Fp.add(Fp.mul(Fp.sqr(x), x), 4n)));
     expect(judge(toHex(bytes.slice(0, 200)), 1).check).to.equal("the posting is 200 bytes, not 240");
-  });
-
-  it("decodes compressed points to the same coordinates as the library (G1 and G2, both signs) and gives their EIP-2537 form", function () {
-    for (let k = 0; k < 6; k++) {
-      const p1 = G1.BASE.multiply(randomScalar());
-      const p2 = G2.BASE.multiply(randomScalar());
-      const d1 = decodeCompressed(p1.toBytes(true), false);
-      const d2 = decodeCompressed(p2.toBytes(true), true);
-      expect(d1).to.deep.equal({ kind: "point", x: p1.toAffine().x, y: p1.toAffine().y });
-      expect(d2.kind === "point" && (d2.y as { c0: bigint }).c0).to.equal(p2.toAffine().y.c0);
-    }
-    const p = honest(4);
-    const full = fullPosting(toHex(compressPosting(p)));
-    expect(full).to.deep.equal({ C: toHex(g1ToEip2537(p.C)), U: toHex(g1ToEip2537(p.U)), V: toHex(g2ToEip2537(p.V)), W: toHex(g1ToEip2537(p.W)) });
   });
 
   it("reads codes in every form a person gives them and names a bad one by position only", function () {

@@ -17,6 +17,7 @@ import {
   g2FromEip2537,
   g2ToEip2537,
   hashToG1,
+  inSubgroup,
   scalarFromBytes,
 } from "../../../sdk/index.ts";
 import { errorCode } from "../../helpers/fixtures.ts";
@@ -80,6 +81,39 @@ describe("sdk/crypto/bls", function () {
         // not a square: next x
       }
     }
+  });
+
+  it("inSubgroup (noble's assertValidity, the decoders' one subgroup check) refuses points on the curve outside the subgroup, in G1 and G2", function () {
+    // The decoders rest their subgroup check on assertValidity: if a noble upgrade stopped it checking the subgroup,
+    // this fails.
+    const g1 = (() => {
+      for (let x = 1n; ; x++) {
+        try {
+          const p = G1.fromAffine({ x, y: Fp.sqrt(Fp.add(Fp.mul(Fp.sqr(x), x), 4n)) });
+          if (!p.isTorsionFree()) return p;
+        } catch {
+          // not a square: next x
+        }
+      }
+    })();
+    const g2 = (() => {
+      const Fp2 = G2.Fp;
+      const { b } = G2.CURVE();
+      for (let k = 1n; ; k++) {
+        const x = Fp2.create({ c0: k, c1: 1n });
+        try {
+          const p = G2.fromAffine({ x, y: Fp2.sqrt(Fp2.add(Fp2.mul(Fp2.sqr(x), x), b)) });
+          if (!p.isTorsionFree()) return p;
+        } catch {
+          // not a square: next x
+        }
+      }
+    })();
+    expect(inSubgroup(g1)).to.equal(false);
+    expect(inSubgroup(g2)).to.equal(false);
+    expect(inSubgroup(g1), "a refusal is not remembered").to.equal(false);
+    expect(inSubgroup(G1.BASE.multiply(12345n))).to.equal(true);
+    expect(inSubgroup(G2.BASE.multiply(12345n))).to.equal(true);
   });
 
   it("refuses scalars outside [1, r-1]", function () {

@@ -22,8 +22,13 @@ import {
   compressPosting,
   dealDkg,
   decompressPosting,
+  decodeCompressedPoint,
   decodePosting,
   encodePosting,
+  encodingWitness,
+  fullPosting,
+  g1ToEip2537,
+  g2ToEip2537,
   generateChannelCode,
   hashToG1,
   hashToScalar,
@@ -438,6 +443,13 @@ describe("compressed postings, as guardians post them (protocol v2 §2, §6.4)",
     }
   });
 
+  it("compressPosting checks every point of a posting it did not make: a copy with W outside the subgroup is refused", () => {
+    const made = scene(3, 2).postings[0];
+    const copy = { ...made };
+    expect(toHex(compressPosting(copy))).to.equal(toHex(compressPosting(made)));
+    expect(errorCode(() => compressPosting({ ...made, W: findPointOutsideSubgroup() }))).to.equal("NOT_IN_SUBGROUP");
+  });
+
   it("decompress(compress(p)) = p for any points of the subgroups", () => {
     const scalar = fc.bigInt({ min: 1n, max: R - 1n });
     fc.assert(
@@ -492,6 +504,44 @@ describe("compressed postings, as guardians post them (protocol v2 §2, §6.4)",
     );
     expect(errorCode(() => decompressPosting("nonsense" as `0x${string}`))).to.equal("INVALID_INPUT");
     expect(errorCode(() => compressPosting({ ...scene(3, 2).postings[0], V: G2.ZERO }))).to.equal("POINT_AT_INFINITY");
+  });
+
+  it("decodes compressed points to the same coordinates as the library (G1 and G2, both signs) and gives their EIP-2537 form", () => {
+    for (let k = 0; k < 6; k++) {
+      const p1 = G1.BASE.multiply(randomScalar());
+      const p2 = G2.BASE.multiply(randomScalar());
+      const d1 = decodeCompressedPoint(p1.toBytes(true), "G1");
+      const d2 = decodeCompressedPoint(p2.toBytes(true), "G2");
+      expect(d1).to.deep.equal({ kind: "point", x: p1.toAffine().x, y: p1.toAffine().y });
+      expect(d2.kind === "point" && (d2.y as { c0: bigint }).c0).to.equal(p2.toAffine().y.c0);
+    }
+    const p = scene(3, 2).postings[1];
+    const full = fullPosting(toHex(compressPosting(p)));
+    expect(full).to.deep.equal({ C: toHex(g1ToEip2537(p.C)), U: toHex(g1ToEip2537(p.U)), V: toHex(g2ToEip2537(p.V)), W: toHex(g1ToEip2537(p.W)) });
+  });
+
+  it("gives a fraud proof the full form of a point outside the subgroup, and for an x with no y a witness that checks", () => {
+    const good = compressPosting(scene(3, 2).postings[0]);
+    const g1 = badG1();
+    const outside = withPart(good, "W", g1.outside);
+    const W = fullPosting(outside).W;
+    const raw = decodeCompressedPoint(g1.outside, "G1");
+    expect(raw.kind).to.equal("point");
+    expect(W).to.equal(concat([toHex(raw.kind === "point" ? (raw.x as bigint) : 0n, { size: 64 }), toHex(raw.kind === "point" ? (raw.y as bigint) : 0n, { size: 64 })]));
+    const noY = withPart(good, "C", g1.noY);
+    expect(fullPosting(noY).C).to.equal(toHex(new Uint8Array(128)));
+    const e = refusal(() => decompressPosting(noY));
+    expect([e.details.index, e.details.kind]).to.deep.equal([0, "not on the curve"]);
+    const Fp = bls12_381.fields.Fp;
+    const x = BigInt(toHex(g1.noY.slice().map((b, i) => (i === 0 ? b & 0x1f : b))));
+    const w = e.details.witness as bigint;
+    expect(Fp.sqr(w)).to.equal(Fp.neg(Fp.add(Fp.mul(Fp.sqr(x), x), 4n)));
+    expect(encodingWitness(0, w)).to.equal(encodeAbiParameters([{ type: "uint256" }, { type: "uint256" }, { type: "uint256" }], [0n, w >> 256n, w & ((1n << 256n) - 1n)]));
+    const g2 = badG2();
+    const v = refusal(() => decompressPosting(withPart(good, "V", g2.noY)));
+    const x2 = decodeCompressedPoint(g2.noY, "G2");
+    expect(x2.kind).to.equal("not on the curve");
+    expect([v.details.index, v.details.witness]).to.deep.equal([2, x2.kind === "not on the curve" ? x2.witness : undefined]);
   });
 
   it("requesterKeyHash(A) is keccak256 of A's 128-byte EIP-2537 form, from the point or its bytes", () => {
