@@ -323,7 +323,12 @@ export async function assembleReset(c: Clients, request: ResetRequest, requester
   for (const e of new Set(postings.map((p) => p.committeeEpoch))) epochs.set(e, await committeeEpoch(c, request.committeeId, e));
   // With no posting yet, the active epoch still gives t and K, so the refusal says how many codes are missing.
   const reference = epochs.values().next().value ?? (await activeCommitteeEpoch(c, request.committeeId));
-  const publicShares = new Map([...epochs].map(([e, ep]) => [Number(e), ep.members.map((_, k) => publicShare(commitmentsOf(ep), k + 1))] as const));
+  const publicShares = new Map(
+    [...epochs].map(([e, ep]) => {
+      const commitments = commitmentsOf(ep); // decoded (and checked) once per epoch
+      return [Number(e), ep.members.map((_, k) => publicShare(commitments, k + 1))] as const;
+    }),
+  );
   const result = assembleFromCodes({
     chainId: BigInt(request.chainId),
     coordinator: request.coordinator,

@@ -129,7 +129,7 @@ function isGoodPoint(point: unknown, group: typeof G1 | typeof G2): boolean {
   return true;
 }
 
-function assertPosting(posting: Posting, where: string): void {
+function assertPosting(posting: Partial<Posting>, where: string): void {
   if (typeof posting !== "object" || posting === null) {
     throw new CGError("INVALID_INPUT", `${where}: expected a posting {C, U, V, W}, got ${describe(posting)}`);
   }
@@ -318,7 +318,8 @@ export function checkCode(c: bigint, C: G1Point): boolean {
 }
 
 export interface OpenPostingInput {
-  posting: Posting;
+  /** The posting, or just the two points opening needs (V and C play no part in σ_i = W − (a + c)·U). */
+  posting: Pick<Posting, "U" | "W">;
   /** a, the requester's one-time secret (A = a·G1). */
   requesterSecret: bigint;
   /** c_i from the code received on the member's channel. */

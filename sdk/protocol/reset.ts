@@ -8,7 +8,7 @@
 import { type Address, type Hex, hexToBytes, isAddress, isHex, toHex } from "viem";
 
 import { CGError, describe } from "../errors.ts";
-import { type G1Point, type G2Point, G1, G2, R, g1ToEip2537, hashToG1, verifySignature } from "../crypto/bls.ts";
+import { type G1Point, type G2Point, G1, G2, R, g1FromCompressed, g1ToEip2537, hashToG1, verifySignature } from "../crypto/bls.ts";
 import { COMMITTEE_MAX_SIZE } from "../crypto/constants.ts";
 import { type Posting, channelCodeScalar, decompressPosting, openPosting, verifyPosting } from "../crypto/posting.ts";
 import { type Partial, combine, verifyToken } from "../crypto/threshold.ts";
@@ -78,9 +78,23 @@ export interface AssembledFromCodes {
 
 interface Candidate {
   record: OnChainPosting;
-  decoded?: Posting;
+  /** C, U and W: what matching a code and opening need. V is decoded only for the public check that blames. */
+  decoded?: Pick<Posting, "C" | "U" | "W">;
   /** Why the bytes are not a posting (decompressPosting's message), if they are not. */
   undecodable?: string;
+}
+
+const toPostingBytes = (posting: Hex | Uint8Array): Uint8Array => (typeof posting === "string" ? hexToBytes(posting) : posting);
+
+/** The three G1 points of a compressed posting (C ‖ U ‖ V ‖ W), each fully checked; on a bad one, decompressPosting
+ *  names it and why. */
+function openingPoints(bytes: Uint8Array): Pick<Posting, "C" | "U" | "W"> {
+  try {
+    return { C: g1FromCompressed(bytes.subarray(0, 48)), U: g1FromCompressed(bytes.subarray(48, 96)), W: g1FromCompressed(bytes.subarray(192, 240)) };
+  } catch {
+    const { C, U, W } = decompressPosting(bytes);
+    return { C, U, W };
+  }
 }
 
 function assertAssembleInput(input: AssembleFromCodesInput): Uint8Array {
@@ -178,7 +192,7 @@ export function assembleFromCodes(input: AssembleFromCodesInput): AssembledFromC
     }
     for (const cand of candidates) {
       try {
-        cand.decoded = decompressPosting(cand.record.posting);
+        cand.decoded = openingPoints(toPostingBytes(cand.record.posting));
       } catch (cause) {
         cand.undecodable = cause instanceof CGError ? cause.message.replace(/^decompressPosting: /, "") : "its bytes are not a posting";
         problems.push({
@@ -230,7 +244,15 @@ export function assembleFromCodes(input: AssembleFromCodesInput): AssembledFromC
         continue;
       }
       // The code matches C_i and a matches A, so a valid posting would have opened to a valid partial.
-      if (verifyPosting({ posting: cand.decoded!, hashedMessage: hm, publicShare: PK, requesterKey: input.requesterKey })) {
+      let full: Posting;
+      try {
+        full = decompressPosting(cand.record.posting);
+      } catch (cause) {
+        const why = cause instanceof CGError ? cause.message.replace(/^decompressPosting: /, "") : "its bytes are not a posting";
+        problems.push({ ...at, check: "posting", blamed: true, message: `posting of slot ${slot} fails the public check: ${why}` });
+        continue;
+      }
+      if (verifyPosting({ posting: full, hashedMessage: hm, publicShare: PK, requesterKey: input.requesterKey })) {
         throw new CGError("INTERNAL", `assembleFromCodes: the posting of slot ${slot} passes the public check but does not open to its partial`, { details: at });
       }
       problems.push({ ...at, check: "posting", blamed: true, message: `posting of slot ${slot} fails the public check` });

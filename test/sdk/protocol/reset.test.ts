@@ -188,7 +188,7 @@ describe("assembleFromCodes (protocol v2 §6.6)", function () {
     const s = scene(3, 2);
     const served = [1, 2, 3].map((j) => s.serve(1, j));
     const broken = hexToBytes(served[2].posting.posting as Hex);
-    broken[96] &= 0x7f; // V loses its compression flag
+    broken[192] &= 0x7f; // W loses its compression flag
     const postings = [served[0].posting, served[1].posting, { ...served[2].posting, posting: broken }];
     const e = failure(() => assembleFromCodes(s.input(postings, [served[0].code, served[2].code, forged(1)])));
     expect(e.code).to.equal("NOT_ENOUGH_CODES");
@@ -197,12 +197,22 @@ describe("assembleFromCodes (protocol v2 §6.6)", function () {
       [1, "code", false],
       [3, "posting", true],
     ]);
-    expect(problems[1].message).to.equal("posting of slot 3 fails the public check: V (G2) lacks the compression flag (bit 0x80 of its first byte)");
+    expect(problems[1].message).to.equal("posting of slot 3 fails the public check: W (G1) lacks the compression flag (bit 0x80 of its first byte)");
     expect(e.message).to.equal(
       "assembleFromCodes: 1 verified partial of one committee epoch, 2 needed (epoch 1: slot 1) — " +
         `code for slot 1 does not match its posting (mistyped, or not sent by its guardian) (guardian ${operator(1, 1)}); ` +
-        `posting of slot 3 fails the public check: V (G2) lacks the compression flag (bit 0x80 of its first byte) (guardian ${operator(1, 3)}, epoch 1)`,
+        `posting of slot 3 fails the public check: W (G1) lacks the compression flag (bit 0x80 of its first byte) (guardian ${operator(1, 3)}, epoch 1)`,
     );
+  });
+
+  it("a posting broken only in V still opens to its partial and is used (V plays no part in opening; watchers prove it)", function () {
+    const s = scene(3, 2);
+    const served = [1, 2].map((j) => s.serve(1, j));
+    const broken = hexToBytes(served[1].posting.posting as Hex);
+    broken[96] &= 0x7f; // V loses its compression flag
+    const result = assembleFromCodes(s.input([served[0].posting, { ...served[1].posting, posting: broken }], served.map((x) => x.code)));
+    expect(result.slotsUsed).to.deep.equal([1, 2]);
+    expect(result.problems).to.deep.equal([]);
   });
 
   it("after a handover mid-request, combines t partials of one committee epoch, never a mix", function () {
