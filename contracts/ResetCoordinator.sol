@@ -277,7 +277,9 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         delete _proofCommitments[commitment];
         _proven[requestId][position >> 8] |= uint256(1) << (position & 0xff);
         address guardian = record.guardian;
-        uint256 slashed = _guardianRegistry.slash(guardian, _slashAmount, msg.sender, _proverRewardBps);
+        // A guardian is never paid for its own fault (as in the committee registry): its reward goes to the treasury.
+        uint256 rewardBps = msg.sender == guardian ? 0 : _proverRewardBps;
+        uint256 slashed = _guardianRegistry.slash(guardian, _slashAmount, msg.sender, rewardBps);
         emit InvalidPostingProven(requestId, position, record.slot, guardian, msg.sender, slashed);
         _appendAudit(
             AuditKind.InvalidPostingProven, abi.encode(requestId, position, record.slot, guardian, msg.sender, slashed)

@@ -178,7 +178,7 @@ interface IResetCoordinator {
 
     /// @notice Proves that the posting at `position` of the request's history fails the public check of §6.4
     ///         (or is not a valid encoding of points in the subgroup); slashes exactly its guardian and rewards
-    ///         msg.sender. No secret is revealed; an honest posting can never be proven invalid.
+    ///         msg.sender, unless msg.sender is that guardian (then the treasury gets it all). No secret is revealed; an honest posting can never be proven invalid.
     /// @param commitments The committee epoch's Feldman commitments C_0 ‖ … ‖ C_{t−1} (PK_i is computed from them).
     /// @param requesterKey A (EIP-2537), hashed and compared with the context.
     /// @param posting The compressed posting as posted (its hash is in the history).

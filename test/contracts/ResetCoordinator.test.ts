@@ -309,6 +309,20 @@ describe("ResetCoordinator (v2)", function () {
       await expect(prove(sys, request, history, 0, honest, saltHonest, sys.prover, { commitments: (committee.commitments + "00") as Hex })).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongContext");
     });
 
+    it("a guardian proving its own invalid posting earns no reward: the whole slash goes to the treasury", async function () {
+      const { request, bad, history } = await invalidPostingFixture(sys, committee, account);
+      const guilty = committee.members[4];
+      const treasury = await sys.registry.treasury();
+      const treasuryBefore = await sys.registry.claimable(treasury);
+      const salt = await commitProof(sys, guilty.signer, request.requestId, 2);
+      const receipt = await (await prove(sys, request, history, 2, bad, salt, guilty.signer)).wait();
+      const slashed = findEvent(sys.registry, receipt, "GuardianSlashed");
+      expect(slashed.args.prover).to.equal(guilty.address);
+      expect(slashed.args.reward).to.equal(0n);
+      expect(await sys.registry.claimable(guilty.address)).to.equal(0n);
+      expect((await sys.registry.claimable(treasury)) - treasuryBefore).to.equal(slashed.args.amount);
+    });
+
     it("property: random valid postings can never be proven invalid", async function () {
       this.timeout(300_000);
       await fc.assert(
