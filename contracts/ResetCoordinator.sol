@@ -31,8 +31,8 @@ import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 ///    it to the next request id). Expiry and voidness are derived, never written.
 ///  - Fraud proofs are commit-reveal: the commitment binds the prover, and must be at least one block old.
 ///  - Reentrancy: entry points that call out are `nonReentrant` (transient storage); the consumer hook is called
-///    last with bounded gas, its failure only reported; fee transfers have bounded gas, a failure goes to the
-///    treasury.
+///    last with bounded gas, its failure only reported; fee transfers have bounded gas and copy no return data, a
+///    failure goes to the treasury.
 contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_REQUEST_FEE = 1 ether;
     uint32 public constant MIN_REQUEST_LIFETIME = 10 minutes;
@@ -616,9 +616,9 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
             if (record.committeeEpoch == epoch) standingInEpoch |= bit;
             if (served & bit != 0) continue;
             served |= bit;
-            (bool ok,) = record.guardian.call{value: share, gas: FEE_TRANSFER_GAS}("");
-            if (ok) paid += share;
-            _guardianRegistry.recordService(record.guardian, requestId, true);
+            address guardian = record.guardian;
+            if (_sendFee(guardian, share)) paid += share;
+            _guardianRegistry.recordService(guardian, requestId, true);
         }
     }
 
@@ -636,6 +636,15 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
             if (standingInEpoch & bit != 0 || members[s - 1].since > epoch) continue;
             missed |= bit;
             _guardianRegistry.recordService(members[s - 1].operator, requestId, false);
+        }
+    }
+
+    /// @dev Sends a fee with `FEE_TRANSFER_GAS`; the return data is not copied, so a recipient cannot make the
+    ///      settlement pay for copying a large return into memory.
+    function _sendFee(address to, uint256 amount) private returns (bool ok) {
+        uint256 gasLimit = FEE_TRANSFER_GAS;
+        assembly ("memory-safe") {
+            ok := call(gasLimit, to, amount, 0, 0, 0, 0)
         }
     }
 

@@ -270,6 +270,24 @@ describe("ResetCoordinator (v2)", function () {
       expect((await sys.registry.guardian(committee.members[3].address)).missed).to.equal(1n);
     });
 
+    it("a fee recipient that returns a large return data costs settlement no more than the gas it is handed", async function () {
+      const settleGas = async () => {
+        const r = await approved(sys, committee, account, sys.bob, sys.bob.address as Address);
+        await networkHelpers.time.increase(3 * 24 * 3600);
+        const receipt = await (await sys.coordinator.settle(r.requestId, r.context, await historyOf(sys, r.requestId))).wait();
+        return { gas: receipt.gasUsed as bigint, ev: findEvent(sys.coordinator, receipt, "RequestSettled") };
+      };
+      await settleGas(); // the first settlement pays for fresh counters and treasury balance
+      const plain = await settleGas();
+      // member 1's address now runs code (as an EIP-7702 account could) that returns 90,112 bytes to any call
+      await networkHelpers.setCode(committee.members[0].address, "0x620160006000f3");
+      const bomb = await settleGas();
+      expect(bomb.ev.args.served).to.equal(0b111n);
+      expect(bomb.ev.args.toTreasury).to.equal(plain.ev.args.toTreasury); // it was paid
+      const transferGas = await sys.coordinator.FEE_TRANSFER_GAS();
+      expect(bomb.gas - plain.gas).to.be.lessThan(transferGas + 5_000n);
+    });
+
     it("the audit chain includes settlement, treasury withdrawals, role changes and failed consumer hooks", async function () {
       const hostile = await (await ethers.getContractFactory("RevertingConsumer")).deploy();
       const hooked = await linkTo(sys, sys.carol, committee, { consumer: (await hostile.getAddress()) as Address });
