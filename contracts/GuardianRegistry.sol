@@ -290,6 +290,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             _treasuryFunds = 0;
         }
         if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
+        emit Claimed(msg.sender, amount);
+        _record(IAuditLog.AuditKind.Claimed, abi.encode(msg.sender, amount));
         _send(msg.sender, amount);
     }
 
