@@ -303,15 +303,15 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         uint256 committeeId = context.committeeId;
         (, uint256 size,, uint256 activeEpoch) = _committees.committeeState(committeeId);
         uint256 share = context.fee / size;
-        uint256 postingEpoch = _postings[requestId].postingEpoch;
-        uint256 epoch = postingEpoch == 0 ? activeEpoch : postingEpoch;
-        (uint32 served, uint32 standingInEpoch, uint256 paid) = _payStanding(requestId, message, history, epoch, share);
+        (uint32 served, uint256 epoch, uint256 paid) = _payStanding(requestId, message, history, share);
         uint256 toTreasury = context.fee - paid;
         uint32 missed;
-        // A miss only for a request that stayed pending until it expired (not completed, cancelled or voided),
-        // against the members of the posting epoch that still hold their slot (earlier holders are not stored).
-        if (_status(state) == ResetStatus.Pending && requestId >= _accounts[r.accountKey].voidBefore) {
-            missed = _recordMisses(requestId, committeeId, activeEpoch, epoch, standingInEpoch);
+        // A miss only for a request that stayed pending until it expired (not completed, cancelled or voided), and
+        // only against the membership of the newest epoch with a standing posting of the request's message (its
+        // members that still hold their slot: earlier holders are not stored). With no such posting the membership
+        // the request was meant for is not known (it is not recorded at request time), so nobody is charged.
+        if (epoch != 0 && _status(state) == ResetStatus.Pending && requestId >= _accounts[r.accountKey].voidBefore) {
+            missed = _recordMisses(requestId, committeeId, activeEpoch, epoch, served);
         }
         _treasury += toTreasury;
         emit RequestSettled(requestId, share, served, missed, toTreasury);
@@ -600,20 +600,17 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         if (d != _postings[requestId].digest) revert ResetWrongPostingHistory(requestId);
     }
 
-    /// @dev Pays fee / n once per slot to each standing posting of the true message, and counts it served.
-    ///      Returns the slots paid, the slots with a standing posting at `epoch`, and the total paid.
-    function _payStanding(
-        uint256 requestId,
-        bytes32 message,
-        PostingRecord[] calldata history,
-        uint256 epoch,
-        uint256 share
-    ) private returns (uint32 served, uint32 standingInEpoch, uint256 paid) {
+    /// @dev Pays fee / n once per slot to each standing posting of the true message (at any epoch), and counts it
+    ///      served. Returns the slots served, the newest epoch with such a posting (0 if none), and the total paid.
+    function _payStanding(uint256 requestId, bytes32 message, PostingRecord[] calldata history, uint256 share)
+        private
+        returns (uint32 served, uint256 epoch, uint256 paid)
+    {
         for (uint256 k = 0; k < history.length; ++k) {
             PostingRecord calldata record = history[k];
             if (record.message != message || _isProven(requestId, k)) continue;
             uint32 bit = uint32(1) << (record.slot - 1);
-            if (record.committeeEpoch == epoch) standingInEpoch |= bit;
+            if (record.committeeEpoch > epoch) epoch = record.committeeEpoch;
             if (served & bit != 0) continue;
             served |= bit;
             address guardian = record.guardian;
@@ -622,18 +619,19 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         }
     }
 
-    /// @dev Counts a miss for every member of `epoch` that still holds its slot and has no standing posting there.
+    /// @dev Counts a miss for every member of `epoch` that still holds its slot and whose slot was not served (at
+    ///      any epoch).
     function _recordMisses(
         uint256 requestId,
         uint256 committeeId,
         uint256 activeEpoch,
         uint256 epoch,
-        uint32 standingInEpoch
+        uint32 served
     ) private returns (uint32 missed) {
         ICommitteeRegistry.Member[] memory members = _committees.members(committeeId, activeEpoch);
         for (uint256 s = 1; s <= members.length; ++s) {
             uint32 bit = uint32(1) << (s - 1);
-            if (standingInEpoch & bit != 0 || members[s - 1].since > epoch) continue;
+            if (served & bit != 0 || members[s - 1].since > epoch) continue;
             missed |= bit;
             _guardianRegistry.recordService(members[s - 1].operator, requestId, false);
         }

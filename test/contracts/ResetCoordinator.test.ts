@@ -270,6 +270,39 @@ describe("ResetCoordinator (v2)", function () {
       expect((await sys.registry.guardian(committee.members[3].address)).missed).to.equal(1n);
     });
 
+    it("misses are judged from the newest standing posting of the true message, not moved by a posting for another message", async function () {
+      const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      for (const slot of [1, 2, 3]) await post(sys, committee, request, slot);
+      // a handover keeps every member; then member 4 posts at the new epoch, for another message
+      const next = await handoverKeepingMembers(sys, committee);
+      const epoch2 = await activeEpoch(sys, committee.committeeId);
+      const other = postingFor(next, request, 4, epoch2, keccak256(concat([request.message, "0x01"])));
+      await (await sys.coordinator.connect(committee.members[3].signer).postPartial(other.input)).wait();
+      expect((await sys.coordinator.reset(request.requestId)).postingEpoch).to.equal(epoch2);
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      const receipt = await (await sys.coordinator.settle(request.requestId, request.context, await historyOf(sys, request.requestId))).wait();
+      const ev = findEvent(sys.coordinator, receipt, "RequestSettled");
+      // slots 1–3 served at epoch 1; only 4 and 5 missed (never a slot that is also served)
+      expect(ev.args.served).to.equal(0b111n);
+      expect(ev.args.missed).to.equal(0b11000n);
+      for (const k of [0, 1, 2]) expect((await sys.registry.guardian(committee.members[k].address)).missed, `g${k + 1}`).to.equal(0n);
+    });
+
+    it("no misses for a request that no standing posting of its message served (its membership is not known)", async function () {
+      const silent = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      const wrong = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+      const epoch = await activeEpoch(sys, committee.committeeId);
+      const other = postingFor(committee, wrong, 2, epoch, keccak256(concat([wrong.message, "0x01"])));
+      await (await sys.coordinator.connect(committee.members[1].signer).postPartial(other.input)).wait();
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      for (const r of [silent, wrong]) {
+        const receipt = await (await sys.coordinator.settle(r.requestId, r.context, await historyOf(sys, r.requestId))).wait();
+        const ev = findEvent(sys.coordinator, receipt, "RequestSettled");
+        expect([ev.args.served, ev.args.missed]).to.deep.equal([0n, 0n]);
+      }
+      for (const g of committee.members) expect((await sys.registry.guardian(g.address)).missed, g.name).to.equal(0n);
+    });
+
     it("a fee recipient that returns a large return data costs settlement no more than the gas it is handed", async function () {
       const settleGas = async () => {
         const r = await approved(sys, committee, account, sys.bob, sys.bob.address as Address);
