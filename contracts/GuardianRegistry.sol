@@ -363,6 +363,11 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     /// @inheritdoc IGuardianRegistry
+    function minUnbondingDelay() external view returns (uint64) {
+        return _minUnbondingDelay;
+    }
+
+    /// @inheritdoc IGuardianRegistry
     function claimable(address account) external view returns (uint256) {
         return _claimable[account] + (account == _treasury ? _treasuryFunds : 0);
     }

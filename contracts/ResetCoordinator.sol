@@ -446,7 +446,8 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
 
     /// @notice Tells the guardian registry that unbonding must outlast a request lifetime, the longest security
     ///         period and the dispute window. Called by the deployment once the registry has granted this contract
-    ///         SLASHER_ROLE, and by the setters.
+    ///         SLASHER_ROLE, and by the setters. Refused (`unbondingFloor`) above the committee registry's release
+    ///         delay, so a member handed over stays bonded at least as long.
     function syncUnbondingFloor() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _syncUnbondingFloor();
     }
@@ -719,9 +720,13 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         if (revoked) _appendAudit(AuditKind.RoleRevoked, abi.encode(role, account_, _msgSender()));
     }
 
+    /// @dev The floor is also the least a committee member must stay bonded after a handover: refused above the
+    ///      committee registry's release delay (raise that first), which in turn refuses to go below the floor.
     function _syncUnbondingFloor() private {
         Policy memory p = _policy;
-        _guardianRegistry.setMinUnbondingDelay(uint64(p.lifetime) + p.maxSecurityPeriod + p.disputeWindow);
+        uint64 floor = uint64(p.lifetime) + p.maxSecurityPeriod + p.disputeWindow;
+        if (floor > _committees.parameters().releaseDelay) revert ResetParameterOutOfRange("unbondingFloor", floor);
+        _guardianRegistry.setMinUnbondingDelay(floor);
     }
 
     function _setRequestFee(uint256 value) private {

@@ -152,6 +152,11 @@ interface IGuardianRegistry {
 
     function unbondingDelay() external view returns (uint64);
 
+    /// @notice The floor the coordinator pushed: its request lifetime plus its longest security period plus its
+    ///         dispute window. The unbonding delay stays above it, and the committee registry's release delay at or
+    ///         above it.
+    function minUnbondingDelay() external view returns (uint64);
+
     /// @notice ETH `account` can claim: its prover rewards, plus the treasury's funds when it is the treasury.
     function claimable(address account) external view returns (uint256);
 

@@ -1182,6 +1182,19 @@ export const guardianRegistryAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "minUnbondingDelay",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
