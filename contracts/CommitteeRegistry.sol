@@ -39,7 +39,8 @@ import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 ///    `MAX_SCAN` entries is taken. Nobody knows the seed when the request is made and whoever draws cannot change
 ///    it; the draw block's proposer can only withhold that block.
 ///  - Stake lock (`IStakeLock`): a member's stake stays in the registry while it sits in a forming, active or
-///    incoming membership, and for `releaseDelay` after it has been handed over (its epoch's dispute windows).
+///    incoming membership, and for `releaseDelay` after it has been handed over (its epoch's dispute windows);
+///    `releaseDelay` is never below the guardian registry's `minUnbondingDelay` (the coordinator's dispute horizon).
 ///  - Every state change emits its event and is folded into the coordinator's audit log.
 contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_SIZE = 32;
@@ -944,7 +945,7 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
 
     // ───────────────────────────── internals: parameters ─────────────────────────────
 
-    function _checkParameters(Parameters memory p) private pure {
+    function _checkParameters(Parameters memory p) private view {
         _checkWindow("dealWindow", p.dealWindow);
         _checkWindow("complaintWindow", p.complaintWindow);
         if (p.answerWindow < MIN_ANSWER_WINDOW || p.answerWindow > MAX_WINDOW) {
@@ -954,7 +955,13 @@ contract CommitteeRegistry is ICommitteeRegistry, AccessControl, ReentrancyGuard
         if (p.maxEpochAge < MIN_EPOCH_AGE || p.maxEpochAge > MAX_EPOCH_AGE) {
             revert CommitteeParameterOutOfRange("maxEpochAge", p.maxEpochAge);
         }
-        if (p.releaseDelay < MIN_RELEASE_DELAY || p.releaseDelay > MAX_RELEASE_DELAY) {
+        // A member handed over stays bonded until the last request it could have posted for is past its dispute
+        // window: at least the coordinator's request lifetime + longest security period + dispute window, the floor
+        // it pushes to the guardian registry (which refuses a floor above this delay in turn).
+        if (
+            p.releaseDelay < MIN_RELEASE_DELAY || p.releaseDelay > MAX_RELEASE_DELAY
+                || p.releaseDelay < _guardians.minUnbondingDelay()
+        ) {
             revert CommitteeParameterOutOfRange("releaseDelay", p.releaseDelay);
         }
         if (p.slashAmount == 0 || p.slashAmount > MAX_SLASH_AMOUNT) {

@@ -290,6 +290,8 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             _treasuryFunds = 0;
         }
         if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
+        emit Claimed(msg.sender, amount);
+        _record(IAuditLog.AuditKind.Claimed, abi.encode(msg.sender, amount));
         _send(msg.sender, amount);
     }
 
@@ -358,6 +360,11 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
 
     function unbondingDelay() external view returns (uint64) {
         return _unbondingDelay;
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function minUnbondingDelay() external view returns (uint64) {
+        return _minUnbondingDelay;
     }
 
     /// @inheritdoc IGuardianRegistry

@@ -31,8 +31,8 @@ import {ProtocolMessages} from "./libraries/ProtocolMessages.sol";
 ///    it to the next request id). Expiry and voidness are derived, never written.
 ///  - Fraud proofs are commit-reveal: the commitment binds the prover, and must be at least one block old.
 ///  - Reentrancy: entry points that call out are `nonReentrant` (transient storage); the consumer hook is called
-///    last with bounded gas, its failure only reported; fee transfers have bounded gas, a failure goes to the
-///    treasury.
+///    last with bounded gas, its failure only reported; fee transfers have bounded gas and copy no return data, a
+///    failure goes to the treasury.
 contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_REQUEST_FEE = 1 ether;
     uint32 public constant MIN_REQUEST_LIFETIME = 10 minutes;
@@ -277,7 +277,9 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         delete _proofCommitments[commitment];
         _proven[requestId][position >> 8] |= uint256(1) << (position & 0xff);
         address guardian = record.guardian;
-        uint256 slashed = _guardianRegistry.slash(guardian, _slashAmount, msg.sender, _proverRewardBps);
+        // A guardian is never paid for its own fault (as in the committee registry): its reward goes to the treasury.
+        uint256 rewardBps = msg.sender == guardian ? 0 : _proverRewardBps;
+        uint256 slashed = _guardianRegistry.slash(guardian, _slashAmount, msg.sender, rewardBps);
         emit InvalidPostingProven(requestId, position, record.slot, guardian, msg.sender, slashed);
         _appendAudit(
             AuditKind.InvalidPostingProven, abi.encode(requestId, position, record.slot, guardian, msg.sender, slashed)
@@ -301,15 +303,15 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         uint256 committeeId = context.committeeId;
         (, uint256 size,, uint256 activeEpoch) = _committees.committeeState(committeeId);
         uint256 share = context.fee / size;
-        uint256 postingEpoch = _postings[requestId].postingEpoch;
-        uint256 epoch = postingEpoch == 0 ? activeEpoch : postingEpoch;
-        (uint32 served, uint32 standingInEpoch, uint256 paid) = _payStanding(requestId, message, history, epoch, share);
+        (uint32 served, uint256 epoch, uint256 paid) = _payStanding(requestId, message, history, share);
         uint256 toTreasury = context.fee - paid;
         uint32 missed;
-        // A miss only for a request that stayed pending until it expired (not completed, cancelled or voided),
-        // against the members of the posting epoch that still hold their slot (earlier holders are not stored).
-        if (_status(state) == ResetStatus.Pending && requestId >= _accounts[r.accountKey].voidBefore) {
-            missed = _recordMisses(requestId, committeeId, activeEpoch, epoch, standingInEpoch);
+        // A miss only for a request that stayed pending until it expired (not completed, cancelled or voided), and
+        // only against the membership of the newest epoch with a standing posting of the request's message (its
+        // members that still hold their slot: earlier holders are not stored). With no such posting the membership
+        // the request was meant for is not known (it is not recorded at request time), so nobody is charged.
+        if (epoch != 0 && _status(state) == ResetStatus.Pending && requestId >= _accounts[r.accountKey].voidBefore) {
+            missed = _recordMisses(requestId, committeeId, activeEpoch, epoch, served);
         }
         _treasury += toTreasury;
         emit RequestSettled(requestId, share, served, missed, toTreasury);
@@ -444,7 +446,8 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
 
     /// @notice Tells the guardian registry that unbonding must outlast a request lifetime, the longest security
     ///         period and the dispute window. Called by the deployment once the registry has granted this contract
-    ///         SLASHER_ROLE, and by the setters.
+    ///         SLASHER_ROLE, and by the setters. Refused (`unbondingFloor`) above the committee registry's release
+    ///         delay, so a member handed over stays bonded at least as long.
     function syncUnbondingFloor() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _syncUnbondingFloor();
     }
@@ -598,42 +601,49 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         if (d != _postings[requestId].digest) revert ResetWrongPostingHistory(requestId);
     }
 
-    /// @dev Pays fee / n once per slot to each standing posting of the true message, and counts it served.
-    ///      Returns the slots paid, the slots with a standing posting at `epoch`, and the total paid.
-    function _payStanding(
-        uint256 requestId,
-        bytes32 message,
-        PostingRecord[] calldata history,
-        uint256 epoch,
-        uint256 share
-    ) private returns (uint32 served, uint32 standingInEpoch, uint256 paid) {
+    /// @dev Pays fee / n once per slot to each standing posting of the true message (at any epoch), and counts it
+    ///      served. Returns the slots served, the newest epoch with such a posting (0 if none), and the total paid.
+    function _payStanding(uint256 requestId, bytes32 message, PostingRecord[] calldata history, uint256 share)
+        private
+        returns (uint32 served, uint256 epoch, uint256 paid)
+    {
         for (uint256 k = 0; k < history.length; ++k) {
             PostingRecord calldata record = history[k];
             if (record.message != message || _isProven(requestId, k)) continue;
             uint32 bit = uint32(1) << (record.slot - 1);
-            if (record.committeeEpoch == epoch) standingInEpoch |= bit;
+            if (record.committeeEpoch > epoch) epoch = record.committeeEpoch;
             if (served & bit != 0) continue;
             served |= bit;
-            (bool ok,) = record.guardian.call{value: share, gas: FEE_TRANSFER_GAS}("");
-            if (ok) paid += share;
-            _guardianRegistry.recordService(record.guardian, requestId, true);
+            address guardian = record.guardian;
+            if (_sendFee(guardian, share)) paid += share;
+            _guardianRegistry.recordService(guardian, requestId, true);
         }
     }
 
-    /// @dev Counts a miss for every member of `epoch` that still holds its slot and has no standing posting there.
+    /// @dev Counts a miss for every member of `epoch` that still holds its slot and whose slot was not served (at
+    ///      any epoch).
     function _recordMisses(
         uint256 requestId,
         uint256 committeeId,
         uint256 activeEpoch,
         uint256 epoch,
-        uint32 standingInEpoch
+        uint32 served
     ) private returns (uint32 missed) {
         ICommitteeRegistry.Member[] memory members = _committees.members(committeeId, activeEpoch);
         for (uint256 s = 1; s <= members.length; ++s) {
             uint32 bit = uint32(1) << (s - 1);
-            if (standingInEpoch & bit != 0 || members[s - 1].since > epoch) continue;
+            if (served & bit != 0 || members[s - 1].since > epoch) continue;
             missed |= bit;
             _guardianRegistry.recordService(members[s - 1].operator, requestId, false);
+        }
+    }
+
+    /// @dev Sends a fee with `FEE_TRANSFER_GAS`; the return data is not copied, so a recipient cannot make the
+    ///      settlement pay for copying a large return into memory.
+    function _sendFee(address to, uint256 amount) private returns (bool ok) {
+        uint256 gasLimit = FEE_TRANSFER_GAS;
+        assembly ("memory-safe") {
+            ok := call(gasLimit, to, amount, 0, 0, 0, 0)
         }
     }
 
@@ -710,9 +720,13 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         if (revoked) _appendAudit(AuditKind.RoleRevoked, abi.encode(role, account_, _msgSender()));
     }
 
+    /// @dev The floor is also the least a committee member must stay bonded after a handover: refused above the
+    ///      committee registry's release delay (raise that first), which in turn refuses to go below the floor.
     function _syncUnbondingFloor() private {
         Policy memory p = _policy;
-        _guardianRegistry.setMinUnbondingDelay(uint64(p.lifetime) + p.maxSecurityPeriod + p.disputeWindow);
+        uint64 floor = uint64(p.lifetime) + p.maxSecurityPeriod + p.disputeWindow;
+        if (floor > _committees.parameters().releaseDelay) revert ResetParameterOutOfRange("unbondingFloor", floor);
+        _guardianRegistry.setMinUnbondingDelay(floor);
     }
 
     function _setRequestFee(uint256 value) private {

@@ -20,6 +20,8 @@ interface IAuditLog {
         GuardianUnjailed,
         GuardianSlashed,
         GuardianServiceRecorded,
+        /// @notice `GuardianRegistry.claim` (a prover's rewards, or the treasury's funds).
+        Claimed,
         RegistryParameterChanged,
         AccountLinked,
         AccountRotated,

@@ -78,6 +78,8 @@ interface IGuardianRegistry {
     event GuardianUnjailed(address indexed operator, address by);
     event GuardianSlashed(address indexed operator, uint256 amount, address prover, uint256 reward);
     event GuardianServiceRecorded(address indexed operator, uint256 indexed requestId, bool served);
+    /// @notice `account` claimed `amount`: its prover rewards, plus the treasury's funds when it is the treasury.
+    event Claimed(address indexed account, uint256 amount);
     event RegistryParameterChanged(bytes32 indexed name, uint256 value);
 
     /// @notice Registers msg.sender as a guardian operator; any ETH sent is staked.
@@ -149,6 +151,11 @@ interface IGuardianRegistry {
     function minStake() external view returns (uint256);
 
     function unbondingDelay() external view returns (uint64);
+
+    /// @notice The floor the coordinator pushed: its request lifetime plus its longest security period plus its
+    ///         dispute window. The unbonding delay stays above it, and the committee registry's release delay at or
+    ///         above it.
+    function minUnbondingDelay() external view returns (uint64);
 
     /// @notice ETH `account` can claim: its prover rewards, plus the treasury's funds when it is the treasury.
     function claimable(address account) external view returns (uint256);

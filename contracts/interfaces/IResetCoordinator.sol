@@ -138,6 +138,9 @@ interface IResetCoordinator {
         uint256 indexed requestId, uint256 position, uint8 slot, address guardian, address prover, uint256 slashed
     );
     /// @param paid Fee paid to each standing poster (fee / n); `served` and `missed` are slot bitmaps.
+    ///        `served`: slots with a standing posting of the request's message, at any committee epoch.
+    ///        `missed`: for a request that stayed pending until it expired, the slots not served whose holder at the
+    ///        newest epoch with a standing posting of the message still holds them; 0 when no such posting exists.
     event RequestSettled(uint256 indexed requestId, uint256 paid, uint32 served, uint32 missed, uint256 toTreasury);
     event TreasuryWithdrawn(address indexed to, uint256 amount);
     event CoordinatorParameterChanged(bytes32 indexed name, uint256 value);
@@ -178,7 +181,7 @@ interface IResetCoordinator {
 
     /// @notice Proves that the posting at `position` of the request's history fails the public check of §6.4
     ///         (or is not a valid encoding of points in the subgroup); slashes exactly its guardian and rewards
-    ///         msg.sender. No secret is revealed; an honest posting can never be proven invalid.
+    ///         msg.sender, unless msg.sender is that guardian (then the treasury gets it all). No secret is revealed; an honest posting can never be proven invalid.
     /// @param commitments The committee epoch's Feldman commitments C_0 ‖ … ‖ C_{t−1} (PK_i is computed from them).
     /// @param requesterKey A (EIP-2537), hashed and compared with the context.
     /// @param posting The compressed posting as posted (its hash is in the history).
@@ -199,8 +202,10 @@ interface IResetCoordinator {
 
     /// @notice After `deadline + disputeWindow` (the deadline is expiresAt, or executableAt once approved: no posting
     ///         is accepted after completion, so that is never earlier than the last posting): pays fee / n to each member whose posting for the request's
-    ///         message stands (at most one per slot), counts it served in the guardian registry, counts a miss only
-    ///         for members of a request that stayed pending until it expired, and books the rest to the treasury.
+    ///         message stands (at most one per slot, at any epoch), counts it served in the guardian registry, counts a
+    ///         miss only for a request that stayed pending until it expired, against the members of the newest epoch
+    ///         with a standing posting of its message whose slot was not served (none if there is no such posting),
+    ///         and books the rest to the treasury.
     function settle(uint256 requestId, RequestContext calldata context, PostingRecord[] calldata history) external;
 
     function reset(uint256 requestId) external view returns (ResetView memory);

@@ -48,7 +48,8 @@ export const DEFAULT_PARAMETERS: DeployParameters = {
   answerWindow: 3600,
   ackWindow: 600,
   maxEpochAge: 90 * 24 * 3600,
-  releaseDelay: 8 * 24 * 3600,
+  // at least requestLifetime + maxSecurityPeriod + disputeWindow (9 days with these defaults)
+  releaseDelay: 10 * 24 * 3600,
 };
 
 export interface Deployment {
@@ -82,6 +83,12 @@ export async function deployCredentialGuardians(
     throw new CGError(
       "INVALID_INPUT",
       `deploy: unbondingDelay (${p.unbondingDelay}s) must exceed requestLifetime + maxSecurityPeriod + disputeWindow (${floor}s)`,
+    );
+  }
+  if (p.releaseDelay < floor) {
+    throw new CGError(
+      "INVALID_INPUT",
+      `deploy: releaseDelay (${p.releaseDelay}s) must be at least requestLifetime + maxSecurityPeriod + disputeWindow (${floor}s)`,
     );
   }
   const log = options.log ?? (() => {});

@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   "GuardianUnjailed",
   "GuardianSlashed",
   "GuardianServiceRecorded",
+  "Claimed",
   "RegistryParameterChanged",
   "AccountLinked",
   "AccountRotated",

@@ -35,7 +35,7 @@ import {
 import { message } from "../helpers/fixtures.ts";
 import { AUDIT_KINDS } from "../../sdk/protocol/audit.ts";
 import { auditedEvents, expectAuditMatches } from "../helpers/audit.ts";
-import { ONE_ETH, type System, deploySystem, findEvent } from "../helpers/system.ts";
+import { ONE_ETH, type System, deploySystem, findEvent, toBytes32 } from "../helpers/system.ts";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -492,6 +492,30 @@ describe("CommitteeRegistry", function () {
       await expect(c.connect(sys.bob).setParameters(p)).to.be.revertedWithCustomError(c, "AccessControlUnauthorizedAccount");
       await expect(c.connect(sys.admin).setParameters({ ...p, dealWindow: 900 })).to.emit(c, "CommitteeParametersSet");
       expect((await c.parameters()).dealWindow).to.equal(900n);
+    });
+
+    it("a handed-over member stays bonded through the coordinator's dispute horizon: releaseDelay ≥ the unbonding floor, from either side", async function () {
+      const { sys } = await networkHelpers.loadFixture(activeCommitteeFixture);
+      const c = sys.committees;
+      const cp = await sys.coordinator.parameters();
+      const floor = cp.requestLifetime + cp.maxSecurityPeriod + cp.disputeWindow;
+      const p = { ...(await c.parameters()).toObject() };
+      // the deployment's defaults satisfy it
+      expect(p.releaseDelay >= floor, `releaseDelay ${p.releaseDelay} < ${floor}`).to.equal(true);
+      // the committee registry refuses a release delay under the floor the coordinator pushed
+      await expect(c.connect(sys.admin).setParameters({ ...p, releaseDelay: floor - 1n }))
+        .to.be.revertedWithCustomError(c, "CommitteeParameterOutOfRange")
+        .withArgs(toBytes32("releaseDelay"), floor - 1n);
+      await expect(c.connect(sys.admin).setParameters({ ...p, releaseDelay: floor })).to.emit(c, "CommitteeParametersSet");
+      // the coordinator refuses to push a floor above the release delay (the unbonding delay, 14 days, would allow it)
+      await expect(sys.coordinator.setRequestLifetime(cp.requestLifetime + 1n))
+        .to.be.revertedWithCustomError(sys.coordinator, "ResetParameterOutOfRange")
+        .withArgs(toBytes32("unbondingFloor"), floor + 1n);
+      // raising the release delay first lets the floor follow
+      await (await c.connect(sys.admin).setParameters({ ...p, releaseDelay: floor + 1n })).wait();
+      await (await sys.coordinator.setRequestLifetime(cp.requestLifetime + 1n)).wait();
+      expect(await sys.registry.minUnbondingDelay()).to.equal(floor + 1n);
+      expect(await expectAuditMatches(sys)).to.match(/matches the on-chain head/);
     });
 
     it("withdrawals of bonded members wait for the stake lock (stake backing a membership cannot leave)", async function () {

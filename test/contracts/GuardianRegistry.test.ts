@@ -188,6 +188,23 @@ describe("GuardianRegistry", function () {
     expect(await registry.claimable(newTreasury.address)).to.equal(0n);
   });
 
+  it("a claim emits Claimed and folds into the audit log, for a prover and for the treasury", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const g1 = sys.guardians[0];
+    await (await sys.registry.grantRole(await sys.registry.SLASHER_ROLE(), sys.bob.address)).wait();
+    await (await sys.registry.connect(sys.bob).slash(g1.address, ONE_ETH / 2n, sys.prover.address, 2_000)).wait();
+    const treasury = await ethers.getSigner(await sys.registry.treasury());
+    for (const [who, amount] of [
+      [sys.prover, ONE_ETH / 10n],
+      [treasury, ONE_ETH / 2n - ONE_ETH / 10n],
+    ] as const) {
+      const length = await sys.coordinator.auditLength();
+      await expect(sys.registry.connect(who).claim()).to.emit(sys.registry, "Claimed").withArgs(who.address, amount);
+      expect(await sys.coordinator.auditLength()).to.equal(length + 1n);
+    }
+    await expectAudited(sys);
+  });
+
   it("lets only the coordinator slash, and only governance jail or change bounded parameters", async function () {
     const sys = await networkHelpers.loadFixture(fixture);
     const g = sys.guardians[0];

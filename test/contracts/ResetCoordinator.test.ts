@@ -270,6 +270,57 @@ describe("ResetCoordinator (v2)", function () {
       expect((await sys.registry.guardian(committee.members[3].address)).missed).to.equal(1n);
     });
 
+    it("misses are judged from the newest standing posting of the true message, not moved by a posting for another message", async function () {
+      const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      for (const slot of [1, 2, 3]) await post(sys, committee, request, slot);
+      // a handover keeps every member; then member 4 posts at the new epoch, for another message
+      const next = await handoverKeepingMembers(sys, committee);
+      const epoch2 = await activeEpoch(sys, committee.committeeId);
+      const other = postingFor(next, request, 4, epoch2, keccak256(concat([request.message, "0x01"])));
+      await (await sys.coordinator.connect(committee.members[3].signer).postPartial(other.input)).wait();
+      expect((await sys.coordinator.reset(request.requestId)).postingEpoch).to.equal(epoch2);
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      const receipt = await (await sys.coordinator.settle(request.requestId, request.context, await historyOf(sys, request.requestId))).wait();
+      const ev = findEvent(sys.coordinator, receipt, "RequestSettled");
+      // slots 1–3 served at epoch 1; only 4 and 5 missed (never a slot that is also served)
+      expect(ev.args.served).to.equal(0b111n);
+      expect(ev.args.missed).to.equal(0b11000n);
+      for (const k of [0, 1, 2]) expect((await sys.registry.guardian(committee.members[k].address)).missed, `g${k + 1}`).to.equal(0n);
+    });
+
+    it("no misses for a request that no standing posting of its message served (its membership is not known)", async function () {
+      const silent = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      const wrong = await requestOf(sys, account, sys.carol, sys.carol.address as Address);
+      const epoch = await activeEpoch(sys, committee.committeeId);
+      const other = postingFor(committee, wrong, 2, epoch, keccak256(concat([wrong.message, "0x01"])));
+      await (await sys.coordinator.connect(committee.members[1].signer).postPartial(other.input)).wait();
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      for (const r of [silent, wrong]) {
+        const receipt = await (await sys.coordinator.settle(r.requestId, r.context, await historyOf(sys, r.requestId))).wait();
+        const ev = findEvent(sys.coordinator, receipt, "RequestSettled");
+        expect([ev.args.served, ev.args.missed]).to.deep.equal([0n, 0n]);
+      }
+      for (const g of committee.members) expect((await sys.registry.guardian(g.address)).missed, g.name).to.equal(0n);
+    });
+
+    it("a fee recipient that returns a large return data costs settlement no more than the gas it is handed", async function () {
+      const settleGas = async () => {
+        const r = await approved(sys, committee, account, sys.bob, sys.bob.address as Address);
+        await networkHelpers.time.increase(3 * 24 * 3600);
+        const receipt = await (await sys.coordinator.settle(r.requestId, r.context, await historyOf(sys, r.requestId))).wait();
+        return { gas: receipt.gasUsed as bigint, ev: findEvent(sys.coordinator, receipt, "RequestSettled") };
+      };
+      await settleGas(); // the first settlement pays for fresh counters and treasury balance
+      const plain = await settleGas();
+      // member 1's address now runs code (as an EIP-7702 account could) that returns 90,112 bytes to any call
+      await networkHelpers.setCode(committee.members[0].address, "0x620160006000f3");
+      const bomb = await settleGas();
+      expect(bomb.ev.args.served).to.equal(0b111n);
+      expect(bomb.ev.args.toTreasury).to.equal(plain.ev.args.toTreasury); // it was paid
+      const transferGas = await sys.coordinator.FEE_TRANSFER_GAS();
+      expect(bomb.gas - plain.gas).to.be.lessThan(transferGas + 5_000n);
+    });
+
     it("the audit chain includes settlement, treasury withdrawals, role changes and failed consumer hooks", async function () {
       const hostile = await (await ethers.getContractFactory("RevertingConsumer")).deploy();
       const hooked = await linkTo(sys, sys.carol, committee, { consumer: (await hostile.getAddress()) as Address });
@@ -307,6 +358,20 @@ describe("ResetCoordinator (v2)", function () {
       await expect(prove(sys, request, history, 2, bad, again)).to.be.revertedWithCustomError(sys.coordinator, "ResetPostingAlreadyProven");
       await expect(prove(sys, request, history.slice(1), 0, honest, saltHonest)).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongPostingHistory");
       await expect(prove(sys, request, history, 0, honest, saltHonest, sys.prover, { commitments: (committee.commitments + "00") as Hex })).to.be.revertedWithCustomError(sys.coordinator, "ResetWrongContext");
+    });
+
+    it("a guardian proving its own invalid posting earns no reward: the whole slash goes to the treasury", async function () {
+      const { request, bad, history } = await invalidPostingFixture(sys, committee, account);
+      const guilty = committee.members[4];
+      const treasury = await sys.registry.treasury();
+      const treasuryBefore = await sys.registry.claimable(treasury);
+      const salt = await commitProof(sys, guilty.signer, request.requestId, 2);
+      const receipt = await (await prove(sys, request, history, 2, bad, salt, guilty.signer)).wait();
+      const slashed = findEvent(sys.registry, receipt, "GuardianSlashed");
+      expect(slashed.args.prover).to.equal(guilty.address);
+      expect(slashed.args.reward).to.equal(0n);
+      expect(await sys.registry.claimable(guilty.address)).to.equal(0n);
+      expect((await sys.registry.claimable(treasury)) - treasuryBefore).to.equal(slashed.args.amount);
     });
 
     it("property: random valid postings can never be proven invalid", async function () {
