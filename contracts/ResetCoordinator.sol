@@ -531,7 +531,7 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
         (uint256 digest, uint32 posted, uint32 postingEpoch) = (p.digest, p.posted, p.postingEpoch);
         // Epochs only move forward: a posting at a newer epoch starts a new bitmap.
         if (committeeEpoch != postingEpoch) (posted, postingEpoch) = (0, committeeEpoch);
-        uint32 bit = uint32(1) << (slot - 1);
+        uint32 bit = uint32(uint256(1) << (slot - 1)); // slot ≤ n ≤ 32: checked by the membership test above
         if (posted & bit != 0) revert ResetAlreadyPosted(requestId, slot, committeeEpoch);
         bytes32 message = input.message;
         bytes32 postingHash = _calldataHash(posting);
@@ -631,7 +631,7 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
     ) private returns (uint32 missed) {
         ICommitteeRegistry.Member[] memory members = _committees.members(committeeId, activeEpoch);
         for (uint256 s = 1; s <= members.length; ++s) {
-            uint32 bit = uint32(1) << (s - 1);
+            uint32 bit = uint32(uint256(1) << (s - 1)); // s ≤ n ≤ 32
             if (served & bit != 0 || members[s - 1].since > epoch) continue;
             missed |= bit;
             _guardianRegistry.recordService(members[s - 1].operator, requestId, false);
