@@ -13,8 +13,7 @@
  * After a handover activates, the members of the new epoch serve the requests still pending unless the retired
  * epoch already posted t (K is unchanged, so those complete the reset); the client combines t of one epoch.
  */
-import type { Logger } from "pino";
-import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type WalletClient, getAbiItem, hexToBytes, toHex } from "viem";
+import { type Address, type Chain, type Hex, type PublicClient, type WalletClient, getAbiItem, hexToBytes, toHex } from "viem";
 
 import { committeeRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
 import { type G1Point, G1, g1FromEip2537, hashToG1 } from "../sdk/crypto/bls.ts";
@@ -23,13 +22,12 @@ import { formatCodeMessage, generateChannelCode } from "../sdk/encoding/channelC
 import { resetMessage } from "../sdk/encoding/messages.ts";
 import { CGError } from "../sdk/errors.ts";
 import { openEnvelope, unpackEntries } from "../sdk/protocol/account.ts";
-import { type Channel, type ChannelKind, channelKind } from "./channels/channel.ts";
-import type { GuardianConfig } from "./config.ts";
+import type { AgentDeps } from "./agent.ts";
+import { type ChannelKind, channelKind } from "./channels/channel.ts";
 import type { CodeDelivery } from "./core/messages.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
-import type { Metrics } from "./metrics.ts";
 import type { PeerApi } from "./peer.ts";
-import type { OutboxJob, RequestRow, Store } from "./store.ts";
+import type { OutboxJob, RequestRow } from "./store.ts";
 
 export const RESET_EVENTS = [
   getAbiItem({ abi: resetCoordinatorAbi, name: "AccountLinked" }),
@@ -60,14 +58,7 @@ interface DeliverPayload {
   expiresAt: string;
 }
 
-export interface ResetDeps {
-  config: GuardianConfig;
-  store: Store;
-  operator: LocalAccount;
-  hpkeSecret: Uint8Array;
-  channels: Partial<Record<ChannelKind, Channel>>;
-  log: Logger;
-  metrics: Metrics;
+export interface ResetDeps extends AgentDeps {
   publicClient: PublicClient;
   wallet: WalletClient;
   chain: Chain;

@@ -21,7 +21,7 @@ import { publicShare } from "../crypto/threshold.ts";
 import { CGError } from "../errors.ts";
 import { type CommitteeEpoch, committeeEpoch } from "./committees.ts";
 import { type Clients, type Progress, coordinatorOf, fromBlock } from "./deployment.ts";
-import { type PostingEntry, type ResetRequest, commitmentsOf, messageOf, postingHistory, postingsOf, requestContext, resetRequest } from "./resets.ts";
+import { type PostingEntry, type ResetRequest, commitmentsOf, explainResetError, messageOf, postingHistory, postingsOf, requestContext, resetRequest } from "./resets.ts";
 import { type Explain, send, wallet } from "./transactions.ts";
 
 // ───────────────────────────── judging one posting ─────────────────────────────
@@ -174,6 +174,7 @@ export async function proveInvalidPosting(c: Clients, o: { requestId: bigint; po
 
 /** Words for the fraud-proof refusals; other errors keep `Name(args)`. */
 export function explainProofError(): Explain {
+  const resetErrors = explainResetError();
   return (error, args) => {
     const a = args as readonly any[];
     switch (error) {
@@ -185,12 +186,8 @@ export function explainProofError(): Explain {
         return `${a[0]} has no commitment to this proof at least one block old: commit first (commitProof), then prove`;
       case "ResetPostingMismatch":
         return `the posting given for position ${a[1]} of request ${a[0]} is not the one posted (or its full form does not match its bytes)`;
-      case "ResetWrongPostingHistory":
-        return `the posting history given for request ${a[0]} is not the one on-chain (read it again from the events)`;
-      case "ResetWrongContext":
-        return `the request fields given for request ${a[0]} are not the ones it was made with`;
       default:
-        return undefined;
+        return resetErrors(error, args); // the request's own refusals (unknown request, wrong history or context, …)
     }
   };
 }

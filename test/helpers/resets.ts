@@ -3,11 +3,12 @@
  * with a one-time requester key, compressed postings made by the SDK's pure crypto, tokens assembled from them.
  * The reset message is computed here from PROTOCOL.md §11 (and checked against the contract's view in the tests).
  */
-import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, keccak256, toBytes, toHex } from "viem";
+import { type Address, type Hex, concat, encodeAbiParameters, hexToBytes, keccak256, toHex } from "viem";
 
 import { type G1Point, G1, g1ToCompressed, g1ToEip2537, g2ToCompressed, g2ToEip2537, hashToG1 } from "../../sdk/crypto/bls.ts";
 import { type Posting, makePosting, openPosting } from "../../sdk/crypto/posting.ts";
 import { combine, randomScalar } from "../../sdk/crypto/threshold.ts";
+import { resetMessage as sdkResetMessage } from "../../sdk/encoding/messages.ts";
 import { formCommittee } from "./committees.ts";
 import { type GuardianFixture, type System, findEvent, toBytes32 } from "./system.ts";
 
@@ -55,24 +56,9 @@ export interface MadePosting {
   input: { requestId: bigint; slot: number; committeeEpoch: bigint; message: Hex; posting: Hex };
 }
 
-/** m of PROTOCOL.md §6.2 / §11. */
+/** m of PROTOCOL.md §6.2 / §11 (the SDK's encoding, itself tested against ethers and the EVM). */
 export function resetMessage(chainId: bigint, coordinator: Address, requestId: bigint, context: Omit<RequestContext, "fee">): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "bytes32" },
-        { type: "uint256" },
-        { type: "address" },
-        { type: "uint256" },
-        { type: "bytes32" },
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "address" },
-        { type: "bytes32" },
-      ],
-      [keccak256(toBytes("CGUARD-V02/reset")), chainId, coordinator, requestId, context.accountId, context.accountEpoch, context.committeeId, context.newController, context.requesterKeyHash],
-    ),
-  );
+  return sdkResetMessage({ chainId, coordinator, requestId, ...context });
 }
 
 /** Packed list: each entry a 2-byte big-endian length followed by the entry. */
