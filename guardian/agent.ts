@@ -21,14 +21,14 @@
 import { type Server, createServer } from "node:http";
 
 import type { Logger } from "pino";
-import { type Address, type Chain, type LocalAccount, type PublicClient, type WalletClient, createPublicClient, createWalletClient, http } from "viem";
+import { type Address, BaseError, type Chain, type LocalAccount, type PublicClient, type WalletClient, createPublicClient, createWalletClient, http } from "viem";
 
 import { chainFor } from "../sdk/client/index.ts";
 import { precomputeGenerators } from "../sdk/crypto/bls.ts";
 import { CGError } from "../sdk/errors.ts";
 import type { Channel, ChannelKind } from "./channels/channel.ts";
 import { COMMITTEE_EVENTS, CommitteeWork } from "./committees.ts";
-import { type GuardianConfig, requirePeer } from "./config.ts";
+import { type GuardianConfig, requirePeer, rpcOrigin } from "./config.ts";
 import { classifyHandlerFailure } from "./core/failures.ts";
 import type { Metrics } from "./metrics.ts";
 import { PeerApi } from "./peer.ts";
@@ -77,6 +77,9 @@ export class GuardianAgent {
   #metricsAt = 0;
   #firstPass = true;
   #chainErrorStreak = 0;
+  /** Why the agent is not (yet) healthy, for `/healthz`: set while it waits for the RPC node, and by failing polls. */
+  #degraded?: string;
+  #stopping = false;
   #committees?: CommitteeWork;
   #resets?: ResetWork;
   #peer?: PeerApi;
@@ -93,11 +96,23 @@ export class GuardianAgent {
   async start(): Promise<{ httpPort: number; peerPort: number }> {
     const { config, log } = this.#d;
     requirePeer(config);
+    // /healthz answers from the first moment, so a supervisor sees "degraded: the RPC node does not answer" rather
+    // than a dead port while the node is down at startup.
+    this.#degraded = `starting: waiting for the RPC node ${rpcOrigin(config.rpcUrl)}`;
+    const httpPort = await this.#startHttp();
     const probe = createPublicClient({ transport: http(config.rpcUrl, { retryCount: 0 }) });
-    const chainId = await this.#retry("eth_chainId", () => probe.getChainId());
+    let chainId: number;
+    try {
+      chainId = await this.#retry("eth_chainId", () => probe.getChainId());
+    } catch (e) {
+      await this.#closeHttp();
+      throw e;
+    }
     if (config.chainId !== undefined && config.chainId !== chainId) {
+      await this.#closeHttp();
       throw new CGError("INVALID_CONFIG", `the RPC serves chain ${chainId}, the deployment file is for chain ${config.chainId}`);
     }
+    this.#degraded = undefined;
     this.#chain = chainFor(chainId, config.rpcUrl);
     this.#public = createPublicClient({ chain: this.#chain, transport: http(config.rpcUrl, { retryCount: 2 }), pollingInterval: config.pollIntervalMs }) as PublicClient;
     this.#wallet = createWalletClient({ chain: this.#chain, account: this.#d.operator, transport: http(config.rpcUrl, { retryCount: 2 }) });
@@ -134,7 +149,6 @@ export class GuardianAgent {
       },
     };
     precomputeGenerators(); // every posting multiplies P1 twice and P2 once
-    const httpPort = await this.#startHttp();
     const peerPort = await this.#peer.listen();
     this.#running = true;
     // Deliveries never wait behind a transaction receipt: they have their own loop.
@@ -145,11 +159,13 @@ export class GuardianAgent {
 
   /** Stops the loops after their current step (in-flight work finishes or stays parked in the outbox). */
   async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wakeAll();
     if (!this.#running) return;
     this.#running = false;
     this.#wakeAll();
     await Promise.race([Promise.allSettled(this.#loops), new Promise((r) => setTimeout(r, 15_000))]);
-    await new Promise<void>((r) => (this.#http ? this.#http.close(() => r()) : r()));
+    await this.#closeHttp();
     await this.#peer?.close();
     for (const c of Object.values(this.#d.channels)) await c?.close?.();
     this.#d.log.info({ guardian: this.address }, "guardian stopped");
@@ -164,6 +180,7 @@ export class GuardianAgent {
         this.#chainErrorStreak = 0;
       } catch (e) {
         this.#chainErrorStreak++;
+        this.#degraded = `chain poll failed ${this.#chainErrorStreak} times in a row: ${rpcFailure(e, this.#d.config.rpcUrl)}`;
         this.#d.metrics.chainErrors.inc();
         this.#d.log.warn({ err: errorText(e), streak: this.#chainErrorStreak }, "chain poll failed; retrying");
         await this.#sleep(Math.min(30_000, this.#d.config.pollIntervalMs * 2 ** Math.min(this.#chainErrorStreak, 5)));
@@ -317,11 +334,13 @@ export class GuardianAgent {
       try {
         if (req.url === "/healthz") {
           const cursor = store.cursor()?.block ?? config.startBlock - 1n;
-          const healthy = this.#chainErrorStreak < 5;
+          const starting = this.#chain === undefined;
+          const healthy = !starting && this.#chainErrorStreak < 5;
           res.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
           res.end(
             JSON.stringify({
               status: healthy ? "ok" : "degraded",
+              ...(healthy ? {} : { reason: this.#degraded ?? "the RPC node does not answer" }),
               guardian: this.address,
               cursor: cursor.toString(),
               head: this.#head.toString(),
@@ -350,15 +369,25 @@ export class GuardianAgent {
 
   // ───────────────────────────── helpers ─────────────────────────────
 
+  async #closeHttp(): Promise<void> {
+    const server = this.#http;
+    this.#http = undefined;
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  }
+
+  /** Retries `fn` until it answers; only `stop()` ends the wait (with a `STOPPED` error). */
   async #retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      if (this.#stopping) throw new CGError("STOPPED", `stopped while waiting for ${what}`);
       try {
         return await fn();
       } catch (e) {
         // Never fatal: an agent started before its RPC keeps trying (and says so) until it answers.
+        const reason = rpcFailure(e, this.#d.config.rpcUrl);
+        this.#degraded = `the RPC node ${rpcOrigin(this.#d.config.rpcUrl)} does not answer ${what} (attempt ${attempt + 1}): ${reason}`;
         this.#d.metrics.chainErrors.inc();
-        this.#d.log.warn({ what, attempt: attempt + 1, err: errorText(e) }, "RPC call failed; retrying");
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** Math.min(attempt, 8))));
+        this.#d.log.warn({ what, attempt: attempt + 1, err: reason }, "RPC call failed; retrying");
+        await this.#sleep(Math.min(30_000, 200 * 2 ** Math.min(attempt, 8)));
       }
     }
   }
@@ -403,6 +432,16 @@ function minBig(a: bigint, b: bigint): bigint {
 }
 
 /** An error's message without secrets: our errors never carry them; foreign ones are cut short. */
+/** A failed RPC call in one line, without the URL's path or query. */
+export function rpcFailure(e: unknown, rpcUrl: string): string {
+  let text: string;
+  if (e instanceof BaseError) {
+    const details = e.details && e.details !== e.shortMessage ? ` (${e.details})` : "";
+    text = `${e.shortMessage}${details}`;
+  } else text = errorText(e);
+  return text.split(rpcUrl).join(rpcOrigin(rpcUrl)).split("\n")[0].slice(0, 300);
+}
+
 export function errorText(e: unknown): string {
   if (e instanceof CGError) return `${e.code}: ${e.message}`;
   if (e instanceof Error) return e.message.split("\n")[0].slice(0, 300);

@@ -14,18 +14,19 @@ import { AppChannel } from "./channels/app.ts";
 import type { Channel, ChannelKind } from "./channels/channel.ts";
 import { EmailChannel } from "./channels/email.ts";
 import { SmsChannel } from "./channels/sms.ts";
-import { type GuardianConfig, describeConfig, loadConfig } from "./config.ts";
+import { type GuardianConfig, describeConfig, effectiveConfig, loadConfig } from "./config.ts";
 import { METADATA_PATH } from "./core/peerWire.ts";
 import { setFailpoints } from "./failpoints.ts";
 import { openKeystore, readKeystore, sealKeystore, writeKeystore } from "./keystore.ts";
+import { acquireLock } from "./lock.ts";
 import { createMetrics } from "./metrics.ts";
 import { Store } from "./store.ts";
 
-function paths(config: GuardianConfig) {
+export function paths(config: GuardianConfig) {
   return { operator: join(config.dataDir, "operator.json"), hpke: join(config.dataDir, "hpke.json"), db: join(config.dataDir, "guardian.db") };
 }
 
-function loadKeys(config: GuardianConfig) {
+export function loadKeys(config: GuardianConfig) {
   const p = paths(config);
   const operatorKey = openKeystore(readKeystore(p.operator), config.passphrase, p.operator);
   const hpkeSecret = openKeystore(readKeystore(p.hpke), config.passphrase, p.hpke);
@@ -106,29 +107,67 @@ export function buildChannels(config: GuardianConfig, operator: ReturnType<typeo
   return channels;
 }
 
+/** The effective configuration as text: one line per setting, its value (never a secret) and where it came from. */
+export function formatEffectiveConfig(config: GuardianConfig): string {
+  const rows = effectiveConfig(config);
+  const width = Math.max(...rows.map((r) => r.name.length));
+  const valueWidth = Math.min(60, Math.max(...rows.map((r) => r.value.length)));
+  return (
+    `effective configuration (precedence: environment > --config file > default):\n` +
+    rows.map((r) => `  ${r.name.padEnd(width)}  ${r.value.padEnd(valueWidth)}  ${r.from}`).join("\n") +
+    "\n"
+  );
+}
+
+export async function showConfig(configFile: string | undefined, json: boolean): Promise<number> {
+  const config = loadConfig(configFile);
+  if (json) process.stdout.write(JSON.stringify(effectiveConfig(config), null, 2) + "\n");
+  else process.stdout.write(formatEffectiveConfig(config));
+  return 0;
+}
+
 export async function start(configFile: string | undefined): Promise<number> {
   const config = loadConfig(configFile);
   setFailpoints(config.failpoints);
   // Synchronous writes: every line is out before a crash or an exit.
   const log = pino({ level: config.logLevel, base: { service: "cg-guardian" } }, pino.destination({ dest: 1, sync: true }));
+  // The effective configuration, for the operator (stderr, readable) and the logs (stdout, JSON): no secrets.
+  process.stderr.write(formatEffectiveConfig(config));
+  log.info({ settings: Object.fromEntries(effectiveConfig(config).map((r) => [r.name, { value: r.value, from: r.from }])) }, "effective configuration");
   const { operator, hpkeSecret } = loadKeys(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // One agent per data directory: a second one would serve every request twice.
+  const lock = acquireLock(config.dataDir);
+  if (lock.tookOver) log.warn({ previous: lock.tookOver }, "took over the lock of an agent that no longer runs");
   const store = new Store(paths(config).db, hpkeSecret);
   const agent = new GuardianAgent({ config, store, operator, hpkeSecret, channels: buildChannels(config, operator), log, metrics: createMetrics() });
-  log.info({ config: describeConfig(config) }, "starting");
-  await agent.start();
-  await new Promise<void>((resolve) => {
+  let signalled = false;
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
+      signalled = true;
       log.info({ signal }, "shutting down");
       resolve();
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
-  await agent.stop();
-  store.close();
-  hpkeSecret.fill(0);
-  return 0;
+  try {
+    log.info({ config: describeConfig(config) }, "starting");
+    // A signal while the agent still waits for its RPC node ends the wait.
+    const stopping = stopped.then(() => agent.stop());
+    try {
+      await agent.start();
+    } catch (e) {
+      if (signalled && e instanceof CGError && e.code === "STOPPED") return 0;
+      throw e;
+    }
+    await stopping;
+    return 0;
+  } finally {
+    store.close();
+    hpkeSecret.fill(0);
+    lock.release();
+  }
 }
 
 export async function status(configFile: string | undefined, json: boolean): Promise<number> {

@@ -40,6 +40,8 @@ export interface GuardianConfig {
   peer?: { host: string; port: number; publicUrl: string; tlsCert?: string; tlsKey?: string; allowHttp: boolean };
   /** Test-only failpoint names (see guardian/failpoints.ts). */
   failpoints: string[];
+  /** Where each CG_* value that was set came from: "environment" or "file <path>"; unset ones are defaults. */
+  origins?: Record<string, string>;
 }
 
 type Source = Record<string, string | undefined>;
@@ -83,12 +85,20 @@ function address(src: Source, field: string): Address {
 export function loadConfig(file: string | undefined, env: Source = process.env): GuardianConfig {
   let src: Source = {};
   let base = process.cwd();
+  const origins: Record<string, string> = {};
   if (file !== undefined) {
     if (!existsSync(file)) throw new CGError("INVALID_CONFIG", `config file ${file} does not exist`);
     src = parse(readFileSync(file));
     base = dirname(resolve(file));
+    for (const k of Object.keys(src)) origins[k] = `file ${resolve(file)}`;
   }
-  for (const [k, v] of Object.entries(env)) if (k.startsWith("CG_") && v !== undefined) src[k] = v;
+  // The precedence (operator guide §1): the environment wins over the --config file, which wins over the defaults.
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith("CG_") && v !== undefined) {
+      src[k] = v;
+      origins[k] = "environment";
+    }
+  }
   const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
 
   // Deployment: either a deployments/<network>.json file or explicit addresses.
@@ -100,7 +110,13 @@ export function loadConfig(file: string | undefined, env: Source = process.env):
   if (src.CG_DEPLOYMENT) {
     const deploymentPath = path(src.CG_DEPLOYMENT);
     if (!existsSync(deploymentPath)) fail("CG_DEPLOYMENT", "the path of a deployments/<network>.json file", src.CG_DEPLOYMENT);
-    const d = JSON.parse(readFileSync(deploymentPath, "utf8"));
+    let d: { contracts?: Record<string, string>; deploymentBlock?: number; chainId?: number };
+    try {
+      d = JSON.parse(readFileSync(deploymentPath, "utf8"));
+    } catch {
+      fail("CG_DEPLOYMENT", "a deployments JSON file (it is empty or not JSON)", src.CG_DEPLOYMENT);
+    }
+    if (d === null || typeof d !== "object" || typeof d.contracts !== "object") fail("CG_DEPLOYMENT", "a deployments JSON file with contracts", src.CG_DEPLOYMENT);
     coordinator = address({ c: d?.contracts?.ResetCoordinator }, "c");
     registry = address({ r: d?.contracts?.GuardianRegistry }, "r");
     committees = address({ m: d?.contracts?.CommitteeRegistry }, "m");
@@ -174,6 +190,7 @@ export function loadConfig(file: string | undefined, env: Source = process.env):
     appAllowPrivate: bool(src, "CG_APP_ALLOW_PRIVATE", false),
     peer: peerConfig(src, path),
     failpoints: (src.CG_FAILPOINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    origins,
   };
 }
 
@@ -201,6 +218,97 @@ function peerConfig(src: Source, path: (p: string) => string): GuardianConfig["p
 export function requirePeer(c: GuardianConfig): NonNullable<GuardianConfig["peer"]> {
   if (c.peer === undefined) fail("CG_PEER_PUBLIC_URL", "the public URL of this guardian's peer API (PROTOCOL.md §4.6)", undefined);
   return c.peer;
+}
+
+/** The scheme and host of an RPC URL: what may be shown of it (its path and query often carry an API key). */
+export function rpcOrigin(rpcUrl: string): string {
+  try {
+    const u = new URL(rpcUrl);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+/** One line of the effective configuration: the variable, its value as it may be shown, and where it came from. */
+export interface EffectiveSetting {
+  name: string;
+  value: string;
+  from: string;
+}
+
+const SECRET = "(set, not shown)";
+const off = (v: unknown) => (v === undefined ? "(not set)" : String(v));
+
+/** Every setting the agent reads, with how its effective value is shown (secrets never are). */
+const SETTINGS: [name: string, show: (c: GuardianConfig) => string][] = [
+  ["CG_RPC_URL", (c) => rpcOrigin(c.rpcUrl) + (new URL(c.rpcUrl).pathname.length > 1 || new URL(c.rpcUrl).search ? "/… (path hidden)" : "")],
+  ["CG_DEPLOYMENT", () => ""],
+  ["CG_COORDINATOR", (c) => c.coordinator],
+  ["CG_REGISTRY", (c) => c.registry],
+  ["CG_COMMITTEES", (c) => c.committees],
+  ["CG_START_BLOCK", (c) => c.startBlock.toString()],
+  ["CG_DATA_DIR", (c) => c.dataDir],
+  ["CG_KEYSTORE_PASSPHRASE", () => SECRET],
+  ["CG_KEYSTORE_PASSPHRASE_FILE", () => ""],
+  ["CG_SCRYPT_N", (c) => String(c.scryptN)],
+  ["CG_CONFIRMATIONS", (c) => String(c.confirmations)],
+  ["CG_POLL_INTERVAL_MS", (c) => String(c.pollIntervalMs)],
+  ["CG_REORG_WINDOW", (c) => String(c.reorgWindow)],
+  ["CG_HTTP_HOST", (c) => c.httpHost],
+  ["CG_HTTP_PORT", (c) => String(c.httpPort)],
+  ["CG_LOG_LEVEL", (c) => c.logLevel],
+  ["CG_MAX_ATTEMPTS", (c) => String(c.maxAttempts)],
+  ["CG_RETRY_BASE_MS", (c) => String(c.retryBaseMs)],
+  ["CG_RETRY_MAX_MS", (c) => String(c.retryMaxMs)],
+  ["CG_PEER_PUBLIC_URL", (c) => off(c.peer?.publicUrl)],
+  ["CG_PEER_HOST", (c) => off(c.peer?.host)],
+  ["CG_PEER_PORT", (c) => off(c.peer?.port)],
+  ["CG_PEER_TLS_CERT", (c) => off(c.peer?.tlsCert)],
+  ["CG_PEER_TLS_KEY", (c) => off(c.peer?.tlsKey)],
+  ["CG_PEER_ALLOW_HTTP", (c) => String(c.peer?.allowHttp ?? false)],
+  ["CG_SMTP_HOST", (c) => off(c.smtp?.host)],
+  ["CG_SMTP_PORT", (c) => off(c.smtp?.port)],
+  ["CG_SMTP_SECURE", (c) => off(c.smtp?.secure)],
+  ["CG_SMTP_STARTTLS", (c) => off(c.smtp?.requireTls)],
+  ["CG_SMTP_TLS_VERIFY", (c) => off(c.smtp?.rejectUnauthorized)],
+  ["CG_SMTP_USER", (c) => off(c.smtp?.user)],
+  ["CG_SMTP_PASS", (c) => (c.smtp?.pass ? SECRET : "(not set)")],
+  ["CG_SMTP_FROM", (c) => off(c.smtp?.from)],
+  ["CG_SMS_BASE_URL", (c) => off(c.sms?.baseUrl)],
+  ["CG_SMS_ACCOUNT_SID", (c) => off(c.sms?.accountSid)],
+  ["CG_SMS_AUTH_TOKEN", (c) => (c.sms ? SECRET : "(not set)")],
+  ["CG_SMS_FROM", (c) => off(c.sms?.from)],
+  ["CG_APP_TIMEOUT_MS", (c) => String(c.appTimeoutMs)],
+  ["CG_APP_ALLOW_PRIVATE", (c) => String(c.appAllowPrivate)],
+];
+
+/** The names of every setting the agent reads (an example `.env` must use only these). */
+export const SETTING_NAMES: readonly string[] = [...SETTINGS.map(([n]) => n), "CG_FAILPOINTS"];
+
+/**
+ * The effective configuration, one line per setting, without secrets: its value and where it came from
+ * ("environment", "file <path>" or "default"). Settings that only select another source (CG_DEPLOYMENT,
+ * CG_KEYSTORE_PASSPHRASE_FILE) are listed when set.
+ */
+export function effectiveConfig(c: GuardianConfig): EffectiveSetting[] {
+  const origins = c.origins ?? {};
+  const rows: EffectiveSetting[] = [];
+  for (const [name, show] of SETTINGS) {
+    const from = origins[name] ?? "default";
+    if (name === "CG_DEPLOYMENT" || name === "CG_KEYSTORE_PASSPHRASE_FILE") {
+      if (from !== "default") rows.push({ name, value: name === "CG_DEPLOYMENT" ? `(file; chain ${c.chainId ?? "?"})` : "(set)", from });
+      continue;
+    }
+    if (name === "CG_KEYSTORE_PASSPHRASE" && from === "default") {
+      rows.push({ name, value: SECRET, from: origins.CG_KEYSTORE_PASSPHRASE_FILE ? "CG_KEYSTORE_PASSPHRASE_FILE" : "default" });
+      continue;
+    }
+    // Addresses read from the deployment file come from it, not from a default.
+    const fromDeployment = ["CG_COORDINATOR", "CG_REGISTRY", "CG_COMMITTEES", "CG_START_BLOCK"].includes(name) && origins.CG_DEPLOYMENT;
+    rows.push({ name, value: show(c), from: fromDeployment ? "CG_DEPLOYMENT" : from });
+  }
+  return rows;
 }
 
 /** A loggable view of the configuration: no passphrase, no credentials, no RPC URL path or query. */
