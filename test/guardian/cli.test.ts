@@ -25,13 +25,35 @@ describe("guardian CLI", function () {
   );
   const env = { CG_KEYSTORE_PASSPHRASE: "operator passphrase" };
 
-  it("prints help with an example, and exits 2 on an unknown command", async function () {
+  it("prints help with examples and --version, exits 2 on bad usage with a suggestion for a typo, and never shows a stack trace", async function () {
     const help = await guardian(["--help"]);
     expect(help.code).to.equal(0);
-    expect(help.stdout).to.include("guardian keys init --config guardian.env && guardian start --config guardian.env");
+    expect(help.stdout).to.include("cg-guardian keys init --config guardian.env && cg-guardian start --config guardian.env");
+    expect(help.stdout).to.include("Exit codes: 0 done, 1 refused or failed, 2 bad usage");
+    const subHelp = await guardian(["unbond", "--help"]);
+    expect(subHelp.code).to.equal(0);
+    expect(subHelp.stdout).to.include("--all");
+    const version = await guardian(["--version"]);
+    expect(version.code).to.equal(0);
+    expect(version.stdout.trim()).to.equal(JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")).version);
     const bad = await guardian(["frobnicate"]);
     expect(bad.code).to.equal(2);
-    expect(bad.stderr).to.include('unknown command "frobnicate"');
+    expect(bad.stderr).to.include("unknown command 'frobnicate'");
+    const typo = await guardian(["doctr"]);
+    expect(typo.code).to.equal(2);
+    expect(typo.stderr).to.include("(Did you mean doctor?)");
+    const option = await guardian(["status", "--jsn"]);
+    expect(option.code).to.equal(2);
+    expect(option.stderr).to.include("(Did you mean --json?)");
+    const none = await guardian([]);
+    expect(none.code).to.equal(2);
+    const amount = await guardian(["stake", "lots", "--config", config], env);
+    expect(amount.code).to.equal(2);
+    expect(amount.stderr).to.equal('cg-guardian: guardian stake <eth> expects an amount of ETH such as 1.5, got "lots"\n');
+    const unreachable = await guardian(["stake", "1", "--config", config], env);
+    expect(unreachable.code).to.equal(1);
+    expect(unreachable.stderr).to.match(/^cg-guardian: (keystore .* does not exist|the RPC node http:\/\/127\.0\.0\.1:9 does not answer)/);
+    for (const r of [bad, typo, option, amount, unreachable]) expect(r.stderr).to.not.match(/\n\s+at /);
   });
 
   it("keys init creates encrypted keystores readable only by the operator, and refuses to overwrite them", async function () {
@@ -57,6 +79,17 @@ describe("guardian CLI", function () {
     const wrong = await guardian(["status", "--config", config], { CG_KEYSTORE_PASSPHRASE: "not the passphrase" });
     expect(wrong.code).to.equal(1);
     expect(wrong.stderr).to.match(/the passphrase does not open this keystore/);
+  });
+
+  it("config shows the effective value of each setting and where it came from: the environment over the file over the default", async function () {
+    const shown = await guardian(["config", "--config", config, "--json"], { ...env, CG_CONFIRMATIONS: "7" });
+    expect(shown.code, shown.stderr).to.equal(0);
+    const rows = Object.fromEntries((JSON.parse(shown.stdout) as { name: string; value: string; from: string }[]).map((r) => [r.name, r]));
+    expect(rows.CG_CONFIRMATIONS).to.deep.equal({ name: "CG_CONFIRMATIONS", value: "7", from: "environment" });
+    expect(rows.CG_DATA_DIR).to.deep.equal({ name: "CG_DATA_DIR", value: join(dir, "data"), from: `file ${config}` });
+    expect(rows.CG_HTTP_PORT).to.deep.equal({ name: "CG_HTTP_PORT", value: "9464", from: "default" });
+    expect(rows.CG_KEYSTORE_PASSPHRASE.value).to.equal("(set, not shown)");
+    expect(shown.stdout).to.not.include(env.CG_KEYSTORE_PASSPHRASE);
   });
 
   it("start refuses a configuration with a bad field, naming it", async function () {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { describeConfig, loadConfig, requirePeer } from "../../guardian/config.ts";
+import { describeConfig, effectiveConfig, loadConfig, requirePeer } from "../../guardian/config.ts";
 import { openKeystore, sealKeystore } from "../../guardian/keystore.ts";
 import { Store } from "../../guardian/store.ts";
 import { CGError } from "../../sdk/index.ts";
@@ -30,6 +30,19 @@ describe("guardian configuration, keystores and store", function () {
     expect(() => loadConfig(undefined, { ...base, CG_KEYSTORE_PASSPHRASE: "" })).to.throw(CGError, /CG_KEYSTORE_PASSPHRASE/);
     expect(() => loadConfig(undefined, { ...base, CG_SMTP_HOST: "smtp.example" })).to.throw(CGError, "config CG_SMTP_FROM: expected a value, got nothing");
     expect(() => loadConfig(join(dir, "missing.env"), base)).to.throw(CGError, /does not exist/);
+    writeFileSync(join(dir, "empty.json"), "");
+    expect(() => loadConfig(undefined, { ...base, CG_DEPLOYMENT: join(dir, "empty.json") })).to.throw(CGError, "config CG_DEPLOYMENT: expected a deployments JSON file (it is empty or not JSON)");
+  });
+
+  it("records where each value came from: the environment over the file, the rest defaults", function () {
+    const dir = mkdtempSync(join(tmpdir(), "cg-config-"));
+    const file = join(dir, "guardian.env");
+    writeFileSync(file, "CG_CONFIRMATIONS=3\nCG_LOG_LEVEL=debug\n");
+    const rows = Object.fromEntries(effectiveConfig(loadConfig(file, { ...base, CG_LOG_LEVEL: "warn" })).map((r) => [r.name, [r.value, r.from]]));
+    expect(rows.CG_CONFIRMATIONS).to.deep.equal(["3", `file ${file}`]);
+    expect(rows.CG_LOG_LEVEL).to.deep.equal(["warn", "environment"]);
+    expect(rows.CG_REORG_WINDOW).to.deep.equal(["16", "default"]);
+    expect(rows.CG_RPC_URL).to.deep.equal(["http://127.0.0.1:8545/… (path hidden)", "environment"]);
   });
 
   it("redacts the RPC path and every credential from the loggable view", function () {
