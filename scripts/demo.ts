@@ -8,7 +8,7 @@
  *   npm run demo              run the story and stop everything
  *   npm run demo -- --keep    leave the network running and print how to use `cg` against it
  */
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -58,6 +58,16 @@ function say(step: string, detail = ""): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Everything the demo and what it starts write to a temporary folder (agents' data, certificates, the deployment
+ * file, the node's scratch files) goes into one folder of its own, removed when the demo ends: TMPDIR points into it
+ * for this process and every process it starts.
+ */
+const workDir = mkdtempSync(join(tmpdir(), "cg-demo-"));
+process.env.TMPDIR = workDir;
+const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+process.once("exit", removeWorkDir);
+
 async function main(): Promise<void> {
   say("starting a local chain, the contracts, 6 guardian agents and alice's inboxes and phones");
   const inbox = new Inbox();
@@ -66,7 +76,7 @@ async function main(): Promise<void> {
     confirmations: 1,
     agentEnv: (i): Record<string, string> => (i === MALICIOUS ? { CG_FAILPOINTS: "serve.invalid-posting" } : {}),
   });
-  const deploymentFile = join(tmpdir(), `cg-demo-deployment-${process.pid}.json`);
+  const deploymentFile = join(workDir, "deployment.json");
   writeFileSync(deploymentFile, JSON.stringify(net.sys.deployment, null, 2));
   try {
     const { sys } = net;
@@ -224,6 +234,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await net.close();
+    removeWorkDir();
   }
 }
 

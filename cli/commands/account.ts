@@ -1,6 +1,7 @@
 /** cg account: compute ids, link an account to a committee (one transaction), rotate it, show it. */
-import { accountIdOf, accountInfo, linkAccount, rotateAccount, saltFromText } from "../../sdk/client/index.ts";
+import { accountIdOf, accountInfo, linkAccount, rotateAccount, saltFromText, securityPeriodBounds } from "../../sdk/client/index.ts";
 import { type Context, Usage, address, bytes32, integer, list, required, str } from "../context.ts";
+import { parseChannel } from "../../sdk/protocol/account.ts";
 import type { Group } from "./types.ts";
 
 const DEFAULT_SECURITY_PERIOD = 86_400;
@@ -14,6 +15,13 @@ function committeeFlag(ctx: Context): bigint {
 function channelsFlag(ctx: Context): string[] {
   const channels = list(ctx.flags, "channels");
   if (channels.length === 0) throw new Usage("--channels is required: one channel URI per committee slot, in slot order (mailto:…, sms:+…, https://…)");
+  channels.forEach((uri, k) => {
+    try {
+      parseChannel(uri, `--channels: slot ${k + 1}`);
+    } catch (e) {
+      throw new Usage(e instanceof Error ? e.message : String(e));
+    }
+  });
   return channels;
 }
 
@@ -43,9 +51,16 @@ export const account: Group = {
       const salt = saltFromText(required(ctx.flags, "salt", "any text; with your address it determines the account id"));
       const committeeId = committeeFlag(ctx);
       const channels = channelsFlag(ctx);
-      const securityPeriod = Number(integer(str(ctx.flags, "security-period") ?? String(DEFAULT_SECURITY_PERIOD), "security-period"));
+      const rawPeriod = str(ctx.flags, "security-period") ?? String(DEFAULT_SECURITY_PERIOD);
+      const period = integer(rawPeriod, "security-period");
       const controller = str(ctx.flags, "controller") ? address(str(ctx.flags, "controller")!, "controller") : undefined;
       const consumer = str(ctx.flags, "consumer") ? address(str(ctx.flags, "consumer")!, "consumer") : undefined;
+      if (controller && /^0x0{40}$/.test(controller)) throw new Usage("--controller expects a real address, not the zero address");
+      const bounds = await securityPeriodBounds(await ctx.clients());
+      if (period < BigInt(bounds.min) || period > BigInt(bounds.max)) {
+        throw new Usage(`--security-period expects ${bounds.min} to ${bounds.max} seconds (this deployment's bounds), got ${JSON.stringify(rawPeriod.slice(0, 24))}`);
+      }
+      const securityPeriod = Number(period);
       const r = await linkAccount(await ctx.clients(), { salt, committeeId, channels, securityPeriod, controller, consumer }, (step) => ctx.progress(step));
       ctx.print(
         `linked account ${r.accountId}\ncommittee ${r.committeeId}, ${r.threshold} of ${r.members.length}, account epoch ${r.epoch}; security period ${securityPeriod} s\nactive now; gas ${r.gasUsed}`,

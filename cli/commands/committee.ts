@@ -6,6 +6,7 @@ import {
   type RoundInfo,
   type RoundOutcome,
   checkCommitteeProposal,
+  defaultThreshold,
   committeeInfo,
   listCommittees,
   proposeCommittee,
@@ -116,6 +117,15 @@ export const committee: Group = {
       } catch (e) {
         if (e instanceof CGError && e.code === "INVALID_INPUT") throw new Usage(e.message.replace(/^proposeCommittee: /, ""));
         throw e;
+      }
+      let checked;
+      try {
+        checked = checkCommitteeProposal({ members: named.length ? named : undefined, size, threshold });
+      } catch {
+        checked = undefined;
+      }
+      if (checked && checked.t === checked.n) {
+        ctx.progress(`warning: t = n = ${checked.n}: a single member offline stops every reset of this committee's accounts until a handover; --threshold ${defaultThreshold(checked.n)} tolerates ${checked.n - defaultThreshold(checked.n)} failures`);
       }
       const c = await ctx.clients();
       const p = await proposeCommittee(c, { members: named.length ? named : undefined, size, threshold }, (line) => ctx.progress(line));

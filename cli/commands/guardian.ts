@@ -5,12 +5,20 @@ import { attestGuardian, guardianStatus, listGuardians, registerGuardian, saltFr
 import { Usage, address, bytes32, integer, list, required, str } from "../context.ts";
 import type { Group } from "./types.ts";
 
+/** The longest attestation `cg guardian attest` signs: an attester re-attests at least every two years. */
+export const MAX_ATTESTATION_DAYS = 730;
+
 function eth(value: string, name: string): bigint {
+  let wei: bigint;
   try {
-    return parseEther(value);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(value)) throw new Error();
+    wei = parseEther(value);
   } catch {
-    throw new Usage(`--${name} expects an amount of ETH such as 1.5, got ${JSON.stringify(value)}`);
+    throw new Usage(`--${name} expects an amount of ETH such as 1.5, got ${JSON.stringify(value.slice(0, 24))}`);
   }
+  if (wei === 0n) throw new Usage(`--${name} expects a positive amount of ETH, got ${JSON.stringify(value)}`);
+  if (wei > 10n ** 27n) throw new Usage(`--${name} expects at most 1,000,000,000 ETH, got ${JSON.stringify(value.slice(0, 24))}`);
+  return wei;
 }
 
 export const guardian: Group = {
@@ -62,13 +70,15 @@ export const guardian: Group = {
     example: "cg guardian attest 0x976E… --measurement guardian-agent-v0.1.0 --days 90 --key $ATTESTER_KEY",
     async run(ctx, args) {
       const operator = address(args[0] ?? "", "operator");
-      const days = Number(integer(str(ctx.flags, "days") ?? "365", "days"));
+      const rawDays = str(ctx.flags, "days") ?? "365";
+      const days = integer(rawDays, "days");
+      if (days < 1n || days > BigInt(MAX_ATTESTATION_DAYS)) throw new Usage(`--days expects a validity of 1 to ${MAX_ATTESTATION_DAYS} days, got ${JSON.stringify(rawDays.slice(0, 24))}`);
       const receipt = await attestGuardian(await ctx.clients(), {
         operator,
         measurement: saltFromText(required(ctx.flags, "measurement", "what software the guardian runs (hashed)")),
-        validForSeconds: days * 24 * 3600,
+        validForSeconds: Number(days) * 24 * 3600,
       });
-      ctx.print(`attested ${operator} for ${days} days (gas ${receipt.gasUsed})`, { attested: operator, days, gasUsed: receipt.gasUsed });
+      ctx.print(`attested ${operator} for ${days} days (gas ${receipt.gasUsed})`, { attested: operator, days: Number(days), gasUsed: receipt.gasUsed });
       return 0;
     },
   },

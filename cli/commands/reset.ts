@@ -3,7 +3,7 @@
  * your passphrase), collect the codes your channels received, complete, cancel, finalize, settle, and follow a
  * request's status and postings.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 
 import type { Hex } from "viem";
 
@@ -16,16 +16,19 @@ import {
   finalizeReset,
   readCodes,
   requestDrill,
+  newRequesterKey,
   requestReset,
   requesterKeyFrom,
   resetInfo,
+  resetRequest,
   settleRequest,
 } from "../../sdk/client/index.ts";
+import { resetCoordinatorAbi } from "../../sdk/abi/index.ts";
 import { scalarFromBytes, scalarToBytes } from "../../sdk/crypto/bls.ts";
 import { type KeystoreFile, openKeystore, sealKeystore } from "../../sdk/crypto/keystore.ts";
 import { formatCodeMessage, parseCodeMessage } from "../../sdk/encoding/channelCode.ts";
 import { CGError } from "../../sdk/errors.ts";
-import { type Context, Usage, address, bytes32, integer, passphrase, required, str } from "../context.ts";
+import { type Context, Usage, address, bytes32, integer, newFilePath, newPassphrase, passphrase, required, str, userPath } from "../context.ts";
 import type { Group } from "./types.ts";
 
 /** Scrypt cost of the requester secret's seal: the file lives for one request. */
@@ -33,18 +36,21 @@ const SCRYPT_N = 2 ** 14;
 
 interface StateFile {
   version: 2;
-  request: Record<keyof ResetRequest, string | number | boolean>;
+  /** Absent until the request's transaction is confirmed: the secret is sealed before anything is sent. */
+  request?: Record<keyof ResetRequest, string | number | boolean>;
+  /** What was about to be sent, so an unconfirmed request can be found again by its requester key. */
+  pending?: { accountId: Hex; requesterKey: Hex; drill: boolean; txHash?: Hex };
   /** a, sealed with the passphrase. */
   requesterSecret: KeystoreFile;
   /** The codes received so far (`cg2.…` text): secret until the reset completes, like the file. */
   codes: string[];
 }
 
-function encodeRequest(r: ResetRequest): StateFile["request"] {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])) as StateFile["request"];
+function encodeRequest(r: ResetRequest): NonNullable<StateFile["request"]> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])) as NonNullable<StateFile["request"]>;
 }
 
-function decodeRequest(raw: StateFile["request"]): ResetRequest {
+function decodeRequest(raw: NonNullable<StateFile["request"]>): ResetRequest {
   const big = (k: keyof ResetRequest) => BigInt(raw[k] as string);
   return {
     chainId: Number(raw.chainId),
@@ -62,7 +68,8 @@ function decodeRequest(raw: StateFile["request"]): ResetRequest {
   };
 }
 
-function readState(path: string): StateFile {
+function readState(given: string): StateFile {
+  const path = userPath(given);
   if (!existsSync(path)) throw new Usage(`--state ${path} does not exist (cg reset request or cg reset drill writes it)`);
   let file: StateFile;
   try {
@@ -70,24 +77,37 @@ function readState(path: string): StateFile {
   } catch (cause) {
     throw new CGError("INVALID_STATE", `${path} is not a request state file (not JSON)`, { cause });
   }
-  if (file?.version !== 2 || typeof file.request !== "object" || !Array.isArray(file.codes)) {
+  if (file?.version !== 2 || (typeof file.request !== "object" && typeof file.pending !== "object") || !Array.isArray(file.codes)) {
     throw new CGError("INVALID_STATE", `${path} is not a version-2 request state file (written by cg reset request or cg reset drill)`);
   }
   return file;
 }
 
+/** Writes the state file whole or not at all (a temporary file renamed over it), mode 0600. */
 function writeState(path: string, file: StateFile): void {
-  writeFileSync(path, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
+  renameSync(temporary, path);
 }
 
 function statePath(ctx: Context): string {
-  return required(ctx.flags, "state", "the request state file written by cg reset request or cg reset drill");
+  return userPath(required(ctx.flags, "state", "the request state file written by cg reset request or cg reset drill"));
 }
 
 /** The request this deployment's state file is for, refusing a file made on another deployment. */
 async function stateRequest(ctx: Context, file: StateFile, path: string): Promise<ResetRequest> {
-  const request = decodeRequest(file.request);
   const c = await ctx.clients();
+  if (!file.request) {
+    // Sealed before sending; find the request by its requester key, which only this file's secret matches.
+    const found = file.pending ? await findRequest(c, file.pending.accountId, file.pending.requesterKey) : undefined;
+    if (!found) {
+      throw new CGError("INVALID_STATE", `${path} holds the sealed secret of a request that is not on-chain (not sent, refused, or not mined yet${file.pending?.txHash ? `: transaction ${file.pending.txHash}` : ""}); request again with a new --state file`);
+    }
+    file.request = encodeRequest(found);
+    delete file.pending;
+    writeState(path, file);
+  }
+  const request = decodeRequest(file.request);
   if (request.chainId !== c.deployment.chainId || request.coordinator.toLowerCase() !== c.deployment.contracts.ResetCoordinator.toLowerCase()) {
     throw new CGError("INVALID_STATE", `${path} holds request ${request.requestId} of chain ${request.chainId} at ${request.coordinator}, not of this deployment`);
   }
@@ -98,7 +118,8 @@ async function stateRequest(ctx: Context, file: StateFile, path: string): Promis
 function codeTexts(ctx: Context): string[] {
   const v = ctx.flags.code;
   const texts = v === undefined || typeof v === "boolean" ? [] : Array.isArray(v) ? [...v] : [v];
-  const file = str(ctx.flags, "codes-file");
+  const given = str(ctx.flags, "codes-file");
+  const file = given === undefined || given === "-" ? given : userPath(given);
   if (file) {
     if (file !== "-" && !existsSync(file)) throw new Usage(`--codes-file ${file} does not exist`);
     texts.push(...readFileSync(file === "-" ? 0 : file, "utf8").split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
@@ -106,27 +127,56 @@ function codeTexts(ctx: Context): string[] {
   return texts;
 }
 
-function requestFlag(ctx: Context): bigint {
+async function requestFlag(ctx: Context): Promise<bigint> {
   const state = str(ctx.flags, "state");
   const raw = str(ctx.flags, "request");
-  if (raw === undefined && state) return decodeRequest(readState(state).request).requestId;
+  if (raw === undefined && state) {
+    const file = readState(state);
+    return file.request ? decodeRequest(file.request).requestId : (await stateRequest(ctx, file, userPath(state))).requestId;
+  }
   return integer(required(ctx.flags, "request", "the request id (or --state <file>)"), "request");
 }
 
+/** The request of `accountId` whose requester key is `requesterKey`, from the `ResetRequested` events. */
+async function findRequest(c: Awaited<ReturnType<Context["clients"]>>, accountId: Hex, requesterKey: Hex): Promise<ResetRequest | undefined> {
+  const logs = await c.public.getContractEvents({ address: c.deployment.contracts.ResetCoordinator, abi: resetCoordinatorAbi, eventName: "ResetRequested", args: { accountId }, fromBlock: BigInt(c.deployment.deploymentBlock) });
+  const log = logs.find((l) => (l.args.requesterKey as string).toLowerCase() === requesterKey.toLowerCase());
+  return log ? resetRequest(c, log.args.requestId!) : undefined;
+}
+
+/** Refusals that happen before a transaction is broadcast: nothing was spent, so the sealed file is removed again. */
+const NOT_SENT = new Set(["TX_REFUSED", "UNFUNDED", "NO_WALLET", "UNKNOWN_ACCOUNT", "INVALID_INPUT"]);
+
 async function open(ctx: Context, drill: boolean): Promise<number> {
-  const path = statePath(ctx);
-  if (existsSync(path)) throw new Usage(`--state ${path} exists; choose another file (it may hold an open request)`);
+  // Every input first: nothing is sent, and nothing written, until each one is known to be good.
+  const path = newFilePath(ctx.flags, "state", "the file that will keep the request's one-time secret, sealed with your passphrase");
   const accountId = bytes32(required(ctx.flags, "account", "the account id"), "account");
   const newController = drill ? undefined : address(required(ctx.flags, "new-controller", "the address that will control the account"), "new-controller");
-  const pass = passphrase(ctx.flags);
+  if (newController && /^0x0{40}$/.test(newController)) throw new Usage("--new-controller expects a real address, not the zero address (a drill has none: cg reset drill)");
+  const pass = newPassphrase(ctx.flags);
   const c = await ctx.clients();
-  const opened = drill ? await requestDrill(c, { accountId }) : await requestReset(c, { accountId, newController: newController! });
-  const secret = scalarToBytes(opened.requesterKey.secret);
+  if (!c.wallet) throw new Usage("this sends a paid request: give the key that pays (--key or CG_PRIVATE_KEY)");
+  const account = await c.public.readContract({ address: c.deployment.contracts.ResetCoordinator, abi: resetCoordinatorAbi, functionName: "account", args: [accountId] });
+  if (/^0x0{40}$/.test(account.controller)) throw new CGError("UNKNOWN_ACCOUNT", `account ${accountId} is not linked on this deployment`);
+
+  // The secret is on disk, sealed, before the paid transaction: a crash after sending cannot lose it.
+  const requesterKey = newRequesterKey();
+  const secret = scalarToBytes(requesterKey.secret);
+  const file: StateFile = { version: 2, pending: { accountId, requesterKey: requesterKey.publicKey, drill }, requesterSecret: sealKeystore("requester", secret, requesterKey.publicKey, pass, SCRYPT_N), codes: [] };
+  secret.fill(0);
+  writeState(path, file);
+  ctx.progress(`requester secret sealed in ${path}; sending the request`);
+  let opened;
   try {
-    writeState(path, { version: 2, request: encodeRequest(opened.request), requesterSecret: sealKeystore("requester", secret, opened.requesterKey.publicKey, pass, SCRYPT_N), codes: [] });
-  } finally {
-    secret.fill(0);
+    opened = drill ? await requestDrill(c, { accountId, requesterKey }) : await requestReset(c, { accountId, newController: newController!, requesterKey });
+  } catch (e) {
+    if (e instanceof CGError && NOT_SENT.has(e.code)) rmSync(path, { force: true });
+    else if (e instanceof CGError) throw new CGError(e.code, `${e.message}; the requester secret stays sealed in ${path} (cg reset status --state ${path} finds the request once it is mined)`, { cause: e, details: e.details });
+    throw e;
   }
+  file.request = encodeRequest(opened.request);
+  delete file.pending;
+  writeState(path, file);
   const r = opened.request;
   const what = drill ? `drill ${r.requestId} of ${r.accountId}` : `reset ${r.requestId} of ${r.accountId} to ${r.newController}`;
   ctx.print(
@@ -218,7 +268,7 @@ export const reset: Group = {
     usage: "cg reset status --request <id> | --state <file>",
     example: "cg reset status --request 12",
     async run(ctx) {
-      const info = await resetInfo(await ctx.clients(), requestFlag(ctx));
+      const info = await resetInfo(await ctx.clients(), await requestFlag(ctx));
       const r = info.request;
       const flags = [info.voided ? "void" : "", info.expired ? "expired" : "", info.settled ? "settled" : ""].filter(Boolean);
       const lines = [
@@ -233,10 +283,10 @@ export const reset: Group = {
   },
   cancel: {
     summary: "cancel a pending reset, or an approved one before it is executable (the account's controller only)",
-    usage: "cg reset cancel --request <id>",
+    usage: "cg reset cancel --request <id> | --state <file>",
     example: "cg reset cancel --request 12 --key $ALICE_KEY",
     async run(ctx) {
-      const id = requestFlag(ctx);
+      const id = await requestFlag(ctx);
       const receipt = await cancelReset(await ctx.clients(), id);
       ctx.print(`request ${id} cancelled (gas ${receipt.gasUsed})`, { requestId: id, cancelled: true, gasUsed: receipt.gasUsed });
       return 0;
@@ -244,10 +294,10 @@ export const reset: Group = {
   },
   finalize: {
     summary: "move control to the new controller after the security period (anyone may send it)",
-    usage: "cg reset finalize --request <id>",
+    usage: "cg reset finalize --request <id> | --state <file>",
     example: "cg reset finalize --request 12",
     async run(ctx) {
-      const id = requestFlag(ctx);
+      const id = await requestFlag(ctx);
       const receipt = await finalizeReset(await ctx.clients(), id);
       ctx.print(`request ${id} finalized: the new controller controls the account; its other requests are void (gas ${receipt.gasUsed})`, { requestId: id, finalized: true, gasUsed: receipt.gasUsed });
       return 0;
@@ -255,10 +305,10 @@ export const reset: Group = {
   },
   settle: {
     summary: "after expiry and the dispute window, pay the standing postings and record liveness (anyone may send it)",
-    usage: "cg reset settle --request <id>",
+    usage: "cg reset settle --request <id> | --state <file>",
     example: "cg reset settle --request 12",
     async run(ctx) {
-      const id = requestFlag(ctx);
+      const id = await requestFlag(ctx);
       const receipt = await settleRequest(await ctx.clients(), id);
       ctx.print(`request ${id} settled (gas ${receipt.gasUsed})`, { requestId: id, settled: true, gasUsed: receipt.gasUsed });
       return 0;

@@ -8,7 +8,7 @@ import { type Address, type Hex, getAddress, keccak256, toHex } from "viem";
 
 import { resetCoordinatorAbi } from "../abi/index.ts";
 import { CGError, describe } from "../errors.ts";
-import { computeAccountId, prepareLink } from "../protocol/account.ts";
+import { computeAccountId, parseChannel, prepareLink } from "../protocol/account.ts";
 import { type CommitteeEpoch, activeCommitteeEpoch } from "./committees.ts";
 import { type Clients, type Progress, ZERO_ADDRESS, coordinatorOf, fromBlock } from "./deployment.ts";
 import { guardianStatus } from "./guardians.ts";
@@ -75,9 +75,9 @@ async function sealChannels(c: Clients, committee: CommitteeEpoch, accountId: He
       details: { committeeId: committee.committeeId, slots: n, channels: channels.length },
     });
   }
-  const members = await Promise.all(
-    committee.members.map(async (operator, k) => ({ slot: k + 1, encryptionKey: (await guardianStatus(c, operator)).encryptionKey })),
-  );
+  const views = await Promise.all(committee.members.map((operator) => guardianStatus(c, operator)));
+  assertChannelKinds(channels, committee.members.map((operator, k) => ({ operator, channelKinds: views[k].channelKinds })), where);
+  const members = views.map((v, k) => ({ slot: k + 1, encryptionKey: v.encryptionKey }));
   return prepareLink({
     chainId: BigInt(c.deployment.chainId),
     coordinator: coordinatorOf(c),
@@ -88,6 +88,56 @@ async function sealChannels(c: Clients, committee: CommitteeEpoch, accountId: He
     channels: [...channels],
     t: committee.threshold,
   });
+}
+
+/** The registered channel kinds (GuardianRegistry bitmask) a channel scheme needs. */
+export const CHANNEL_KIND_BITS = { mailto: 1, sms: 2, https: 4 } as const;
+const KIND_NAMES = [
+  [1, "email"],
+  [2, "SMS"],
+  [4, "app"],
+] as const;
+
+/** "email and app" for a bitmask. */
+export function channelKindNames(kinds: number): string {
+  const names = KIND_NAMES.filter(([bit]) => kinds & bit).map(([, name]) => name);
+  return names.length ? names.join(names.length === 2 ? " and " : ", ") : "nothing";
+}
+
+/**
+ * Every slot's channel must parse (§5.2) and be of a kind its member registered (`channelKinds`): a member that
+ * delivers only e-mail cannot reach an sms: number. Throws `INVALID_CHANNEL` or `CHANNEL_KIND_UNSUPPORTED` naming the
+ * slot, its operator and what it delivers (never the URI).
+ */
+export function assertChannelKinds(channels: readonly string[], members: readonly { operator: Address; channelKinds: number }[], where = "assertChannelKinds"): void {
+  channels.forEach((uri, k) => {
+    const { kind } = parseChannel(uri, `${where}: slot ${k + 1}`);
+    const bit = kind === "mailto" ? CHANNEL_KIND_BITS.mailto : kind === "sms" ? CHANNEL_KIND_BITS.sms : CHANNEL_KIND_BITS.https;
+    const member = members[k];
+    if (member && (member.channelKinds & bit) === 0) {
+      throw new CGError(
+        "CHANNEL_KIND_UNSUPPORTED",
+        `${where}: slot ${k + 1}'s member ${member.operator} delivers ${channelKindNames(member.channelKinds)} only, so its ${channelKindNames(bit)} channel (${kind}:) would never be reached; give slot ${k + 1} a channel of a kind it delivers`,
+        { details: { slot: k + 1, operator: member.operator, channelKinds: member.channelKinds } },
+      );
+    }
+  });
+}
+
+/** The deployment's bounds on an account's security period, in seconds (`parameters()`). */
+export async function securityPeriodBounds(c: Clients): Promise<{ min: number; max: number }> {
+  const p = await c.public.readContract({ address: coordinatorOf(c), abi: resetCoordinatorAbi, functionName: "parameters" });
+  return { min: Number(p.minSecurityPeriod), max: Number(p.maxSecurityPeriod) };
+}
+
+/** Refuses a security period outside the deployment's bounds before anything is sent (`INVALID_INPUT`). */
+export async function assertSecurityPeriod(c: Clients, seconds: number, where: string): Promise<void> {
+  const { min, max } = await securityPeriodBounds(c);
+  if (!Number.isSafeInteger(seconds) || seconds < min || seconds > max) {
+    throw new CGError("INVALID_INPUT", `${where}: expected a security period between ${min} and ${max} seconds (this deployment's bounds), got ${describe(seconds)}`, {
+      details: { min, max },
+    });
+  }
 }
 
 export interface LinkResult {
@@ -111,6 +161,7 @@ export async function linkAccount(
 ): Promise<LinkResult> {
   const w = wallet(c);
   const accountId = accountIdOf(c, w.account.address, o.salt);
+  await assertSecurityPeriod(c, o.securityPeriod, "linkAccount");
   const committee = await activeCommitteeEpoch(c, o.committeeId);
   progress(`sealing ${committee.members.length} channel envelopes and the channel table to committee ${o.committeeId} (epoch ${committee.epoch}, ${committee.threshold} of ${committee.members.length})`);
   const sealed = await sealChannels(c, committee, accountId, 1n, o.channels, "linkAccount");

@@ -16,6 +16,8 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   decodeEventLog,
+  formatEther,
+  formatGwei,
 } from "viem";
 
 import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "../abi/index.ts";
@@ -66,13 +68,22 @@ export async function send(
   options: { explain?: Explain } = {},
 ): Promise<TransactionReceipt> {
   const w = wallet(c);
+  const abi = [...(request.abi as readonly { type: string }[]).filter((x) => x.type !== "error"), ...ALL_ERRORS];
+  const balance = await c.public.getBalance({ address: w.account.address });
+  const value = request.value ?? 0n;
+  if (balance < value) throw await unfunded(c, request, abi, w.account.address, balance);
   let hash: Hex;
   try {
-    const abi = [...(request.abi as readonly { type: string }[]).filter((x) => x.type !== "error"), ...ALL_ERRORS];
     const { request: simulated } = await c.public.simulateContract({ ...request, abi, account: w.account } as never);
+    const cost = await costOf(c, request, abi, w.account.address).catch(() => undefined);
+    if (cost && balance < value + cost.wei) throw await unfunded(c, request, abi, w.account.address, balance, cost);
     hash = await w.writeContract(simulated as never);
   } catch (cause) {
+    if (cause instanceof CGError) throw cause;
     const revert = revertOf(cause);
+    if (!revert.error && /insufficient funds|exceeds the balance|Missing or invalid parameters/i.test(String((cause as Error)?.message))) {
+      throw await unfunded(c, request, abi, w.account.address, balance);
+    }
     const words = revert.error ? options.explain?.(revert.error, revert.args) : undefined;
     const message = `${request.functionName}: ${words ? `${revert.error} — ${words}` : revert.reason}`;
     throw new CGError("TX_REFUSED", message, { cause, details: { function: request.functionName, error: revert.error, args: revert.args } });
@@ -80,6 +91,49 @@ export async function send(
   const receipt = await c.public.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new CGError("TX_REVERTED", `${request.functionName} reverted in transaction ${hash}`);
   return receipt;
+}
+
+/** What a call costs in gas at the current fee: its estimate (with a funded sender if it must be) times the max fee. */
+async function costOf(c: Clients, request: { address: Address; functionName: string; args?: readonly unknown[]; value?: bigint }, abi: readonly unknown[], from: Address, funded = false) {
+  const [gas, fees] = await Promise.all([
+    c.public.estimateContractGas({
+      ...request,
+      abi,
+      account: from,
+      ...(funded ? { stateOverride: [{ address: from, balance: (request.value ?? 0n) + 10n ** 24n }] } : {}),
+    } as never),
+    c.public.estimateFeesPerGas().catch(async () => ({ maxFeePerGas: await c.public.getGasPrice() })),
+  ]);
+  const perGas = (fees as { maxFeePerGas?: bigint; gasPrice?: bigint }).maxFeePerGas ?? (fees as { gasPrice?: bigint }).gasPrice ?? 0n;
+  return { gas, perGas, wei: gas * perGas };
+}
+
+/** Gas allowed for a call that cannot be estimated for an unfunded sender: above every client flow's single transaction. */
+const GAS_ALLOWANCE = 500_000n;
+
+/** `UNFUNDED`: the key cannot pay; says how much the call needs (its value, then gas at the current fee). */
+async function unfunded(
+  c: Clients,
+  request: { address: Address; functionName: string; args?: readonly unknown[]; value?: bigint },
+  abi: readonly unknown[],
+  from: Address,
+  balance: bigint,
+  known?: { gas: bigint; perGas: bigint; wei: bigint },
+): Promise<CGError> {
+  const value = request.value ?? 0n;
+  // The estimate needs a funded sender; a node without state overrides gets a generous allowance at the current fee.
+  const cost =
+    known ??
+    (await costOf(c, request, abi, from, true).catch(async () => {
+      const perGas = await c.public.getGasPrice().catch(() => 0n);
+      return perGas ? { gas: GAS_ALLOWANCE, perGas, wei: GAS_ALLOWANCE * perGas } : undefined;
+    }));
+  const gas = cost ? `gas (about ${cost.gas} gas at ${formatGwei(cost.perGas)} gwei = ${formatEther(cost.wei)} ETH)` : "gas";
+  const needs = value > 0n ? `${formatEther(value)} ETH (the value it pays) plus ${gas}` : gas;
+  const total = cost ? `; about ${formatEther(value + cost.wei)} ETH in all` : "";
+  return new CGError("UNFUNDED", `${request.functionName}: the key ${from} holds ${formatEther(balance)} ETH, not enough: it needs ${needs}${total}; fund it and try again`, {
+    details: { function: request.functionName, address: from, balance, value, gas: cost?.gas, maxFeePerGas: cost?.perGas },
+  });
 }
 
 /** The events of `abi` among `logs` (a receipt's), decoded; other contracts' logs are skipped. */

@@ -76,7 +76,7 @@ describe("cg CLI against a local network", function () {
       expect(r.json.error.message).to.include(message);
     }
     expect((await cg("frobnicate")).code).to.equal(2);
-    expect((await cg("reset", "assemble")).err).to.include(`unknown command "assemble"`);
+    expect((await cg("reset", "assemble")).err).to.include("unknown command 'assemble'");
     expect(await net.sys.ethers.provider.getTransactionCount(alice)).to.equal(nonce);
   });
 
@@ -214,6 +214,8 @@ describe("cg CLI against a local network", function () {
     const early = await cg("reset", "finalize", "--request", String(reset.requestId), "--key", bobKey, "--json");
     expect(early.code).to.equal(1);
     expect(early.json.error.message).to.include("ResetSecurityPeriodActive — ").and.include("can be finalized from");
+    expect(early.json.error.why).to.equal("finalizing before the security period ended");
+    expect(early.json.error.times[0]).to.match(/^the security period ends at (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC, in \d+ (h|m) \d+ (m|s)$/);
   });
 
   it("a drill is served and verified like a reset, and can never be finalized", async function () {

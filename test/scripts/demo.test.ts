@@ -1,17 +1,25 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { PROJECT_ROOT } from "../../scripts/lib/localNode.ts";
 
-/** `npm run demo` (without the build step, which the test run has done) tells the v2 story and exits 0 in bounded time. */
+/** `npm run demo` (without the build step, which the test run has done) tells the v2 story, exits 0 in bounded time and leaves its temporary folder as it found it. */
 describe("npm run demo", function () {
   const BOUND_MS = 240_000;
   this.timeout(BOUND_MS + 30_000);
 
-  it("runs the whole v2 story against agents as processes and exits 0 within the bound", async function () {
+  it("runs the whole v2 story against agents as processes, exits 0 within the bound and leaves nothing in the temporary folder", async function () {
     const started = Date.now();
-    const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "scripts/demo.ts")], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const temporary = mkdtempSync(join(tmpdir(), "cg-demo-test-"));
+    const child = spawn(process.execPath, ["--no-warnings", join(PROJECT_ROOT, "scripts/demo.ts")], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, TMPDIR: temporary },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -19,6 +27,9 @@ describe("npm run demo", function () {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     clearTimeout(timer);
     expect(code, `exit ${code} after ${Date.now() - started} ms:\n${output}`).to.equal(0);
+    const left = readdirSync(temporary);
+    rmSync(temporary, { recursive: true, force: true });
+    expect(left, "what the demo left in its temporary folder").to.deep.equal([]);
     // The story in order: link in one transaction, handover, a drill in which a watcher proves the malicious posting
     // invalid and alice types her SMS code, the reset completed and finalized, the audit replayed.
     const steps = [
