@@ -29,6 +29,10 @@ import {IStakeLock} from "./interfaces/IStakeLock.sol";
 ///  - Slashing only by `SLASHER_ROLE` (the coordinator's fraud proofs), from stake first, then from unbonding funds;
 ///    the prover's reward and the treasury's part become claimable (pull payments). The treasury is set by
 ///    governance and its unclaimed funds follow it when it moves.
+///  - Withdrawal address: an operator may name where `withdraw` and `claim` pay (and the coordinator its fees), so a
+///    hot operator key on a server need not be where the money ends up. The first one takes effect at once (until
+///    then the operator key is paid anyway); a change of a named one takes effect `unbondingDelay` later, and the
+///    address in effect can cancel it meanwhile, so a stolen operator key cannot redirect funds unnoticed.
 ///  - Every state change emits its event and is folded into the coordinator's audit log.
 contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, ReentrancyGuardTransient {
     /// @dev keccak256("ATTESTER_ROLE")
@@ -67,6 +71,11 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         // slots 4, 5
         bytes32 region;
         bytes32 provider;
+        // slot 6: where payouts go (zero: the operator)
+        address withdrawalAddress;
+        // slot 7: a change of it, in effect from `nextWithdrawalFrom` on (zero: none scheduled)
+        address nextWithdrawalAddress;
+        uint40 nextWithdrawalFrom;
     }
 
     IAuditLog private _audit;
@@ -210,7 +219,23 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         g.unbonding = 0;
         emit GuardianWithdrawn(msg.sender, amount);
         _record(IAuditLog.AuditKind.GuardianWithdrawn, abi.encode(msg.sender, amount));
-        _send(msg.sender, amount);
+        _send(_payee(msg.sender), amount);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function setWithdrawalAddress(address withdrawalAddress_) external {
+        Guardian storage g = _registered(msg.sender);
+        // None named yet: the operator key is paid anyway, so naming one at once takes nothing from anybody.
+        uint256 from = _withdrawalAddress(g) == address(0) ? block.timestamp : block.timestamp + _unbondingDelay;
+        _scheduleWithdrawalAddress(g, msg.sender, withdrawalAddress_, from);
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function cancelWithdrawalAddressChange(address operator) external {
+        Guardian storage g = _registered(operator);
+        address current = _withdrawalAddress(g);
+        if (current == address(0) || msg.sender != current) revert GuardianNotWithdrawalAddress(operator, msg.sender);
+        _scheduleWithdrawalAddress(g, operator, current, block.timestamp);
     }
 
     /// @inheritdoc IGuardianRegistry
@@ -271,8 +296,13 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     }
 
     /// @inheritdoc IGuardianRegistry
-    function recordService(address operator, uint256 requestId, bool served) external onlyRole(SLASHER_ROLE) {
+    function recordService(address operator, uint256 requestId, bool served)
+        external
+        onlyRole(SLASHER_ROLE)
+        returns (address payee)
+    {
         Guardian storage g = _guardians[operator];
+        payee = _payee(operator);
         if (served) ++g.served;
         else ++g.missed;
         emit GuardianServiceRecorded(operator, requestId, served);
@@ -292,7 +322,7 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
         if (amount == 0) revert GuardianNothingToWithdraw(msg.sender);
         emit Claimed(msg.sender, amount);
         _record(IAuditLog.AuditKind.Claimed, abi.encode(msg.sender, amount));
-        _send(msg.sender, amount);
+        _send(_payee(msg.sender), amount);
     }
 
     // ───────────────────────────── views ─────────────────────────────
@@ -332,8 +362,20 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
             attestationNonce: g.attestationNonce,
             served: g.served,
             missed: g.missed,
-            eligible: _isEligible(g)
+            eligible: _isEligible(g),
+            withdrawalAddress: _withdrawalAddress(g)
         });
+    }
+
+    /// @inheritdoc IGuardianRegistry
+    function withdrawalAddress(address operator)
+        external
+        view
+        returns (address current, address next, uint64 nextFrom)
+    {
+        Guardian storage g = _guardians[operator];
+        current = _withdrawalAddress(g);
+        if (g.nextWithdrawalFrom > block.timestamp) (next, nextFrom) = (g.nextWithdrawalAddress, g.nextWithdrawalFrom);
     }
 
     /// @inheritdoc IGuardianRegistry
@@ -402,6 +444,31 @@ contract GuardianRegistry is IGuardianRegistry, AccessControl, EIP712, Reentranc
     function _isEligible(Guardian storage g) private view returns (bool) {
         return g.registered && !g.jailed && g.unbonding == 0 && g.stake >= _minStake
             && g.attestationExpiresAt > block.timestamp;
+    }
+
+    /// @dev The withdrawal address in effect now (zero: the operator).
+    function _withdrawalAddress(Guardian storage g) private view returns (address) {
+        uint256 from = g.nextWithdrawalFrom;
+        return from != 0 && block.timestamp >= from ? g.nextWithdrawalAddress : g.withdrawalAddress;
+    }
+
+    /// @dev Where `operator`'s withdrawals, claims and fees are paid.
+    function _payee(address operator) private view returns (address) {
+        address a = _withdrawalAddress(_guardians[operator]);
+        return a == address(0) ? operator : a;
+    }
+
+    /// @dev Payouts go to `to` from `from` on (`block.timestamp`: at once); replaces any change still scheduled.
+    function _scheduleWithdrawalAddress(Guardian storage g, address operator, address to, uint256 from) private {
+        if (from == block.timestamp) {
+            g.withdrawalAddress = to;
+            (g.nextWithdrawalAddress, g.nextWithdrawalFrom) = (address(0), 0);
+        } else {
+            g.withdrawalAddress = _withdrawalAddress(g); // a change already in effect becomes the current one
+            (g.nextWithdrawalAddress, g.nextWithdrawalFrom) = (to, uint40(from));
+        }
+        emit GuardianWithdrawalAddressSet(operator, to, uint64(from));
+        _record(IAuditLog.AuditKind.GuardianWithdrawalAddressSet, abi.encode(operator, to, uint64(from)));
     }
 
     function _registered(address operator) private view returns (Guardian storage g) {

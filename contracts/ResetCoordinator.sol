@@ -614,9 +614,8 @@ contract ResetCoordinator is IResetCoordinator, AccountRegistry, AccessControl, 
             if (record.committeeEpoch > epoch) epoch = record.committeeEpoch;
             if (served & bit != 0) continue;
             served |= bit;
-            address guardian = record.guardian;
-            if (_sendFee(guardian, share)) paid += share;
-            _guardianRegistry.recordService(guardian, requestId, true);
+            // The registry says where the guardian's fees go (its withdrawal address, or itself).
+            if (_sendFee(_guardianRegistry.recordService(record.guardian, requestId, true), share)) paid += share;
         }
     }
 

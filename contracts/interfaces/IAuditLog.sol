@@ -22,6 +22,7 @@ interface IAuditLog {
         GuardianServiceRecorded,
         /// @notice `GuardianRegistry.claim` (a prover's rewards, or the treasury's funds).
         Claimed,
+        GuardianWithdrawalAddressSet,
         RegistryParameterChanged,
         AccountLinked,
         AccountRotated,

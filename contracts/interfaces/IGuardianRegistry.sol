@@ -25,6 +25,8 @@ interface IGuardianRegistry {
         uint64 served;
         uint64 missed;
         bool eligible;
+        /// @notice Where `withdraw`, `claim` and the coordinator's fees pay now (zero: the operator itself).
+        address withdrawalAddress;
     }
 
     /// @notice EIP-712 `GuardianAttestation(address operator,bytes32 encryptionKey,bytes32 measurement,uint64 expiresAt,uint64 nonce)`.
@@ -56,6 +58,9 @@ interface IGuardianRegistry {
     /// @notice `withdraw` while the stake lock still holds the operator's stake (a committee membership, or the
     ///         dispute windows of its last epoch); it can withdraw from `lockedUntil` on.
     error GuardianStakeLocked(address operator, uint64 lockedUntil);
+    /// @notice `cancelWithdrawalAddressChange` by someone other than the operator's withdrawal address in effect (or
+    ///         for an operator that has none).
+    error GuardianNotWithdrawalAddress(address operator, address caller);
     /// @notice `guardianAt` past the end of the registration list.
     error GuardianIndexOutOfRange(uint256 index, uint256 count);
 
@@ -80,6 +85,9 @@ interface IGuardianRegistry {
     event GuardianServiceRecorded(address indexed operator, uint256 indexed requestId, bool served);
     /// @notice `account` claimed `amount`: its prover rewards, plus the treasury's funds when it is the treasury.
     event Claimed(address indexed account, uint256 amount);
+    /// @notice From `effectiveAt` on, `operator`'s withdrawals, claims and fees are paid to `withdrawalAddress`
+    ///         (zero: the operator itself); replaces any change scheduled before.
+    event GuardianWithdrawalAddressSet(address indexed operator, address withdrawalAddress, uint64 effectiveAt);
     event RegistryParameterChanged(bytes32 indexed name, uint256 value);
 
     /// @notice Registers msg.sender as a guardian operator; any ETH sent is staked.
@@ -103,8 +111,23 @@ interface IGuardianRegistry {
     function startUnbonding(uint256 amount) external;
 
     /// @notice Withdraws stake whose unbonding delay has passed, unless the stake lock still holds it
-    ///         (`GuardianStakeLocked`).
+    ///         (`GuardianStakeLocked`); pays the operator's withdrawal address, or the operator if it named none.
     function withdraw() external;
+
+    /// @notice Names where msg.sender's (a registered operator's) withdrawals, claims and fees are paid; the zero
+    ///         address pays the operator itself. With none named yet it takes effect at once; otherwise it takes
+    ///         effect `unbondingDelay` from now (the address in effect is paid until then and can cancel the change
+    ///         with `cancelWithdrawalAddressChange`). A later call replaces a change not yet in effect.
+    function setWithdrawalAddress(address withdrawalAddress) external;
+
+    /// @notice Cancels a change of `operator`'s withdrawal address that is not yet in effect. Only the withdrawal
+    ///         address in effect may call it (`GuardianNotWithdrawalAddress`); emits `GuardianWithdrawalAddressSet`
+    ///         naming it, in effect now.
+    function cancelWithdrawalAddressChange(address operator) external;
+
+    /// @notice `operator`'s withdrawal address in effect now (zero: the operator itself), and a change scheduled
+    ///         for `nextFrom` (zero: none).
+    function withdrawalAddress(address operator) external view returns (address current, address next, uint64 nextFrom);
 
     /// @notice Records an attestation signed by an `ATTESTER_ROLE` holder; anyone may submit it.
     function attest(GuardianAttestation calldata attestation, bytes calldata signature) external;
@@ -128,7 +151,8 @@ interface IGuardianRegistry {
     function setMinUnbondingDelay(uint64 value) external;
 
     /// @notice Adds one served or missed request to the operator's counters. Coordinator only.
-    function recordService(address operator, uint256 requestId, bool served) external;
+    /// @return payee Where the operator's fee for the request is to be paid: its withdrawal address, or itself.
+    function recordService(address operator, uint256 requestId, bool served) external returns (address payee);
 
     /// @notice Reverts with `GuardianNotEligible` or `GuardianDuplicateMember` unless every member is eligible and
     ///         they are distinct.
@@ -176,6 +200,7 @@ interface IGuardianRegistry {
     /// @param lock The committee contract that owns memberships, not the zero address.
     function setStakeLock(IStakeLock lock) external;
 
-    /// @notice Sends msg.sender its claimable ETH.
+    /// @notice Sends msg.sender's claimable ETH to its withdrawal address if it is an operator that named one, else
+    ///         to msg.sender.
     function claim() external;
 }

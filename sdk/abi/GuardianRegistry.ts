@@ -209,6 +209,22 @@ export const guardianRegistryAbi = [
         "internalType": "address",
         "name": "operator",
         "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "GuardianNotWithdrawalAddress",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
       }
     ],
     "name": "GuardianNothingToWithdraw",
@@ -583,6 +599,31 @@ export const guardianRegistryAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address",
+        "name": "withdrawalAddress",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "GuardianWithdrawalAddressSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "amount",
         "type": "uint256"
@@ -855,6 +896,19 @@ export const guardianRegistryAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "name": "cancelWithdrawalAddressChange",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "claim",
     "outputs": [],
@@ -1059,6 +1113,11 @@ export const guardianRegistryAbi = [
             "internalType": "bool",
             "name": "eligible",
             "type": "bool"
+          },
+          {
+            "internalType": "address",
+            "name": "withdrawalAddress",
+            "type": "address"
           }
         ],
         "internalType": "struct IGuardianRegistry.GuardianView",
@@ -1213,7 +1272,13 @@ export const guardianRegistryAbi = [
       }
     ],
     "name": "recordService",
-    "outputs": [],
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "payee",
+        "type": "address"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -1412,6 +1477,19 @@ export const guardianRegistryAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "withdrawalAddress_",
+        "type": "address"
+      }
+    ],
+    "name": "setWithdrawalAddress",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "operator",
         "type": "address"
       },
@@ -1525,6 +1603,35 @@ export const guardianRegistryAbi = [
     "name": "withdraw",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "operator",
+        "type": "address"
+      }
+    ],
+    "name": "withdrawalAddress",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "current",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "next",
+        "type": "address"
+      },
+      {
+        "internalType": "uint64",
+        "name": "nextFrom",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   }
 ] as const;

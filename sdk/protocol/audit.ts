@@ -19,6 +19,7 @@ export const AUDIT_KINDS = [
   "GuardianSlashed",
   "GuardianServiceRecorded",
   "Claimed",
+  "GuardianWithdrawalAddressSet",
   "RegistryParameterChanged",
   "AccountLinked",
   "AccountRotated",

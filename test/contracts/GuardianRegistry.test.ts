@@ -10,6 +10,7 @@ import { type GuardianFixture, ONE_ETH, attest, deploySystem, registerGuardian, 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const DAY = 24 * 3600;
+const ZERO = "0x0000000000000000000000000000000000000000";
 
 async function fixture() {
   return deploySystem(connection, { guardians: 2 });
@@ -202,6 +203,95 @@ describe("GuardianRegistry", function () {
       await expect(sys.registry.connect(who).claim()).to.emit(sys.registry, "Claimed").withArgs(who.address, amount);
       expect(await sys.coordinator.auditLength()).to.equal(length + 1n);
     }
+    await expectAudited(sys);
+  });
+
+  it("pays withdrawals and claims to the withdrawal address an operator named, which only that operator can name", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const [g1, g2] = sys.guardians;
+    const cold = ethers.Wallet.createRandom().address;
+    // Only a registered operator names one, for itself; an outsider is refused.
+    await expect(sys.registry.connect(sys.bob).setWithdrawalAddress(cold))
+      .to.be.revertedWithCustomError(sys.registry, "GuardianNotRegistered")
+      .withArgs(sys.bob.address);
+    // None named yet: it takes effect at once (the operator key was being paid anyway).
+    const now = BigInt(await networkHelpers.time.latest()) + 1n;
+    await networkHelpers.time.setNextBlockTimestamp(now);
+    await expect(sys.registry.connect(g1.signer).setWithdrawalAddress(cold))
+      .to.emit(sys.registry, "GuardianWithdrawalAddressSet")
+      .withArgs(g1.address, cold, now);
+    expect(await sys.registry.withdrawalAddress(g1.address)).to.deep.equal([cold, ZERO, 0n]);
+    expect((await sys.registry.guardian(g1.address)).withdrawalAddress).to.equal(cold);
+    expect((await sys.registry.guardian(g2.address)).withdrawalAddress).to.equal(ZERO); // g2 still paid itself
+
+    // Withdrawn stake goes to it, not to the operator.
+    await (await sys.registry.connect(g1.signer).startUnbonding(ONE_ETH / 2n)).wait();
+    await networkHelpers.time.increase(14 * DAY);
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.changeEtherBalances(ethers, [cold, g1.signer], [ONE_ETH / 2n, 0n]);
+    // So does a claim (g1's reward as the prover of a fault of g2's).
+    await (await sys.registry.grantRole(await sys.registry.SLASHER_ROLE(), sys.bob.address)).wait();
+    await (await sys.registry.connect(sys.bob).slash(g2.address, ONE_ETH / 2n, g1.address, 2_000)).wait();
+    expect(await sys.registry.claimable(g1.address)).to.equal(ONE_ETH / 10n);
+    const claim = sys.registry.connect(g1.signer).claim();
+    await expect(claim).to.emit(sys.registry, "Claimed").withArgs(g1.address, ONE_ETH / 10n);
+    await expect(claim).to.changeEtherBalances(ethers, [cold, g1.signer], [ONE_ETH / 10n, 0n]);
+    // An operator that named none is paid itself.
+    await (await sys.registry.connect(sys.bob).slash(g1.address, ONE_ETH / 2n, g2.address, 2_000)).wait();
+    await expect(sys.registry.connect(g2.signer).claim()).to.changeEtherBalance(ethers, g2.signer, ONE_ETH / 10n);
+    await expectAudited(sys);
+  });
+
+  it("a change of a named withdrawal address waits the unbonding delay, and the address in effect can cancel it", async function () {
+    const sys = await networkHelpers.loadFixture(fixture);
+    const g1 = sys.guardians[0];
+    const cold = await ethers.getSigner(sys.spare[0].address);
+    const thief = ethers.Wallet.createRandom().address;
+    const delay = await sys.registry.unbondingDelay();
+    await (await sys.registry.connect(g1.signer).setWithdrawalAddress(cold.address)).wait();
+    await (await sys.registry.connect(g1.signer).startUnbonding(ONE_ETH / 2n)).wait();
+    await networkHelpers.time.increase(DAY);
+
+    // Someone holding the operator key redirects payouts: the change waits the unbonding delay...
+    const at = BigInt(await networkHelpers.time.latest()) + 1n;
+    await networkHelpers.time.setNextBlockTimestamp(at);
+    await expect(sys.registry.connect(g1.signer).setWithdrawalAddress(thief))
+      .to.emit(sys.registry, "GuardianWithdrawalAddressSet")
+      .withArgs(g1.address, thief, at + delay);
+    expect(await sys.registry.withdrawalAddress(g1.address)).to.deep.equal([cold.address, thief, at + delay]);
+    // A second call replaces the change and restarts its delay.
+    const other = ethers.Wallet.createRandom().address;
+    await networkHelpers.time.setNextBlockTimestamp(at + 10n);
+    await (await sys.registry.connect(g1.signer).setWithdrawalAddress(other)).wait();
+    expect(await sys.registry.withdrawalAddress(g1.address)).to.deep.equal([cold.address, other, at + 10n + delay]);
+    // Stake that was unbonding already is paid to the address in effect; stake unbonded from now on becomes
+    // withdrawable no earlier than the change, so the address in effect has the whole delay to cancel it.
+    await networkHelpers.time.increaseTo(at + delay - 3n); // the withdrawal is mined one second later
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.changeEtherBalances(ethers, [cold.address, other], [ONE_ETH / 2n, 0n]);
+
+    // Only the address in effect cancels a change; the operator (or anyone else) cannot.
+    for (const who of [g1.signer, sys.bob]) {
+      await expect(sys.registry.connect(who).cancelWithdrawalAddressChange(g1.address))
+        .to.be.revertedWithCustomError(sys.registry, "GuardianNotWithdrawalAddress")
+        .withArgs(g1.address, who.address);
+    }
+    await networkHelpers.time.setNextBlockTimestamp(at + delay - 1n);
+    await expect(sys.registry.connect(cold).cancelWithdrawalAddressChange(g1.address))
+      .to.emit(sys.registry, "GuardianWithdrawalAddressSet")
+      .withArgs(g1.address, cold.address, at + delay - 1n);
+    await networkHelpers.time.increase(delay + 1n);
+    expect(await sys.registry.withdrawalAddress(g1.address)).to.deep.equal([cold.address, ZERO, 0n]);
+
+    // Without a cancellation the change takes effect once the delay has passed: clearing it pays the operator again.
+    await (await sys.registry.connect(g1.signer).setWithdrawalAddress(ZERO)).wait();
+    expect((await sys.registry.guardian(g1.address)).withdrawalAddress).to.equal(cold.address);
+    await (await sys.registry.connect(g1.signer).startUnbonding(ONE_ETH / 2n)).wait();
+    await networkHelpers.time.increase(delay);
+    expect(await sys.registry.withdrawalAddress(g1.address)).to.deep.equal([ZERO, ZERO, 0n]);
+    await expect(sys.registry.connect(g1.signer).withdraw()).to.changeEtherBalances(ethers, [g1.signer, cold], [ONE_ETH / 2n, 0n]);
+    // With none in effect there is nothing to cancel; a new one takes effect at once again.
+    await expect(sys.registry.connect(cold).cancelWithdrawalAddressChange(g1.address)).to.be.revertedWithCustomError(sys.registry, "GuardianNotWithdrawalAddress");
+    await (await sys.registry.connect(g1.signer).setWithdrawalAddress(cold.address)).wait();
+    expect(await sys.registry.withdrawalAddress(g1.address)).to.deep.equal([cold.address, ZERO, 0n]);
     await expectAudited(sys);
   });
 

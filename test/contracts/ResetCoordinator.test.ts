@@ -270,6 +270,23 @@ describe("ResetCoordinator (v2)", function () {
       expect((await sys.registry.guardian(committee.members[3].address)).missed).to.equal(1n);
     });
 
+    it("pays a member's fee to the withdrawal address it named, not to its operator key", async function () {
+      const g1 = committee.members[0];
+      const cold = ethers.Wallet.createRandom().address as Address;
+      await (await sys.registry.connect(g1.signer).setWithdrawalAddress(cold)).wait();
+      const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
+      for (const slot of [1, 2, 3]) await post(sys, committee, request, slot);
+      await networkHelpers.time.increase(3 * 24 * 3600);
+      const before = await ethers.provider.getBalance(g1.address);
+      const receipt = await (await sys.coordinator.settle(request.requestId, request.context, await historyOf(sys, request.requestId))).wait();
+      const share = request.context.fee / BigInt(committee.members.length);
+      expect(findEvent(sys.coordinator, receipt, "RequestSettled").args.served).to.equal(0b111n);
+      expect(await ethers.provider.getBalance(cold)).to.equal(share);
+      expect(await ethers.provider.getBalance(g1.address)).to.equal(before);
+      expect((await sys.registry.guardian(g1.address)).served).to.equal(1n);
+      expect(await expectAuditMatches(sys)).to.match(/matches the on-chain head/);
+    });
+
     it("misses are judged from the newest standing posting of the true message, not moved by a posting for another message", async function () {
       const request = await requestOf(sys, account, sys.bob, sys.bob.address as Address);
       for (const slot of [1, 2, 3]) await post(sys, committee, request, slot);
