@@ -51,18 +51,25 @@ export type GuardianOnChain = Awaited<ReturnType<typeof readGuardian>>;
 
 export async function readGuardian(c: OperatorChain, config: GuardianConfig, operator: Address) {
   const registry = { address: config.registry, abi: guardianRegistryAbi } as const;
-  const [view, minStake, claimable, stakeLock] = await Promise.all([
+  const [view, minStake, claimable, stakeLock, [, nextWithdrawalAddress, nextWithdrawalFrom]] = await Promise.all([
     c.public.readContract({ ...registry, functionName: "guardian", args: [operator] }),
     c.public.readContract({ ...registry, functionName: "minStake" }),
     c.public.readContract({ ...registry, functionName: "claimable", args: [operator] }),
     c.public.readContract({ ...registry, functionName: "stakeLock" }),
+    c.public.readContract({ ...registry, functionName: "withdrawalAddress", args: [operator] }),
   ]);
   const lockedUntil =
     stakeLock === "0x0000000000000000000000000000000000000000"
       ? 0n
       : BigInt(await c.public.readContract({ address: stakeLock, abi: committeeRegistryAbi, functionName: "stakeLockedUntil", args: [operator] }));
-  return { view, minStake, claimable, lockedUntil };
+  /** Where withdrawals, claims and fees go now (the operator itself when it named none). */
+  const payee = view.withdrawalAddress === ZERO_ADDRESS ? operator : view.withdrawalAddress;
+  /** A change of the withdrawal address not yet in effect (`from` 0: none). */
+  const nextWithdrawal = { address: nextWithdrawalAddress, from: BigInt(nextWithdrawalFrom) };
+  return { view, minStake, claimable, lockedUntil, payee, nextWithdrawal };
 }
+
+export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000" as Address;
 
 export const eth = (wei: bigint) => `${formatEther(wei)} ETH`;
 
@@ -93,7 +100,7 @@ function explain(name: string, args: readonly unknown[], now: bigint): string | 
     case "GuardianNothingToWithdraw":
       return "there is nothing to pay out";
     case "GuardianTransferFailed":
-      return "the payout was refused by the receiving address";
+      return "the payout was refused by the receiving address (the withdrawal address, if you named one)";
     default:
       return undefined;
   }
@@ -103,7 +110,7 @@ function explain(name: string, args: readonly unknown[], now: bigint): string | 
 export async function sendRegistry(
   c: OperatorChain,
   config: GuardianConfig,
-  call: { functionName: "stake" | "startUnbonding" | "withdraw" | "claim"; args?: readonly unknown[]; value?: bigint },
+  call: { functionName: "stake" | "startUnbonding" | "withdraw" | "claim" | "setWithdrawalAddress"; args?: readonly unknown[]; value?: bigint },
 ) {
   const wallet = c.wallet!;
   try {

@@ -11,7 +11,7 @@ import { CGError } from "../sdk/errors.ts";
 import { keysInit, keysShow, register, showConfig, start, status } from "./commands.ts";
 import { doctor } from "./doctor.ts";
 import { keysExport, keysImport } from "./keys.ts";
-import { operatorAction } from "./operator.ts";
+import { operatorAction, withdrawalAddressAction } from "./operator.ts";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -93,7 +93,7 @@ export function buildProgram(run: (code: number | Promise<number>) => void): Com
     });
   program
     .command("withdraw")
-    .description("pay the unbonded stake out to the operator address, once the delay and the stake lock allow it")
+    .description("pay the unbonded stake out (to the withdrawal address, if named), once the delay and the stake lock allow it")
     .addOption(json())
     .action((o, cmd) => run(operatorAction("withdraw", config(cmd), { json: o.json })));
   program
@@ -101,6 +101,13 @@ export function buildProgram(run: (code: number | Promise<number>) => void): Com
     .description("pay out the fees and prover rewards the registry holds for this operator")
     .addOption(json())
     .action((o, cmd) => run(operatorAction("claim", config(cmd), { json: o.json })));
+  program
+    .command("withdrawal-address")
+    .description("name where withdrawals, claims and fees are paid instead of the operator address (no argument: show it)")
+    .argument("[address]", "the withdrawal address (a cold wallet); a change of a named one takes effect after the unbonding delay")
+    .option("--clear", "pay the operator address again")
+    .addOption(json())
+    .action((address, o, cmd) => run(withdrawalAddressAction(config(cmd), { address, clear: Boolean(o.clear), json: o.json })));
   program
     .command("doctor")
     .description("check config, keys, RPC, chain id, registration, attestation, stake, channels and the peer endpoint")

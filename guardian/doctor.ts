@@ -7,7 +7,7 @@ import { type Address, getAbiItem, getAddress, toHex } from "viem";
 
 import { guardianRegistryAbi } from "../sdk/abi/index.ts";
 import { CGError } from "../sdk/errors.ts";
-import { type GuardianOnChain, type OperatorChain, connect, eth, readGuardian, when } from "./chain.ts";
+import { type GuardianOnChain, type OperatorChain, ZERO_ADDRESS, connect, eth, readGuardian, when } from "./chain.ts";
 import { loadKeys } from "./commands.ts";
 import { type GuardianConfig, loadConfig, requirePeer } from "./config.ts";
 import { METADATA_PATH } from "./core/peerWire.ts";
@@ -118,7 +118,15 @@ export async function runChecks(configFile: string | undefined): Promise<Check[]
     add({ name: "stake", status: "fail", detail: `${eth(g.view.stake)} staked, the minimum is ${eth(g.minStake)}${unbonding}`, fix: `run \`npx cg-guardian stake ${formatNeed(g.minStake - g.view.stake)} --config <file>\`` });
   } else if (g.view.unbonding > 0n) {
     add({ name: "stake", status: "warn", detail: `${eth(g.view.stake)} staked (minimum ${eth(g.minStake)})${unbonding}`, fix: "withdraw once ready (`npx cg-guardian withdraw`) to become eligible again" });
-  } else add({ name: "stake", status: "ok", detail: `${eth(g.view.stake)} staked (minimum ${eth(g.minStake)})${g.claimable > 0n ? `; ${eth(g.claimable)} to claim (\`npx cg-guardian claim\`)` : ""}` });
+  } else add({ name: "stake", status: "ok", detail: `${eth(g.view.stake)} staked (minimum ${eth(g.minStake)})${g.claimable > 0n ? `; ${eth(g.claimable)} to claim (\`npx cg-guardian claim\`)` : ""}${g.payee !== operator ? `; payouts to ${g.payee}` : ""}` });
+  if (g.nextWithdrawal.from > 0n) {
+    add({
+      name: "withdrawal address",
+      status: "warn",
+      detail: `payouts change from ${g.payee} to ${g.nextWithdrawal.address === ZERO_ADDRESS ? "the operator address" : g.nextWithdrawal.address} at ${when(g.nextWithdrawal.from, now)}`,
+      fix: `if you did not ask for it, the operator key is compromised: cancel it from ${g.payee} (cancelWithdrawalAddressChange(${operator})) and rotate the key`,
+    });
+  }
   const balance = await c.public.getBalance({ address: operator });
   if (balance === 0n) add({ name: "gas", status: "warn", detail: `the operator ${operator} holds no ETH for gas`, fix: "fund the operator address: the agent pays for its postings and committee transactions" });
 

@@ -1,13 +1,14 @@
 /**
- * The operator's own transactions, signed with the operator key from the keystore: `stake`, `unbond`, `withdraw`
- * and `claim` (prover rewards and fees the registry holds for the operator). Each checks what it can before it
+ * The operator's own transactions, signed with the operator key from the keystore: `stake`, `unbond`, `withdraw`,
+ * `claim` (prover rewards and fees the registry holds for the operator) and `withdrawal-address` (where withdrawals,
+ * claims and fees are paid instead of the operator address). Each checks what it can before it
  * sends (the amount, the registration, the unbonding delay, the stake lock, something to claim) and reports a
  * refusal by name and in words.
  */
-import { type Address, getAddress, parseEther } from "viem";
+import { type Address, getAddress, isAddress, parseEther } from "viem";
 
 import { CGError } from "../sdk/errors.ts";
-import { connect, eth, readGuardian, sendRegistry, when } from "./chain.ts";
+import { ZERO_ADDRESS, connect, eth, readGuardian, sendRegistry, when } from "./chain.ts";
 import { loadKeys } from "./commands.ts";
 import { loadConfig } from "./config.ts";
 
@@ -70,8 +71,8 @@ export async function operatorAction(action: OperatorAction, configFile: string 
     tx: receipt.transactionHash,
     ...(action === "stake" ? { staked: amount!.toString() } : {}),
     ...(action === "unbond" ? { unbonding: after.view.unbonding.toString(), readyAt: Number(after.view.unbondingReadyAt) } : {}),
-    ...(action === "withdraw" ? { withdrawn: before.view.unbonding.toString() } : {}),
-    ...(action === "claim" ? { claimed: before.claimable.toString() } : {}),
+    ...(action === "withdraw" ? { withdrawn: before.view.unbonding.toString(), to: before.payee } : {}),
+    ...(action === "claim" ? { claimed: before.claimable.toString(), to: before.payee } : {}),
     stake: after.view.stake.toString(),
     minStake: after.minStake.toString(),
     eligible: after.view.eligible,
@@ -84,9 +85,65 @@ export async function operatorAction(action: OperatorAction, configFile: string 
         : action === "unbond"
           ? `unbonding ${eth(after.view.unbonding)}; withdraw from ${when(after.view.unbondingReadyAt, now)} on (you are not eligible for new committees meanwhile)`
           : action === "withdraw"
-            ? `withdrew ${eth(before.view.unbonding)} to ${address}`
-            : `claimed ${eth(before.claimable)} to ${address}`;
+            ? `withdrew ${eth(before.view.unbonding)} to ${before.payee}`
+            : `claimed ${eth(before.claimable)} to ${before.payee}`;
     process.stdout.write(`${line}\n  stake ${eth(after.view.stake)} (minimum ${eth(after.minStake)}), ${after.view.eligible ? "eligible" : "not eligible"}\n  tx ${receipt.transactionHash}\n`);
+  }
+  return 0;
+}
+
+/**
+ * `withdrawal-address [address] [--clear]`: names where withdrawals, claims and fees are paid (`--clear`: the
+ * operator address again), or with neither shows it. With none named the registry applies it at once; a change of a
+ * named one takes effect after the unbonding delay, and the address in effect can cancel it meanwhile.
+ */
+export async function withdrawalAddressAction(configFile: string | undefined, o: { address?: string; clear?: boolean; json?: boolean }): Promise<number> {
+  if (o.address !== undefined && o.clear) throw new CGError("USAGE", "guardian withdrawal-address: give an address or --clear (not both)");
+  if (o.address !== undefined && !isAddress(o.address.trim(), { strict: false })) {
+    throw new CGError("USAGE", `guardian withdrawal-address expects an address such as 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, got ${JSON.stringify(o.address)}`);
+  }
+  const wanted = o.clear ? ZERO_ADDRESS : o.address === undefined ? undefined : (getAddress(o.address.trim()) as Address);
+  const config = loadConfig(configFile);
+  const { operator, hpkeSecret } = loadKeys(config);
+  hpkeSecret.fill(0);
+  const c = await connect(config, operator);
+  const address = getAddress(operator.address) as Address;
+  const before = await readGuardian(c, config, address);
+  const now = (await c.public.getBlock({ blockTag: "latest" })).timestamp;
+  const current = before.view.withdrawalAddress;
+  const describe = (g: typeof before) => ({
+    operator: address,
+    withdrawalAddress: g.view.withdrawalAddress,
+    payee: g.payee,
+    ...(g.nextWithdrawal.from > 0n ? { next: g.nextWithdrawal.address, nextFrom: Number(g.nextWithdrawal.from) } : {}),
+  });
+  const pendingLine = (g: typeof before) =>
+    g.nextWithdrawal.from > 0n
+      ? `\n  changing to ${g.nextWithdrawal.address === ZERO_ADDRESS ? "the operator address" : g.nextWithdrawal.address} from ${when(g.nextWithdrawal.from, now)}; until then ${g.payee} can cancel it (cancelWithdrawalAddressChange(${address}))`
+      : "";
+  if (wanted === undefined) {
+    if (o.json) process.stdout.write(JSON.stringify(describe(before), null, 2) + "\n");
+    else process.stdout.write(`withdrawals, claims and fees are paid to ${before.payee}${current === ZERO_ADDRESS ? " (the operator address)" : ""}${pendingLine(before)}\n`);
+    return 0;
+  }
+  const refuse = (message: string): never => {
+    throw new CGError("REFUSED", `guardian withdrawal-address: ${message}`);
+  };
+  if (!before.view.registered) refuse(`${address} is not a registered guardian; run \`cg-guardian register\` first`);
+  if (wanted === address) refuse("that is the operator address, which is paid when no withdrawal address is named; use --clear");
+  if (wanted === current && before.nextWithdrawal.from === 0n) {
+    refuse(wanted === ZERO_ADDRESS ? "no withdrawal address is named; payouts already go to the operator address" : `payouts already go to ${wanted}`);
+  }
+  const receipt = await sendRegistry(c, config, { functionName: "setWithdrawalAddress", args: [wanted] });
+  const after = await readGuardian(c, config, address);
+  if (o.json) process.stdout.write(JSON.stringify({ action: "withdrawal-address", tx: receipt.transactionHash, ...describe(after) }, null, 2) + "\n");
+  else {
+    const target = wanted === ZERO_ADDRESS ? "the operator address" : wanted;
+    const line =
+      after.nextWithdrawal.from > 0n
+        ? `withdrawals, claims and fees are paid to ${after.payee} until ${when(after.nextWithdrawal.from, now)}, then to ${target} (a change of a named address waits the unbonding delay; ${after.payee} can cancel it meanwhile)`
+        : `withdrawals, claims and fees are paid to ${target} from now on`;
+    process.stdout.write(`${line}\n  tx ${receipt.transactionHash}\n`);
   }
   return 0;
 }

@@ -160,7 +160,7 @@ describe("guardian operator commands against a hardhat node", function () {
     expect(lock.pid).to.equal(agent!.child.pid);
   });
 
-  it("stake, unbond, withdraw and claim move the operator's stake, refusing in words what the registry would refuse", async function () {
+  it("stake, unbond, withdraw, claim and withdrawal-address move the operator's stake, refusing in words what the registry would refuse", async function () {
     const stake = await guardian(["stake", "0.5", "--config", config, "--json"], env);
     expect(stake.code, stake.stderr).to.equal(0);
     expect(JSON.parse(stake.stdout)).to.include({ action: "stake", stake: parseEther("1.5").toString(), eligible: true });
@@ -182,6 +182,37 @@ describe("guardian operator commands against a hardhat node", function () {
     expect(withdraw.code, withdraw.stderr).to.equal(0);
     expect(JSON.parse(withdraw.stdout)).to.include({ action: "withdraw", withdrawn: parseEther("0.25").toString() });
     expect((await sys.ethers.provider.getBalance(g1.address)) > before).to.equal(true);
+
+    // A withdrawal address: the first takes effect at once, a change of it only after the unbonding delay.
+    const cold = sys.spare[1].address;
+    const notAddress = await guardian(["withdrawal-address", "0x1234", "--config", config], env);
+    expect(notAddress.code).to.equal(2);
+    const self = await guardian(["withdrawal-address", g1.address, "--config", config], env);
+    expect(self.code).to.equal(1);
+    expect(self.stderr).to.include("that is the operator address, which is paid when no withdrawal address is named; use --clear");
+    const named = await guardian(["withdrawal-address", cold.toLowerCase(), "--config", config], env);
+    expect(named.code, named.stderr).to.equal(0);
+    expect(named.stdout).to.include(`withdrawals, claims and fees are paid to ${cold} from now on`);
+    const again = await guardian(["withdrawal-address", cold, "--config", config], env);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.include(`payouts already go to ${cold}`);
+    const cleared = await guardian(["withdrawal-address", "--clear", "--config", config, "--json"], env);
+    expect(cleared.code, cleared.stderr).to.equal(0);
+    expect(JSON.parse(cleared.stdout)).to.include({ withdrawalAddress: cold, payee: cold, next: "0x0000000000000000000000000000000000000000" });
+    const shown = await guardian(["withdrawal-address", "--config", config], env);
+    expect(shown.stdout).to.match(new RegExp(`^withdrawals, claims and fees are paid to ${cold}\n  changing to the operator address from .* UTC, in 14 d`));
+    const doctor = await guardian(["doctor", "--config", config], env);
+    expect(doctor.stdout).to.match(/warn {2}withdrawal address: payouts change from 0x[0-9a-fA-F]{40} to the operator address at .*\n {8}fix: if you did not ask for it, the operator key is compromised/);
+    // The withdrawal address in effect cancels the change; withdrawals go to it.
+    await (await sys.registry.connect(sys.spare[1]).cancelWithdrawalAddressChange(g1.address)).wait();
+    const unbondMore = await guardian(["unbond", "0.25", "--config", config], env);
+    expect(unbondMore.code, unbondMore.stderr).to.equal(0);
+    await sys.networkHelpers.time.increase(14 * 24 * 3600 + 1);
+    const coldBefore = await sys.ethers.provider.getBalance(cold);
+    const toCold = await guardian(["withdraw", "--config", config, "--json"], env);
+    expect(toCold.code, toCold.stderr).to.equal(0);
+    expect(JSON.parse(toCold.stdout)).to.include({ withdrawn: parseEther("0.25").toString(), to: cold });
+    expect((await sys.ethers.provider.getBalance(cold)) - coldBefore).to.equal(parseEther("0.25"));
 
     const claim = await guardian(["claim", "--config", config], env);
     expect(claim.code).to.equal(1);
