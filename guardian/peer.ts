@@ -17,7 +17,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer as
 import { createServer as createHttpsServer } from "node:https";
 
 import type { Logger } from "pino";
-import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, getAbiItem, toHex } from "viem";
+import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, getAbiItem, hashTypedData, toHex } from "viem";
 
 import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
 import { hpkePublicKey } from "../sdk/crypto/hpke.ts";
@@ -26,9 +26,9 @@ import { channelIdentity } from "../sdk/encoding/messages.ts";
 import { CGError } from "../sdk/errors.ts";
 import { decodeCommitments } from "../sdk/crypto/dkg.ts";
 import { unpackEntries } from "../sdk/protocol/account.ts";
-import { type PeerReplyInput, type PeerRequest, peerPartial, peerRequestFromJson, peerRequestToJson, recoverChannel, sealPeerReply, signPeerRequest, verifyPeerRequest } from "../sdk/protocol/peer.ts";
+import { type PeerReplyInput, type PeerRequest, peerPartial, peerRequestFromJson, peerRequestToJson, peerRequestTypedData, recoverChannel, sealPeerReply, signPeerRequest, verifyPeerRequest } from "../sdk/protocol/peer.ts";
 import type { GuardianConfig } from "./config.ts";
-import { METADATA_PATH, PEER_BODY_LIMIT, PEER_PATH, PEER_REQUEST_MAX_AGE_SECONDS, PEER_REQUEST_MAX_SKEW_SECONDS } from "./core/peerWire.ts";
+import { METADATA_PATH, PEER_BODY_LIMIT, PEER_BODY_TIMEOUT_MS, PEER_PATH, PEER_REPLAY_CACHE_SIZE, PEER_REQUEST_MAX_AGE_SECONDS, PEER_REQUEST_MAX_SKEW_SECONDS } from "./core/peerWire.ts";
 import type { Store } from "./store.ts";
 
 const LINKED = getAbiItem({ abi: resetCoordinatorAbi, name: "AccountLinked" });
@@ -44,7 +44,22 @@ export interface PeerDeps {
   log: Logger;
   publicClient: PublicClient;
   chain: Chain;
+  /** Shorter timeouts than the defaults (tests). */
+  timeouts?: { headersMs?: number; bodyMs?: number };
 }
+
+/** The keys of a request body, exactly (a key missing or added is refused). */
+const BODY_KEYS = ["request", "signature"];
+const REQUEST_KEYS: Record<string, "string" | "number"> = {
+  chainId: "string",
+  coordinator: "string",
+  accountId: "string",
+  accountEpoch: "string",
+  slot: "number",
+  committeeId: "string",
+  askerKey: "string",
+  issuedAt: "string",
+};
 
 /** Why a request was refused (logged by the member; the asker only ever sees "refused"). */
 class Refusal extends Error {}
@@ -54,6 +69,8 @@ export class PeerApi {
   #server?: Server;
   /** Peer endpoints by operator, from their metadata documents. */
   readonly #endpoints = new Map<string, string>();
+  /** Requests answered or being answered, by EIP-712 digest, until they are too old to be accepted (ms). */
+  readonly #answered = new Map<Hex, number>();
 
   constructor(deps: PeerDeps) {
     this.#d = deps;
@@ -68,11 +85,24 @@ export class PeerApi {
   async listen(): Promise<number> {
     const peer = this.#d.config.peer!;
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#serve(req, res);
+    const headersMs = this.#d.timeouts?.headersMs ?? 10_000;
+    // Node checks its header and request timeouts at this interval (30 s by default): slow senders are cut in time.
+    const options = { maxHeaderSize: 8_192, connectionsCheckingInterval: Math.min(1_000, headersMs) };
     this.#server = peer.allowHttp && (peer.tlsCert === undefined || peer.tlsKey === undefined)
-      ? createHttpServer(handler)
-      : createHttpsServer({ cert: readFileSync(peer.tlsCert!), key: readFileSync(peer.tlsKey!) }, handler);
-    this.#server.headersTimeout = 10_000;
-    this.#server.requestTimeout = 15_000;
+      ? createHttpServer(options, handler)
+      : createHttpsServer({ ...options, cert: readFileSync(peer.tlsCert!), key: readFileSync(peer.tlsKey!) }, handler);
+    this.#server.headersTimeout = headersMs;
+    this.#server.requestTimeout = headersMs + (this.#d.timeouts?.bodyMs ?? PEER_BODY_TIMEOUT_MS) + 1_000;
+    this.#server.keepAliveTimeout = 5_000;
+    // What node:http refuses before a request reaches #serve (headers too large or malformed, too slow): logged, and a
+    // bare 400-class answer without detail.
+    this.#server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      const code = typeof err.code === "string" ? err.code : "HTTP_PARSE_ERROR";
+      this.#d.log.warn({ reason: code }, "peer request refused");
+      const status = code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    });
     return new Promise((resolve, reject) => {
       this.#server!.once("error", reject);
       this.#server!.listen(peer.port, peer.host, () => {
@@ -83,35 +113,75 @@ export class PeerApi {
   }
 
   close(): Promise<void> {
-    return new Promise((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    return new Promise((r) => {
+      if (!this.#server) return r();
+      this.#server.close(() => r());
+      this.#server.closeAllConnections();
+    });
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown, close = false): void => {
+      res.writeHead(status, { "content-type": "application/json", ...(close ? { connection: "close" } : {}) }).end(JSON.stringify(body));
     };
     try {
       if (req.method === "GET" && req.url === METADATA_PATH) {
         return json(200, { operator: this.#d.operator.address, peerApi: this.#d.config.peer!.publicUrl });
       }
-      if (req.method !== "POST" || req.url !== PEER_PATH) return json(404, { error: "not found" });
-      const text = await readBody(req, PEER_BODY_LIMIT);
+      if (req.method !== "POST" || req.url !== PEER_PATH) {
+        this.#d.log.warn({ reason: "wrong method or path" }, "peer request refused");
+        // The body is not read: the connection closes after the answer.
+        return json(404, { error: "not found" }, true);
+      }
+      const text = await readBody(req, PEER_BODY_LIMIT, this.#d.timeouts?.bodyMs ?? PEER_BODY_TIMEOUT_MS);
       const reply = await this.answer(text);
       return json(200, reply);
     } catch (e) {
-      const reason = e instanceof Refusal || e instanceof CGError ? e.message : "internal error";
+      // Our own refusals and the SDK's input checks name what is wrong with the request (never a secret: the request
+      // carries none, and they describe values by type and length); anything else is logged by its kind only.
+      const reason = e instanceof Refusal || e instanceof CGError ? e.message.slice(0, 300) : "internal error";
       this.#d.log.warn({ reason }, "peer request refused");
-      if (!res.headersSent) json(403, { error: "refused" });
+      if (!res.headersSent) json(403, { error: "refused" }, !req.complete);
+      // A body not (fully) read: the connection closes once the answer is out.
+      if (!req.complete) res.once("finish", () => req.socket.destroy());
     }
   }
 
   /** Checks a request body and answers it, or throws `Refusal`/`CGError` (the caller sends the uniform 403). */
   async answer(text: string): Promise<{ signer: number; committeeEpoch: string; sealed: Hex }> {
-    const { config, publicClient, store } = this.#d;
+    const { config } = this.#d;
+    checkShape(text);
     const signed = peerRequestFromJson(text);
     const r = signed.request;
     if (r.chainId !== this.#chainId || r.coordinator.toLowerCase() !== config.coordinator.toLowerCase()) throw new Refusal("another deployment");
     const asker = await verifyPeerRequest(signed, { now: BigInt(Math.floor(Date.now() / 1000)), maxAgeSeconds: PEER_REQUEST_MAX_AGE_SECONDS, maxSkewSeconds: PEER_REQUEST_MAX_SKEW_SECONDS });
+    const digest = hashTypedData(peerRequestTypedData(r));
+    this.#reserve(digest, r.issuedAt);
+    try {
+      return await this.#answerChecked(r, asker);
+    } catch (e) {
+      this.#answered.delete(digest); // not answered: the asker may send it again (e.g. after an RPC failure here)
+      throw e;
+    }
+  }
+
+  /** Refuses a request already answered (or being answered) and remembers this one until it is too old anyway. */
+  #reserve(digest: Hex, issuedAt: bigint): void {
+    const now = Date.now();
+    const until = this.#answered.get(digest);
+    if (until !== undefined && until > now) throw new Refusal("replay of a request already answered");
+    if (this.#answered.size >= PEER_REPLAY_CACHE_SIZE) {
+      for (const [d, t] of this.#answered) if (t <= now) this.#answered.delete(d);
+      for (const d of this.#answered.keys()) {
+        if (this.#answered.size < PEER_REPLAY_CACHE_SIZE) break;
+        this.#answered.delete(d);
+      }
+    }
+    this.#answered.set(digest, Number(issuedAt + PEER_REQUEST_MAX_AGE_SECONDS + 1n) * 1000);
+  }
+
+  async #answerChecked(r: PeerRequest, asker: Address): Promise<{ signer: number; committeeEpoch: string; sealed: Hex }> {
+    const { config, publicClient, store } = this.#d;
     const account = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "account", args: [r.accountId] });
     if (account.epoch !== r.accountEpoch || account.committeeId !== r.committeeId) throw new Refusal("not the account's current epoch and committee");
     const committee = await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [r.committeeId] });
@@ -224,18 +294,55 @@ export class PeerApi {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** The request's JSON has exactly the keys of a request, each of its type (values are the SDK's to check). */
+function checkShape(text: string): void {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Refusal("the body is not JSON");
+  }
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!isObject(raw)) throw new Refusal("the body is not a JSON object");
+  const keys = Object.keys(raw);
+  if (keys.length !== BODY_KEYS.length || !BODY_KEYS.every((k) => keys.includes(k))) throw new Refusal("the body's keys are not request and signature");
+  const r = raw.request;
+  if (!isObject(r)) throw new Refusal("request is not an object");
+  const names = Object.keys(r);
+  const missing = Object.keys(REQUEST_KEYS).filter((k) => !names.includes(k));
+  const extra = names.filter((k) => !(k in REQUEST_KEYS));
+  if (missing.length > 0) throw new Refusal(`request lacks ${missing.join(", ")}`);
+  if (extra.length > 0) throw new Refusal(`request has ${extra.length} unknown key(s)`);
+  for (const [k, type] of Object.entries(REQUEST_KEYS)) if (typeof r[k] !== type) throw new Refusal(`request.${k} is not a ${type}`);
+  if (typeof raw.signature !== "string") throw new Refusal("signature is not a string");
+}
+
+/** The body as text: refused past `limit` bytes (a larger Content-Length before any is read) or after `timeoutMs`. */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && !(/^[0-9]{1,12}$/.test(declared) && Number(declared) <= limit)) {
+    return Promise.reject(new Refusal(`a body of ${/^[0-9]{1,12}$/.test(declared) ? declared : "unreadable length"} bytes, over the ${limit}-byte limit`));
+  }
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
-    req.on("data", (d: Buffer) => {
+    const done = (e: Error | undefined) => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", onEnd).off("error", onError).off("aborted", onAborted);
+      if (e) {
+        req.pause();
+        reject(e);
+      } else resolve(Buffer.concat(chunks).toString("utf8"));
+    };
+    const onData = (d: Buffer) => {
       size += d.length;
-      if (size > limit) {
-        reject(new Refusal("body too large"));
-        req.destroy();
-      } else chunks.push(d);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
+      if (size > limit) done(new Refusal(`a body over the ${limit}-byte limit`));
+      else chunks.push(d);
+    };
+    const onEnd = () => done(undefined);
+    const onError = () => done(new Refusal("the connection failed while the body was read"));
+    const onAborted = () => done(new Refusal("the asker closed the connection before the body was complete"));
+    const timer = setTimeout(() => done(new Refusal(`the body was not received within ${timeoutMs} ms`)), timeoutMs);
+    req.on("data", onData).on("end", onEnd).on("error", onError).on("aborted", onAborted);
   });
 }
