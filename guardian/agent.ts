@@ -18,7 +18,7 @@
  * A failure of the RPC node or of the local database is not the event's fault: it propagates, and the poll reads
  * the same blocks again later (`core/failures.ts` tells the two apart).
  */
-import { type Server, createServer } from "node:http";
+import type { Server } from "node:http";
 
 import type { Logger } from "pino";
 import { type Address, BaseError, type Chain, type LocalAccount, type PublicClient, type WalletClient, createPublicClient, createWalletClient, http } from "viem";
@@ -31,6 +31,7 @@ import { COMMITTEE_EVENTS, CommitteeWork } from "./committees.ts";
 import { type GuardianConfig, requirePeer, rpcOrigin } from "./config.ts";
 import { classifyHandlerFailure } from "./core/failures.ts";
 import type { Metrics } from "./metrics.ts";
+import { createMonitorServer } from "./monitor.ts";
 import { PeerApi } from "./peer.ts";
 import { type ChainTip, RESET_EVENTS, ResetWork } from "./resets.ts";
 import type { OutboxJob, Store } from "./store.ts";
@@ -330,33 +331,26 @@ export class GuardianAgent {
 
   async #startHttp(): Promise<number> {
     const { config, metrics, store } = this.#d;
-    this.#http = createServer(async (req, res) => {
-      try {
-        if (req.url === "/healthz") {
-          const cursor = store.cursor()?.block ?? config.startBlock - 1n;
-          const starting = this.#chain === undefined;
-          const healthy = !starting && this.#chainErrorStreak < 5;
-          res.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
-          res.end(
-            JSON.stringify({
-              status: healthy ? "ok" : "degraded",
-              ...(healthy ? {} : { reason: this.#degraded ?? "the RPC node does not answer" }),
-              guardian: this.address,
-              cursor: cursor.toString(),
-              head: this.#head.toString(),
-              ...store.counts(),
-              ignoredEvents: store.ignoredEvents(0).total,
-            }),
-          );
-        } else if (req.url === "/metrics") {
-          res.writeHead(200, { "content-type": metrics.registry.contentType });
-          res.end(await metrics.registry.metrics());
-        } else {
-          res.writeHead(404).end();
-        }
-      } catch {
-        res.writeHead(500).end();
-      }
+    this.#http = createMonitorServer({
+      log: this.#d.log,
+      health: () => {
+        const cursor = store.cursor()?.block ?? config.startBlock - 1n;
+        const starting = this.#chain === undefined;
+        const healthy = !starting && this.#chainErrorStreak < 5;
+        return {
+          status: healthy ? 200 : 503,
+          body: {
+            status: healthy ? "ok" : "degraded",
+            ...(healthy ? {} : { reason: this.#degraded ?? "the RPC node does not answer" }),
+            guardian: this.address,
+            cursor: cursor.toString(),
+            head: this.#head.toString(),
+            ...store.counts(),
+            ignoredEvents: store.ignoredEvents(0).total,
+          },
+        };
+      },
+      metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
     });
     return new Promise((resolve, reject) => {
       this.#http!.once("error", reject);
@@ -372,7 +366,11 @@ export class GuardianAgent {
   async #closeHttp(): Promise<void> {
     const server = this.#http;
     this.#http = undefined;
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await new Promise<void>((r) => {
+      if (!server) return r();
+      server.close(() => r());
+      server.closeAllConnections();
+    });
   }
 
   /** Retries `fn` until it answers; only `stop()` ends the wait (with a `STOPPED` error). */
