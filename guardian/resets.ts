@@ -20,6 +20,7 @@ import { type G1Point, G1, g1FromEip2537, hashToG1 } from "../sdk/crypto/bls.ts"
 import { channelCodeScalar, compressPosting, makePosting, requesterKeyHash } from "../sdk/crypto/posting.ts";
 import { formatCodeMessage, generateChannelCode } from "../sdk/encoding/channelCode.ts";
 import { resetMessage } from "../sdk/encoding/messages.ts";
+import { COMMITTEE_MAX_SIZE } from "../sdk/crypto/constants.ts";
 import { CGError } from "../sdk/errors.ts";
 import { openEnvelope, unpackEntries } from "../sdk/protocol/account.ts";
 import type { AgentDeps } from "./agent.ts";
@@ -36,6 +37,12 @@ export const RESET_EVENTS = [
 ] as const;
 
 const PENDING = 1;
+/**
+ * Bytes of an `AccountLinked` / `AccountRotated` envelope list the agent reads: one envelope (HPKE enc, a channel
+ * URI, tag) is a few hundred bytes, so 32 of them fit many times over. A longer list, one that does not unpack, or
+ * one with more entries than a committee has slots makes the event ignored (INVALID_ENVELOPES).
+ */
+export const ENVELOPE_LIST_LIMIT = 65_536;
 
 interface PostPayload {
   requestId: string;
@@ -115,13 +122,14 @@ export class ResetWork {
     const { store, log } = this.#d;
     const committeeId = BigInt(a.committeeId);
     const accountEpoch = BigInt(a.epoch);
+    const envelopes = envelopeList(a.envelopes);
     const member = await this.#membership(committeeId);
     if (member === undefined) return;
     if (store.getChannel(a.accountId, accountEpoch, member.slot) !== undefined) return;
     const context = { accountId: a.accountId as string, accountEpoch: accountEpoch.toString(), slot: member.slot };
     let uri: string;
     try {
-      const envelope = unpackEntries(a.envelopes)[member.slot - 1] ?? "0x";
+      const envelope = envelopes[member.slot - 1] ?? "0x";
       uri = await openEnvelope(this.#d.hpkeSecret, { chainId: this.#chainId, coordinator: this.#d.config.coordinator, accountId: a.accountId, accountEpoch, slot: member.slot }, envelope);
       channelKind(uri);
     } catch (e) {
@@ -397,4 +405,19 @@ function popcount(x: number): number {
   let c = 0;
   for (; x; x &= x - 1) c++;
   return c;
+}
+
+/** The envelopes of a link or rotation event, or `INVALID_ENVELOPES` (the event is then ignored). */
+function envelopeList(packed: unknown): Hex[] {
+  if (typeof packed !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(packed)) throw new CGError("INVALID_ENVELOPES", "the envelope list is not bytes");
+  const bytes = (packed.length - 2) / 2;
+  if (bytes > ENVELOPE_LIST_LIMIT) throw new CGError("INVALID_ENVELOPES", `the envelope list has ${bytes} bytes, over the ${ENVELOPE_LIST_LIMIT}-byte limit`);
+  let entries: Hex[];
+  try {
+    entries = unpackEntries(packed as Hex);
+  } catch (cause) {
+    throw new CGError("INVALID_ENVELOPES", "the envelope list does not unpack", { cause });
+  }
+  if (entries.length > COMMITTEE_MAX_SIZE) throw new CGError("INVALID_ENVELOPES", `the envelope list has ${entries.length} entries, more than a committee's ${COMMITTEE_MAX_SIZE} slots`);
+  return entries;
 }

@@ -24,6 +24,7 @@ import {
   verifySubShare,
 } from "../../sdk/crypto/dkg.ts";
 import { decodeCommitments } from "../../sdk/crypto/dkg.ts";
+import { CGError } from "../../sdk/errors.ts";
 
 export type RoundPhase = "dealing" | "acknowledging" | "active" | "failed" | "retired";
 
@@ -91,6 +92,12 @@ export function open(o: {
   dealers: readonly string[];
   recipients: readonly string[];
 }): Step | undefined {
+  // The registry refuses a proposal naming a member twice; a round that does so anyway is not one to take part in
+  // (one member would hold two slots, and slots are found by operator).
+  for (const list of [o.dealers, o.recipients]) {
+    const seen = new Set(list.map((a) => String(a).toLowerCase()));
+    if (seen.size !== list.length) throw new CGError("DUPLICATE_MEMBER", `committee ${o.committeeId} epoch ${o.epoch} names a member twice`);
+  }
   const dealerSlot = o.dealers.findIndex((a) => same(a, o.me)) + 1;
   const recipientSlot = o.recipients.findIndex((a) => same(a, o.me)) + 1;
   if (dealerSlot === 0 && recipientSlot === 0) return undefined;
