@@ -6,7 +6,7 @@
  * Exactly-once effects across crashes: every effect is an outbox job whose id is its idempotency key
  * (`post:<requestId>:<slot>:<epoch>`, `deliver:<requestId>:<slot>:<epoch>`, `committee:…`), written in the same
  * database transaction as the state that caused it. On-chain effects are checked against the chain before they are
- * sent (a posting already on-chain is marked done, not repeated); deliveries carry the key as Message-ID /
+ * sent (a posting already on-chain is not repeated; it is marked done, and its code delivered, once confirmed); deliveries carry the key as Message-ID /
  * Idempotency-Key so a receiver can drop a duplicate if a crash falls between sending and recording.
  *
  * Reorg safety: a log is acted on only once its block has `confirmations` confirmations; after a restart the last

@@ -5,15 +5,28 @@
  *
  * Exactly once across crashes: a serving (request, slot, committee epoch) is written with its code (sealed), its
  * posting and the `post:<requestId>:<slot>:<epoch>` job in one database transaction, before anything leaves the
- * process. The post job checks the chain first (a posting already there is marked done, not repeated); the
- * transaction that marks it done enqueues `deliver:<requestId>:<slot>:<epoch>`, whose key travels as Message-ID /
- * Idempotency-Key. Work for a request that expired, closed or whose epoch retired is dropped with its reason.
+ * process. The post job checks the chain first (a posting already there is not repeated); it is marked done once
+ * the posting is `confirmations` deep, and the transaction that marks it done enqueues
+ * `deliver:<requestId>:<slot>:<epoch>`, whose key travels as Message-ID / Idempotency-Key. A reorg that drops the
+ * posting's block before that leaves the job pending: the same posting is sent again, the code delivered once. Work for a request that expired, closed or whose epoch retired is dropped with its reason.
  * Postings due at the same moment go in one `postPartials` transaction.
  *
  * After a handover activates, the members of the new epoch serve the requests still pending unless the retired
  * epoch already posted t (K is unchanged, so those complete the reset); the client combines t of one epoch.
  */
-import { type Address, type Chain, type Hex, type PublicClient, type WalletClient, getAbiItem, hexToBytes, toHex } from "viem";
+import {
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+  TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
+  type WalletClient,
+  getAbiItem,
+  hexToBytes,
+  toHex,
+} from "viem";
 
 import { committeeRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
 import { type G1Point, G1, g1FromEip2537, hashToG1 } from "../sdk/crypto/bls.ts";
@@ -177,7 +190,33 @@ export class ResetWork {
   async #serveIfOpen(row: RequestRow, member: { epoch: number; slot: number; share: bigint; threshold: number }, afterHandover: boolean, decodedA?: G1Point): Promise<void> {
     const { store, log, config, publicClient } = this.#d;
     const context = { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch };
-    if (store.hasServing(row.requestId, member.slot, member.epoch)) return;
+    const A = decodedA ?? g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
+    const message = resetMessage({
+      chainId: this.#chainId,
+      coordinator: config.coordinator,
+      requestId: row.requestId,
+      accountId: row.accountId,
+      accountEpoch: row.accountEpoch,
+      committeeId: row.committeeId,
+      newController: row.newController,
+      requesterKeyHash: requesterKeyHash(A),
+    });
+    const key = `${row.requestId}:${member.slot}:${member.epoch}`;
+    const existing = store.getServing(row.requestId, member.slot, member.epoch);
+    if (existing !== undefined) {
+      if (existing.message === message) {
+        // Served already (an event read again, or a request a reorg put back): the same posting, queued again if a
+        // rollback forgot its job (a no-op while the job is pending or done).
+        if (store.enqueue(`post:${key}`, "post", { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch, message, posting: existing.posting, expiresAt: row.expiresAt.toString() } satisfies PostPayload)) {
+          log.info(context, "request put back by a reorg: the same posting queued again");
+          this.#d.wake();
+        }
+        return;
+      }
+      // A reorg replaced the request this serving was made for by another under the same id.
+      store.deleteServing(row.requestId, member.slot, member.epoch);
+      log.info(context, "request id taken by another request after a reorg: serving it afresh");
+    }
     if (isFailpoint("serve.none")) return; // a member that never serves (tests of handovers mid-request)
     const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [row.requestId] });
     const closed = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : undefined;
@@ -190,17 +229,6 @@ export class ResetWork {
       log.info(context, "request not served again: the retired epoch posted t partials");
       return;
     }
-    const A = decodedA ?? g1FromEip2537(hexToBytes(row.requesterKey), "requester key A");
-    const message = resetMessage({
-      chainId: this.#chainId,
-      coordinator: config.coordinator,
-      requestId: row.requestId,
-      accountId: row.accountId,
-      accountEpoch: row.accountEpoch,
-      committeeId: row.committeeId,
-      newController: row.newController,
-      requesterKeyHash: requesterKeyHash(A),
-    });
     const hashed = hashToG1(hexToBytes(message));
     let code: Uint8Array;
     let posting;
@@ -216,7 +244,6 @@ export class ResetWork {
     // A misbehaving guardian for the demo and the fraud-proof tests: W off by the generator.
     if (isFailpoint("serve.invalid-posting")) posting = { ...posting, W: posting.W.add(G1.BASE) };
     const compressed = toHex(compressPosting(posting));
-    const key = `${row.requestId}:${member.slot}:${member.epoch}`;
     store.transaction(() => {
       store.putServing({ requestId: row.requestId, slot: member.slot, committeeEpoch: member.epoch, code, message, posting: compressed });
       store.enqueue(`post:${key}`, "post", { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch, message, posting: compressed, expiresAt: row.expiresAt.toString() } satisfies PostPayload);
@@ -242,8 +269,10 @@ export class ResetWork {
       const requestId = BigInt(p.requestId);
       try {
         const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [requestId] });
-        if (Number(view.postingEpoch) === p.committeeEpoch && (Number(view.posted) & (1 << (p.slot - 1))) !== 0) {
-          this.#posted(job, "already on-chain");
+        if (postedIn(view, p)) {
+          // On-chain: delivered once `confirmations` deep; until then left pending (not sent again). A reorg that
+          // drops the posting's block before that shows here as "not posted", and the same posting is sent again.
+          if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain");
           continue;
         }
         const request = store.getRequest(requestId);
@@ -256,6 +285,12 @@ export class ResetWork {
         const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
         if (drop !== undefined) {
           this.#drop(job, drop);
+          continue;
+        }
+        // Postings are not checked on-chain when posted: never send one for a request a reorg removed (its id may be
+        // taken by another request before the chain loop sees the reorg).
+        if (request === undefined || !(await this.#announced(request))) {
+          this.#d.fail(job, new CGError("REQUEST_NOT_CANONICAL", `request ${p.requestId} is not announced on the chain as this guardian saw it (reorg)`));
           continue;
         }
         send.push(job);
@@ -274,12 +309,16 @@ export class ResetWork {
         inputs.length === 1
           ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain, ...fees })
           : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain, ...fees });
-      const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 });
+      const receipt = await this.#receipt(hash);
       if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
       failpoint("serve.after-post");
-      for (const j of send) this.#posted(j, "posted");
       metrics.postings.inc({ outcome: "ok" }, send.length);
-      log.info({ requests: inputs.map((i) => i.requestId.toString()), gasUsed: receipt.gasUsed.toString() }, inputs.length === 1 ? "partial posted" : "partials posted in one transaction");
+      log.info(
+        { requests: inputs.map((i) => i.requestId.toString()), block: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() },
+        inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
+      );
+      // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
+      if (config.confirmations <= 1) for (const j of send) this.#posted(j, "posted");
     } catch (e) {
       metrics.postings.inc({ outcome: "error" }, send.length);
       // One bad posting reverts a batch: each is checked against the chain again and sent on its own next time.
@@ -287,7 +326,63 @@ export class ResetWork {
     }
   }
 
-  /** The posting is on-chain: mark it done and queue its delivery, in one transaction. */
+  /**
+   * The receipt of a posting transaction, waited for at most 60 s; a transaction the node no longer knows (neither
+   * mined nor pooled: a reorg dropped its block) fails at once, so the job is checked against the chain and sent
+   * again rather than waited for.
+   */
+  async #receipt(hash: Hex): Promise<TransactionReceipt> {
+    const { publicClient, config } = this.#d;
+    const deadline = Date.now() + 60_000;
+    let unknown = 0;
+    for (;;) {
+      const receipt = await publicClient.getTransactionReceipt({ hash }).catch((e) => {
+        if (e instanceof TransactionReceiptNotFoundError) return undefined;
+        throw e;
+      });
+      if (receipt !== undefined) return receipt;
+      const known = await publicClient.getTransaction({ hash }).then(
+        () => true,
+        (e) => {
+          if (e instanceof TransactionNotFoundError) return false;
+          throw e;
+        },
+      );
+      unknown = known ? 0 : unknown + 1;
+      if (unknown >= 3) throw new CGError("TX_DROPPED", `posting transaction ${hash} is neither mined nor pending (reorg)`);
+      if (Date.now() > deadline) throw new CGError("TX_TIMEOUT", `no receipt for posting transaction ${hash} within 60 s`);
+      await new Promise((r) => setTimeout(r, Math.min(Math.max(config.pollIntervalMs, 50), 1_000)));
+    }
+  }
+
+  /** Whether the chain as it is now announces `request` (its `ResetRequested`, with the same requester key). */
+  async #announced(request: RequestRow): Promise<boolean> {
+    const { config, publicClient } = this.#d;
+    const logs = await publicClient.getLogs({
+      address: config.coordinator,
+      event: getAbiItem({ abi: resetCoordinatorAbi, name: "ResetRequested" }),
+      args: { requestId: request.requestId },
+      fromBlock: request.blockNumber > BigInt(config.reorgWindow) ? request.blockNumber - BigInt(config.reorgWindow) : 0n,
+      toBlock: "latest",
+    });
+    return logs.some((l) => !l.removed && String(l.args.requesterKey).toLowerCase() === request.requesterKey.toLowerCase());
+  }
+
+  /**
+   * Whether the posting is in the chain `confirmations` deep: read at the head the chain loop last saw, less
+   * `confirmations − 1` (by number, on the chain as it is now).
+   */
+  async #confirmed(p: PostPayload): Promise<boolean> {
+    const { config, publicClient } = this.#d;
+    if (config.confirmations <= 1) return true;
+    const head = this.#d.tip()?.number ?? (await publicClient.getBlockNumber());
+    const safe = head - BigInt(config.confirmations - 1);
+    if (safe < 0n) return false;
+    const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [BigInt(p.requestId)], blockNumber: safe });
+    return postedIn(view, p);
+  }
+
+  /** The posting is on-chain (and confirmed): mark it done and queue its delivery, in one transaction. */
   #posted(job: OutboxJob, how: string): void {
     const { store, log } = this.#d;
     const p = job.payload as PostPayload;
@@ -399,6 +494,11 @@ export class ResetWork {
       }),
     );
   }
+}
+
+/** Whether a request's view shows the posting of `p`'s slot by `p`'s committee epoch. */
+function postedIn(view: { postingEpoch: bigint | number; posted: bigint | number }, p: { slot: number; committeeEpoch: number }): boolean {
+  return Number(view.postingEpoch) === p.committeeEpoch && (Number(view.posted) & (1 << (p.slot - 1))) !== 0;
 }
 
 function popcount(x: number): number {

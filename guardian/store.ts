@@ -230,10 +230,6 @@ export class Store {
 
   // ── servings ──
 
-  hasServing(requestId: bigint, slot: number, committeeEpoch: number): boolean {
-    return this.db.prepare("SELECT 1 FROM servings WHERE request_id = ? AND slot = ? AND committee_epoch = ?").get(requestId, slot, committeeEpoch) !== undefined;
-  }
-
   /** One serving per (request, slot, committee epoch): the code (sealed) and the posting it belongs to. */
   putServing(s: { requestId: bigint; slot: number; committeeEpoch: number; code: Uint8Array; message: Hex; posting: Hex }): void {
     this.db
@@ -249,14 +245,34 @@ export class Store {
     return row ? this.open(row.code_sealed) : undefined;
   }
 
-  /** Forgets what was learned from blocks above `block` (after a reorg deeper than the confirmations): requests
-   *  announced there, their servings and the work still pending for them, and ignored events. */
+  /** A serving: its channel code (secret), the message and the posting it was made for. */
+  getServing(requestId: bigint, slot: number, committeeEpoch: number): { code: Uint8Array; message: Hex; posting: Hex } | undefined {
+    const row = this.db.prepare("SELECT code_sealed, message, posting FROM servings WHERE request_id = ? AND slot = ? AND committee_epoch = ?").get(requestId, slot, committeeEpoch) as
+      | { code_sealed: Uint8Array; message: Hex; posting: Hex }
+      | undefined;
+    return row ? { code: this.open(row.code_sealed), message: row.message, posting: row.posting } : undefined;
+  }
+
+  /** Forgets a serving made for a request that a reorg replaced by another under the same id, with the work not done
+   *  for it. */
+  deleteServing(requestId: bigint, slot: number, committeeEpoch: number): void {
+    this.transaction(() => {
+      this.db.prepare("DELETE FROM servings WHERE request_id = ? AND slot = ? AND committee_epoch = ?").run(requestId, slot, committeeEpoch);
+      this.db.prepare("DELETE FROM outbox WHERE status <> 'done' AND id IN (?, ?)").run(`post:${requestId}:${slot}:${committeeEpoch}`, `deliver:${requestId}:${slot}:${committeeEpoch}`);
+    });
+  }
+
+  /**
+   * Forgets what was learned from blocks above `block` (after a reorg deeper than the confirmations): requests
+   * announced there and the work not done for them (pending, dropped or dead: a request the reorg puts back, or one
+   * that takes its id, is served afresh), and ignored events. Servings stay: a request put back with the same message
+   * is served with the same code and posting (a posting of it may already be on-chain), never with a second code.
+   */
   rollbackAbove(block: bigint): void {
     this.transaction(() => {
       const gone = (this.db.prepare("SELECT request_id FROM requests WHERE block_number > ?").all(block) as { request_id: number | bigint }[]).map((r) => BigInt(r.request_id));
       for (const id of gone) {
-        this.db.prepare("DELETE FROM servings WHERE request_id = ?").run(id);
-        this.db.prepare("DELETE FROM outbox WHERE status = 'pending' AND (id LIKE ? OR id LIKE ?)").run(`post:${id}:%`, `deliver:${id}:%`);
+        this.db.prepare("DELETE FROM outbox WHERE status <> 'done' AND (id LIKE ? OR id LIKE ?)").run(`post:${id}:%`, `deliver:${id}:%`);
       }
       this.db.prepare("DELETE FROM requests WHERE block_number > ?").run(block);
       this.db.prepare("DELETE FROM ignored_events WHERE block_number > ?").run(block);

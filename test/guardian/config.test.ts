@@ -88,7 +88,7 @@ describe("guardian configuration, keystores and store", function () {
     store.putServing({ requestId: 9n, slot: 2, committeeEpoch: 1, code, message: "0x11", posting: "0x22" });
     expect(() => store.putServing({ requestId: 9n, slot: 2, committeeEpoch: 1, code, message: "0x11", posting: "0x22" })).to.throw();
     expect(store.servingCode(9n, 2, 1)).to.deep.equal(code);
-    expect(store.hasServing(9n, 2, 2)).to.equal(false);
+    expect(store.getServing(9n, 2, 2)).to.equal(undefined);
     expect(store.enqueue("post:9:2:1", "post", { x: 1 })).to.equal(true);
     expect(store.enqueue("post:9:2:1", "post", { x: 2 })).to.equal(false); // idempotency key
     expect(store.enqueue("deliver:9:2:1", "deliver", { x: 1 })).to.equal(true);
@@ -103,12 +103,17 @@ describe("guardian configuration, keystores and store", function () {
     const again = new Store(join(dir, "g.db"), key);
     expect(again.counts().dead).to.equal(1);
     expect(() => new Store(join(dir, "g.db"), new Uint8Array(32).fill(4)).getChannel(accountId, 1n, 2)).to.throw(CGError, /does not open with this guardian's key/);
-    // A deep reorg forgets the request, its serving and its pending work.
+    // A deep reorg forgets the request and its work not done (pending, dropped, dead); its serving stays, for the
+    // request put back with the same message, until another request takes the id.
     again.enqueue("post:9:2:2", "post", {});
+    again.enqueue("deliver:9:2:2", "deliver", {});
+    again.markDone("deliver:9:2:2");
     again.rollbackAbove(19n);
     expect(again.getRequest(9n)).to.equal(undefined);
-    expect(again.hasServing(9n, 2, 1)).to.equal(false);
-    expect(again.jobStatus("post:9:2:2")).to.equal(undefined);
+    expect(again.getServing(9n, 2, 1)).to.deep.equal({ code, message: "0x11", posting: "0x22" });
+    expect([again.jobStatus("post:9:2:2"), again.jobStatus("post:9:2:1"), again.jobStatus("deliver:9:2:1"), again.jobStatus("deliver:9:2:2")]).to.deep.equal([undefined, undefined, undefined, "done"]);
+    again.deleteServing(9n, 2, 1);
+    expect(again.getServing(9n, 2, 1)).to.equal(undefined);
     again.close();
   });
 

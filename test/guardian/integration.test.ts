@@ -22,11 +22,11 @@ import { type Linked, type OpenRequest, assemble, groupKeyHex, linkToCommittee, 
 import { ONE_ETH, toBytes32 } from "../helpers/system.ts";
 
 /**
- * Guardian agents as processes against a hardhat node, with real SMTP, SMS and app servers on 127.0.0.1: the agents
+ * Guardian agents as processes against a local node (hardhat node, and anvil as a second EVM), with real SMTP, SMS and app servers on 127.0.0.1: the agents
  * form a 3-of-5 committee themselves, the owner links in one transaction, and every reset is served by postings
  * on-chain and codes on the channels; the test only plays the owner (SDK pure functions and contract calls).
  */
-describe("guardian agents serve v2 resets as processes against a hardhat node", function () {
+for (const node of ["hardhat", "anvil"] as const) describe(`guardian agents serve v2 resets as processes against ${node === "anvil" ? "anvil" : "a hardhat node"}`, function () {
   this.timeout(240_000);
   const inbox = new Inbox();
   let net: GuardianNetwork;
@@ -48,7 +48,7 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
   }
 
   before(async function () {
-    net = await startGuardianNetwork(inbox, { guardians: 6, confirmations: 2 });
+    net = await startGuardianNetwork(inbox, { node, guardians: 6, confirmations: 2 });
     const { sys } = net;
     const members = sys.guardians.slice(0, 5);
     ({ committeeId, commitments } = await agentsFormCommittee(sys, members, 3));
@@ -149,12 +149,12 @@ describe("guardian agents serve v2 resets as processes against a hardhat node", 
 
   it("a request removed by a reorg gets no posting; the request that replaces it does", async function () {
     const provider = net.sys.connection.provider;
-    await provider.request({ method: "evm_setIntervalMining", params: [0] });
+    await net.node.setIntervalMining(0);
     const snapshot = await provider.request({ method: "evm_snapshot", params: [] });
     const gone = await request(net.sys, account, net.sys.bob, net.sys.carol.address as Address); // one confirmation, agents need two
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await provider.request({ method: "evm_revert", params: [snapshot] });
-    await provider.request({ method: "evm_setIntervalMining", params: [250] });
+    await net.node.setIntervalMining(250);
     const next = await request(net.sys, account, net.sys.bob, net.sys.bob.address as Address);
     expect(next.requestId).to.equal(gone.requestId); // the id is reused by the request that exists
     await waitForCodes(next, 5);

@@ -1,5 +1,5 @@
 /**
- * A whole local guardian network: `hardhat node` on loopback, the deployed contracts, local SMTP / SMS / app
+ * A whole local guardian network: a local node on loopback (`hardhat node`, or anvil for a second EVM with real reorgs), the deployed contracts, local SMTP / SMS / app
  * stand-ins, and guardian agents running as separate processes (`node guardian/main.ts start`), each with its own
  * encrypted keystores, database and config file. Used by the integration test, the benchmark and the demo.
  */
@@ -15,7 +15,7 @@ import { type Hex, toHex } from "viem";
 
 import { METADATA_PATH } from "../../guardian/core/peerWire.ts";
 import { sealKeystore } from "../../guardian/keystore.ts";
-import { PROJECT_ROOT, type LocalNode, startHardhatNode } from "../../scripts/lib/localNode.ts";
+import { PROJECT_ROOT, type LocalNode, type NodeKind, startLocalNode } from "../../scripts/lib/localNode.ts";
 import { type Inbox, localCertificate, startAppEndpoint, startSmsProvider, startSmtp } from "./localServices.ts";
 import { type GuardianFixture, type System, deploySystem, findEvent } from "./system.ts";
 
@@ -80,6 +80,8 @@ export interface GuardianNetwork {
 export async function startGuardianNetwork(
   inbox: Inbox,
   options: {
+    /** The node the agents run against (hardhat node unless said). */
+    node?: NodeKind;
     guardians?: number;
     confirmations?: number;
     intervalMiningMs?: number;
@@ -88,14 +90,21 @@ export async function startGuardianNetwork(
     agentEnv?: (index: number) => Record<string, string>;
   } = {},
 ): Promise<GuardianNetwork> {
-  const node = await startHardhatNode();
+  const node = await startLocalNode(options.node ?? "hardhat");
   const connection = await network.create({ network: "localhost", override: { url: node.url } });
   // Each agent serves its peer API on loopback; its registration names the metadata document there (§4.6, §9).
   const count = options.guardians ?? 5;
   const peerPorts: number[] = [];
-  for (let k = 0; k < count; k++) peerPorts.push(await listenPort());
-  const sys = await deploySystem(connection as never, { guardians: count, metadata: (i) => `http://127.0.0.1:${peerPorts[i - 1]}${METADATA_PATH}` });
-  await connection.provider.request({ method: "evm_setIntervalMining", params: [options.intervalMiningMs ?? 250] });
+  let sys: System;
+  try {
+    for (let k = 0; k < count; k++) peerPorts.push(await listenPort());
+    sys = await deploySystem(connection as never, { guardians: count, metadata: (i) => `http://127.0.0.1:${peerPorts[i - 1]}${METADATA_PATH}` });
+    await node.setIntervalMining(options.intervalMiningMs ?? 250);
+  } catch (e) {
+    await connection.close().catch(() => {});
+    await node.stop();
+    throw e;
+  }
 
   let smtp = await startSmtp(inbox, await listenPort());
   const smtpPort = smtp.port;

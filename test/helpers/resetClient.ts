@@ -57,14 +57,18 @@ export interface OpenRequest {
   newController: Address;
   message: Hex;
   blockNumber: number;
+  /** The request's transaction. */
+  hash: Hex;
 }
 
-/** A reset to `newController`, or a drill without it. */
-export async function request(sys: System, account: Linked, from: any, newController?: Address): Promise<OpenRequest> {
+/** A reset to `newController`, or a drill without it. `mine` runs once the transaction is sent, before its receipt
+ *  is awaited (for a node that mines on demand). */
+export async function request(sys: System, account: Linked, from: any, newController?: Address, options: { mine?: () => Promise<void> } = {}): Promise<OpenRequest> {
   const a = randomScalar();
   const A = toHex(g1ToEip2537(G1.BASE.multiply(a)));
   const fee = (await sys.coordinator.parameters()).requestFee;
   const tx = newController ? await sys.coordinator.connect(from).requestReset(account.accountId, newController, A, { value: fee }) : await sys.coordinator.connect(from).requestDrill(account.accountId, A, { value: fee });
+  await options.mine?.();
   const receipt = await tx.wait();
   const requestId: bigint = findEvent(sys.coordinator, receipt, "ResetRequested").args.requestId;
   const message = resetMessage({
@@ -77,7 +81,7 @@ export async function request(sys: System, account: Linked, from: any, newContro
     newController: newController ?? ZERO_ADDRESS,
     requesterKeyHash: keccak256(A),
   });
-  return { requestId, a, A, newController: newController ?? ZERO_ADDRESS, message, blockNumber: receipt.blockNumber };
+  return { requestId, a, A, newController: newController ?? ZERO_ADDRESS, message, blockNumber: receipt.blockNumber, hash: receipt.hash as Hex };
 }
 
 export interface PostingSeen {
