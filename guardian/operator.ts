@@ -24,8 +24,9 @@ export function parseAmount(flag: string, text: string | undefined): bigint {
   return wei;
 }
 
-export async function operatorAction(action: OperatorAction, configFile: string | undefined, o: { amount?: string; all?: boolean; json?: boolean }): Promise<number> {
-  const amount = action === "stake" || (action === "unbond" && !o.all) ? parseAmount(action === "stake" ? "guardian stake <eth>" : "guardian unbond <eth>", o.amount) : undefined;
+/** What every operator command starts from: the config, the operator key (the HPKE secret is not needed and is
+ *  wiped), a connection, the guardian's registry record and the chain's time. */
+async function operatorSession(configFile: string | undefined) {
   const config = loadConfig(configFile);
   const { operator, hpkeSecret } = loadKeys(config);
   hpkeSecret.fill(0);
@@ -33,6 +34,12 @@ export async function operatorAction(action: OperatorAction, configFile: string 
   const address = getAddress(operator.address) as Address;
   const before = await readGuardian(c, config, address);
   const now = (await c.public.getBlock({ blockTag: "latest" })).timestamp;
+  return { config, c, address, before, now };
+}
+
+export async function operatorAction(action: OperatorAction, configFile: string | undefined, o: { amount?: string; all?: boolean; json?: boolean }): Promise<number> {
+  const amount = action === "stake" || (action === "unbond" && !o.all) ? parseAmount(action === "stake" ? "guardian stake <eth>" : "guardian unbond <eth>", o.amount) : undefined;
+  const { config, c, address, before, now } = await operatorSession(configFile);
   const refuse = (message: string): never => {
     throw new CGError("REFUSED", `guardian ${action}: ${message}`);
   };
@@ -103,13 +110,7 @@ export async function withdrawalAddressAction(configFile: string | undefined, o:
     throw new CGError("USAGE", `guardian withdrawal-address expects an address such as 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, got ${JSON.stringify(o.address)}`);
   }
   const wanted = o.clear ? ZERO_ADDRESS : o.address === undefined ? undefined : (getAddress(o.address.trim()) as Address);
-  const config = loadConfig(configFile);
-  const { operator, hpkeSecret } = loadKeys(config);
-  hpkeSecret.fill(0);
-  const c = await connect(config, operator);
-  const address = getAddress(operator.address) as Address;
-  const before = await readGuardian(c, config, address);
-  const now = (await c.public.getBlock({ blockTag: "latest" })).timestamp;
+  const { config, c, address, before, now } = await operatorSession(configFile);
   const current = before.view.withdrawalAddress;
   const describe = (g: typeof before) => ({
     operator: address,
