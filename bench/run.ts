@@ -3,7 +3,7 @@
  * Gas is for EDR's simulated network at its default hardfork (osaka). Add a section by writing a function
  * that returns `Figure[]` in bench/sections/ and listing it below.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 import { network } from "hardhat";
 
@@ -54,6 +54,10 @@ console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
 
+// Figures other scripts merge in (e.g. `npm run scale`'s scale.*) are kept; gas.* and offchain.* are this script's.
+const file = new URL("./results.json", import.meta.url);
+const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+const kept = Object.entries(previous.figures ?? {}).filter(([key]) => !key.startsWith("gas.") && !key.startsWith("offchain."));
 const results = {
   generated: new Date().toISOString(),
   environment: {
@@ -65,7 +69,8 @@ const results = {
       transactions: "every other gas.* figure: receipt gasUsed, including the 21,000 base and calldata",
     },
   },
-  figures: Object.fromEntries(figures.map((f) => [f.key, f.value])),
+  figures: { ...Object.fromEntries(figures.map((f) => [f.key, f.value])), ...Object.fromEntries(kept) },
 };
-writeFileSync(new URL("./results.json", import.meta.url), JSON.stringify(results, null, 2) + "\n");
+if (previous.environment?.scale) (results.environment as Record<string, unknown>).scale = previous.environment.scale;
+writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
 console.log("\nwrote bench/results.json");

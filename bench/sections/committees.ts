@@ -64,8 +64,36 @@ export async function committeesSection(connection: Connection): Promise<Figure[
   ];
 }
 
-/** A fresh deployment: a 3-of-5 formation, `accounts` links to it, then a handover replacing one member. */
-async function formAndHandOver(connection: Connection, accounts: number) {
+/**
+ * Links `count` accounts of alice to `committeeId` (real `link` transactions, opaque envelopes of 81 and table entries
+ * of 137 bytes, salts 0…count−1), sent `LINK_BATCH` at a time before their receipts are awaited; returns each link's
+ * receipt gasUsed in order. `onProgress` is told how many are linked after each batch.
+ */
+export async function linkAccounts(sys: System, committeeId: bigint, count: number, onProgress?: (linked: number) => void): Promise<number[]> {
+  const gas: number[] = [];
+  const coordinator = sys.coordinator.connect(sys.alice);
+  for (let start = 0; start < count; start += LINK_BATCH) {
+    const sent = [];
+    for (let k = start; k < Math.min(count, start + LINK_BATCH); k++) {
+      sent.push(await coordinator.link(toHex(k, { size: 32 }), committeeId, sys.alice.address, 3600, ZERO_ADDRESS, opaqueEntries(5, 81), opaqueEntries(5, 137)));
+    }
+    for (const tx of sent) {
+      const receipt = await tx.wait();
+      if (receipt.status !== 1) throw new Error(`link ${gas.length} reverted`);
+      gas.push(Number(receipt.gasUsed));
+    }
+    onProgress?.(gas.length);
+  }
+  return gas;
+}
+
+const LINK_BATCH = 100;
+
+/**
+ * A fresh deployment: a 3-of-5 formation, `accounts` links to it, then a handover replacing one member. Returns the
+ * gasUsed of every transaction by step, and of each link.
+ */
+export async function formAndHandOver(connection: Connection, accounts: number, onProgress?: (linked: number) => void) {
   const sys: System = await deploySystem(connection as never, { guardians: 7 });
   const members = sys.guardians.slice(0, 5);
 
@@ -78,9 +106,7 @@ async function formAndHandOver(connection: Connection, accounts: number) {
   const shares = sharesFrom(round, qualified, false);
   const ackGas = await gasOfBlocks(sys, () => acknowledge(sys, round, shares));
   const form = [...proposeGas, ...dealGas, ...finalizeGas, ...ackGas];
-  for (let k = 0; k < accounts; k++) {
-    await (await sys.coordinator.connect(sys.alice).link(toHex(k, { size: 32 }), round.committeeId, sys.alice.address, 3600, ZERO_ADDRESS, opaqueEntries(5, 81), opaqueEntries(5, 137))).wait();
-  }
+  const linkGas = await linkAccounts(sys, round.committeeId, accounts, onProgress);
 
   // Handover: g4 unbonds, anyone starts the handover, the five old members reshare, anyone finalizes, the five
   // members of the new epoch acknowledge (the last activates and retires epoch 1).
@@ -98,5 +124,5 @@ async function formAndHandOver(connection: Connection, accounts: number) {
   const handoverAckGas = await gasOfBlocks(sys, () => acknowledge(sys, next, sharesFrom(next, [1, 2, 3], true)));
   const handover = [...startGas, ...reshareGas, ...handoverFinalizeGas, ...handoverAckGas];
   // startHandover's helper mines empty blocks until the draw block: only transactions are counted.
-  return { form, proposeGas, dealGas, finalizeGas, ackGas, handover, startGas, reshareGas, handoverFinalizeGas, handoverAckGas };
+  return { form, proposeGas, dealGas, finalizeGas, ackGas, handover, startGas, reshareGas, handoverFinalizeGas, handoverAckGas, linkGas };
 }
