@@ -20,6 +20,7 @@ import type { Logger } from "pino";
 import { type Address, type Chain, type Hex, type LocalAccount, type PublicClient, getAbiItem, hashTypedData, toHex } from "viem";
 
 import { committeeRegistryAbi, guardianRegistryAbi, resetCoordinatorAbi } from "../sdk/abi/index.ts";
+import type { G2Point } from "../sdk/crypto/bls.ts";
 import { hpkePublicKey } from "../sdk/crypto/hpke.ts";
 import { publicShare } from "../sdk/crypto/threshold.ts";
 import { channelIdentity } from "../sdk/encoding/messages.ts";
@@ -69,6 +70,8 @@ export class PeerApi {
   #server?: Server;
   /** Peer endpoints by operator, from their metadata documents. */
   readonly #endpoints = new Map<string, string>();
+  /** Decoded commitments and public shares by committee epoch (its commitments and size), oldest first. */
+  readonly #keys = new Map<string, { commitments: G2Point[]; publicShares: G2Point[] }>();
   /** Requests answered or being answered, by EIP-712 digest, until they are too old to be accepted (ms). */
   readonly #answered = new Map<Hex, number>();
 
@@ -235,7 +238,7 @@ export class PeerApi {
     );
     const replies = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
     const failed = answers.flatMap((a, k) => (a.status === "rejected" ? [`slot ${k + 1}: ${a.reason instanceof Error ? a.reason.message.slice(0, 120) : String(a.reason)}`] : []));
-    const commitments = decodeCommitments(mine.commitments as Hex);
+    const { commitments, publicShares } = this.#committeeKeys(mine.commitments as Hex, members.length);
     let uri: string;
     try {
       ({ uri } = await recoverChannel({
@@ -247,7 +250,7 @@ export class PeerApi {
         slot,
         t: commitments.length,
         groupKey: commitments[0],
-        publicShares: members.map((_, k) => publicShare(commitments, k + 1)),
+        publicShares,
         replies,
         sealedChannel,
       }));
@@ -257,6 +260,22 @@ export class PeerApi {
     store.putChannel(accountId, accountEpoch, slot, uri, "peers");
     log.info({ accountId, accountEpoch: accountEpoch.toString(), slot, answered: replies.length - 1 }, "channel learned from peers");
     return uri;
+  }
+
+  /**
+   * The commitments of a committee epoch, decoded (each G2 point checked), and PK_1 … PK_n derived from them: the same
+   * for every account the newcomer learns, so kept for the last few epochs instead of derived per account.
+   */
+  #committeeKeys(commitmentsHex: Hex, n: number): { commitments: G2Point[]; publicShares: G2Point[] } {
+    const key = `${commitmentsHex.toLowerCase()}:${n}`;
+    let keys = this.#keys.get(key);
+    if (keys === undefined) {
+      const commitments = decodeCommitments(commitmentsHex);
+      keys = { commitments, publicShares: Array.from({ length: n }, (_, k) => publicShare(commitments, k + 1)) };
+      if (this.#keys.size >= 8) this.#keys.delete(this.#keys.keys().next().value!);
+      this.#keys.set(key, keys);
+    }
+    return keys;
   }
 
   /** sealed_j from the account's link or rotation event at `accountEpoch`. */

@@ -47,7 +47,15 @@ export interface ServingResult {
   steps: Record<string, number>;
   /** The database after the run: bytes per request served (request, serving, two outbox jobs). */
   dbBytesPerRequest: number;
+  /**
+   * Wall ms of one commit of this database on this disk (synchronous = FULL: an fsync), the median of 100. A request
+   * makes 4 (`COMMITS_PER_REQUEST`), on the agent's one thread (node:sqlite is synchronous).
+   */
+  commitMs: number;
 }
+
+/** The request recorded; its serving with its post job; the posting confirmed with its deliver job; the delivery done. */
+export const COMMITS_PER_REQUEST = 4;
 
 /** Serves `requests` reset requests of distinct accounts, postings drained every `batch` requests. */
 export async function measureServing(requests: number, batch: number, progress: (line: string) => void): Promise<ServingResult> {
@@ -132,7 +140,7 @@ export async function measureServing(requests: number, batch: number, progress: 
       await timed("post", () => work.drainPostings());
       await timed("deliver", () => work.drainDeliveries());
       if (failures.length > 0) throw new Error(`serving failed: ${failures.map((f) => (f instanceof Error ? f.message : String(f))).join("; ")}`);
-      if ((start + batch) % Math.max(batch, 100) < batch) progress(`serving: ${Math.min(start + batch, requests)}/${requests} requests`);
+      if ((start + batch) % Math.max(batch, 100) < batch || start + batch >= requests) progress(`serving: ${Math.min(start + batch, requests)}/${requests} requests`);
     }
     const wall = performance.now() - wallStart;
     const cpu = process.threadCpuUsage(cpuStart);
@@ -145,6 +153,7 @@ export async function measureServing(requests: number, batch: number, progress: 
       phases: { handle: phases.handle / requests, post: phases.post / requests, deliver: phases.deliver / requests },
       steps: cryptoSteps(Math.min(requests, 200), dealing.shares[SLOT - 1].value, coordinator),
       dbBytesPerRequest: 0,
+      commitMs: commitLatency(store),
     };
     // The store held the channels before the run: what the run added is per request.
     const withRequests = fileBytes(store);
@@ -162,6 +171,17 @@ export async function measureServing(requests: number, batch: number, progress: 
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Median wall ms of 100 one-row commits (`setMeta`, autocommit). */
+function commitLatency(store: Store): number {
+  const times: number[] = [];
+  for (let k = 0; k < 100; k++) {
+    const start = performance.now();
+    store.setMeta("scale.commit", String(k));
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[50];
 }
 
 /** The per-request cryptography of `#serveIfOpen`, step by step, mean CPU ms over `n` requests. */
