@@ -11,6 +11,7 @@
  * database (guardian database bytes per account and per request). scripts/scale/*.ts say how each is measured.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 
 import { Command, InvalidArgumentError } from "commander";
 import { network } from "hardhat";
@@ -156,7 +157,7 @@ if (serving) {
     value: `${fmt(serving.wallMsPerRequest)} ms`,
     note: `handle ${fmt(serving.phases.handle)}, post ${fmt(serving.phases.post)}, deliver ${fmt(serving.phases.deliver)} ms; includes the database's synchronous commits (fsync)`,
   });
-  measured.push({ what: "database commit (fsync), wall", value: `${fmt(serving.commitMs)} ms`, note: `median of 100 on this disk; ${COMMITS_PER_REQUEST} a request, each blocking the agent's thread` });
+  measured.push({ what: "database commit (fsync), wall", value: `${fmt(serving.commitMs)} ms`, note: `mean of 100 on this disk; ${COMMITS_PER_REQUEST} a request, each blocking the agent's thread` });
   measured.push({ what: "  of which cryptography (per step)", value: `${fmt(Object.values(serving.steps).reduce((a, b) => a + b, 0))} ms`, note: Object.entries(serving.steps).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") });
   const cpuPerDay = serving.cpuMsPerRequest * TARGET_RESETS_PER_DAY;
   model.push({ what: `serving CPU a day, ${TARGET_RESETS_PER_DAY.toLocaleString("en-US")} resets`, value: hours(cpuPerDay), note: `per member (each serves every request): ${((cpuPerDay / 86_400_000) * 100).toFixed(2)} % of one core on average` });
@@ -198,6 +199,10 @@ function table(title: string, rows: Row[]): void {
   console.log();
 }
 
+// Wall times move with what else runs on the machine; CPU times much less.
+const [load1] = loadavg();
+measured.push({ what: "machine load at the end (1-minute average)", value: fmt(load1), note: `${availableParallelism()} cores; wall times above include waiting for a core, CPU times do not` });
+figures["scale.loadAverage"] = r1(load1);
 table("measured", measured);
 table(`extrapolated (${TARGET_ACCOUNTS.toLocaleString("en-US")} accounts per committee, ${TARGET_RESETS_PER_DAY.toLocaleString("en-US")} resets a day, ${MEMBERS} members)`, model);
 
@@ -205,7 +210,8 @@ if (opts.write) {
   const file = new URL("../bench/results.json", import.meta.url);
   const results = JSON.parse(readFileSync(file, "utf8"));
   results.figures = { ...results.figures, ...figures };
-  results.environment = { ...results.environment, scale: `npm run scale -- ${process.argv.slice(2).join(" ")}`.trim() + ` (${new Date().toISOString()}, ${process.version})` };
+  const command = ["npm run scale", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
+  results.environment = { ...results.environment, scale: `${command} (${new Date().toISOString()}, ${process.version}, load average ${fmt(load1)})` };
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   console.log(`merged ${Object.keys(figures).length} scale.* figures into bench/results.json`);
 }
