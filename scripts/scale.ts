@@ -53,7 +53,7 @@ function sections(value: string): Section[] {
 const program = new Command()
   .name("npm run scale --")
   .description("Measures what grows with the number of accounts and extrapolates to 1,000,000 accounts per committee and 10,000 resets a day.")
-  .option("--accounts <counts>", "accounts linked to the committee before each measured handover (comma-separated; an account with a handover of its own deployment each)", counts, [1, 1_000, 10_000])
+  .option("--accounts <counts>", "accounts linked to the committee before a measured handover, comma-separated; each count on a deployment of its own", counts, [1, 1_000, 10_000])
   .option("--batch <n>", "postings per postPartials transaction (1…50)", count, 20)
   .option("--requests <n>", "reset requests served in the serving measurement", count, 1_000)
   .option("--peer-accounts <n>", "accounts whose channel a newcomer learns through the peer API", count, 200)
