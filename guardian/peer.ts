@@ -7,8 +7,7 @@
  * the account's committee at its active epoch, and names its registered HPKE key; the answer is this member's
  * partial signature on id_j sealed to that key. Every refusal is the same 403 body, so nobody else learns anything.
  * Client: reads the sealed entry from the account's link or rotation event, asks the other members (endpoints from
- * their registry metadata documents), combines t partials and checks σ under K (each partial against its member's
- * public share only when σ fails), opens.
+ * their registry metadata documents), checks each partial against that member's public share, combines t, opens.
  *
  * Lazy: a member asks on the first delivery for an account whose envelope it cannot open (it joined the slot after
  * the link); nothing per account touches the chain.

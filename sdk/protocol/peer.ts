@@ -299,13 +299,9 @@ export interface RecoverChannelInput {
 }
 
 /**
- * The asker's side of §4.6: opens each reply (one per member: a member's later replies are not read), combines the
- * first t partials that open into σ on id_j and checks σ under K (e(σ, P2) == e(H(id_j), K)). When it holds, σ is
- * the signature on id_j (a BLS signature is unique), so no partial needs a check of its own: sealed_j opens with it.
- * Otherwise each partial is checked against its member's public share (e(σ_k, P2) == e(H(id_j), PK_k)), the faulty
- * ones are named in `problems`, and t verified partials are combined, checked under K and used. Throws
- * `NOT_ENOUGH_PEERS` naming the members whose replies failed, by slot and operator. Both ways give the same σ and URI;
- * the first costs one pairing check instead of one per reply.
+ * The asker's side of §4.6: opens each reply, checks each partial against that member's public share
+ * (e(σ_k, P2) == e(H(id_j), PK_k)), combines t verified partials into σ on id_j, checks σ under K, and opens
+ * sealed_j. Throws `NOT_ENOUGH_PEERS` naming the members whose replies failed, by slot and operator.
  */
 export async function recoverChannel(input: RecoverChannelInput): Promise<{ uri: string; signers: number[]; problems: PeerProblem[] }> {
   const where = "recoverChannel";
@@ -315,31 +311,24 @@ export async function recoverChannel(input: RecoverChannelInput): Promise<{ uri:
   if (!(groupKey instanceof G2) || groupKey.is0()) throw new CGError("INVALID_INPUT", `${where}: expected the group key K as a G2 point other than infinity`);
   if (!Array.isArray(replies) || !Array.isArray(publicShares)) throw new CGError("INVALID_INPUT", `${where}: expected replies and public shares as lists`);
   const identity = channelIdentity(chainId, coordinator, accountId, accountEpoch, slot);
-  const sealed = typeof input.sealedChannel === "string" ? hexToBytes(input.sealedChannel) : input.sealedChannel;
+  const hq = hashToG1(hexToBytes(identity));
   const problems: PeerProblem[] = [];
-  const opened: (Partial & { operator?: Address; PK: G2Point })[] = [];
+  const valid: Partial[] = [];
   for (const reply of replies) {
     const { signer, operator } = reply;
-    if (opened.some((p) => p.index === signer)) continue;
+    if (valid.some((p) => p.index === signer)) continue;
     const PK = publicShares[signer - 1];
     if (!(PK instanceof G2)) {
       problems.push({ signer, operator, check: "public-share", message: `no public share was given for member ${signer}` });
       continue;
     }
+    let sigma: G1Point;
     try {
-      opened.push({ index: signer, operator, PK, sigma: await openPeerReply(input.privateKey, { chainId, coordinator, accountId, accountEpoch, slot, signer }, reply.sealed) });
+      sigma = await openPeerReply(input.privateKey, { chainId, coordinator, accountId, accountEpoch, slot, signer }, reply.sealed);
     } catch (cause) {
       problems.push({ signer, operator, check: "open", message: `the reply of member ${signer} does not open: ${cause instanceof CGError ? cause.message : "not a sealed partial"}` });
+      continue;
     }
-  }
-  if (opened.length >= t) {
-    const first = opened.slice(0, t);
-    const sigma = combine(first, t);
-    if (verifyToken(sigma, groupKey, hexToBytes(identity))) return { uri: openChannel(sealed, sigma), signers: first.map((p) => p.index), problems };
-  }
-  const hq = hashToG1(hexToBytes(identity));
-  const valid: Partial[] = [];
-  for (const { index: signer, operator, PK, sigma } of opened) {
     if (!verifySignature(sigma, PK, hq)) {
       problems.push({ signer, operator, check: "partial", message: `the partial signature of member ${signer} on id_${slot} fails the check against its public share` });
       continue;
@@ -357,5 +346,6 @@ export async function recoverChannel(input: RecoverChannelInput): Promise<{ uri:
   if (!verifyToken(sigma, groupKey, hexToBytes(identity))) {
     throw new CGError("TOKEN_INVALID", `${where}: ${t} verified partials on id_${slot} do not combine under K: the public shares given are not K's`);
   }
+  const sealed = typeof input.sealedChannel === "string" ? hexToBytes(input.sealedChannel) : input.sealedChannel;
   return { uri: openChannel(sealed, sigma), signers: chosen.map((p) => p.index), problems };
 }

@@ -228,17 +228,4 @@ describe("guardian peer API: replies and the newcomer's channel (protocol v2 §4
     expect(fixed.signers).to.deep.equal([1, 2, 5]);
     expect(hexToBytes(id)).to.have.length(32);
   });
-
-  it("t good partials first open the channel with one check under K; a bad reply after them is not read", async function () {
-    const asker = keys[3];
-    const good = await Promise.all([1, 2, 5].map((k) => reply(4, k, asker)));
-    const wrongId = peerPartial(committee.shares[2], channelIdentity(chainId, coordinator, accountId, accountEpoch, 5)).sigma;
-    const bad = { signer: 3, operator: getAddress(toHex(0x103n, { size: 20 })), sealed: await sealPeerReply(asker.publicKey, ctx(4, 3), wrongId) };
-    const base = { privateKey: asker.privateKey, chainId, coordinator, accountId, accountEpoch, slot: 4, t, groupKey: committee.groupKey, publicShares: publicShares(), sealedChannel: sealed[3] };
-    const quick = await recoverChannel({ ...base, replies: [...good, bad] });
-    expect([quick.uri, quick.signers, quick.problems]).to.deep.equal([channels[3], [1, 2, 5], []]);
-    // The same replies with the bad one among the first t: each is checked, the bad one named, the same channel opened.
-    const checked = await recoverChannel({ ...base, replies: [good[0], bad, ...good.slice(1)] });
-    expect([checked.uri, checked.signers, checked.problems.map((p) => [p.signer, p.check])]).to.deep.equal([channels[3], [1, 2, 5], [[3, "partial"]]]);
-  });
 });
