@@ -15,6 +15,7 @@ export const WEB_DIST = join(WEB_ROOT, "dist");
 export interface WebPageConfig {
   rpcUrl: string;
   deployment: { chainId: number; deploymentBlock: number; contracts: Record<string, string> };
+  /** The local inbox endpoint (`GET <url>/messages`); the page reads it through this server at `inbox/`. */
   inboxUrl?: string;
 }
 
@@ -60,7 +61,19 @@ export async function serveWeb(o: { dist?: string; config: () => WebPageConfig |
     if (path === "/config.json") {
       const config = o.config();
       if (!config) return res.writeHead(503, { "content-type": "text/plain" }).end("no network configured yet");
-      return res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store", ...SECURITY_HEADERS }).end(JSON.stringify(config));
+      // The page reads the inbox through this server (same origin), so the inbox itself needs no CORS.
+      const shown = { ...config, inboxUrl: config.inboxUrl ? "./inbox/" : undefined };
+      return res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store", ...SECURITY_HEADERS }).end(JSON.stringify(shown));
+    }
+    if (path === "/inbox/messages") {
+      const upstream = o.config()?.inboxUrl;
+      if (!upstream) return res.writeHead(404).end();
+      try {
+        const r = await fetch(new URL("messages", upstream.endsWith("/") ? upstream : `${upstream}/`), { signal: AbortSignal.timeout(5000) });
+        return res.writeHead(r.status, { "content-type": "application/json", "cache-control": "no-store" }).end(await r.text());
+      } catch {
+        return res.writeHead(502, { "content-type": "text/plain" }).end("the local inbox does not answer");
+      }
     }
     const file = normalize(join(dist, path === "/" ? "index.html" : path));
     if (!file.startsWith(dist + sep)) return res.writeHead(403).end();

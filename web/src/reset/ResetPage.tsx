@@ -132,7 +132,7 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
         continue;
       }
       list = [...list.filter((c) => readCode(c, requestId).ok && (readCode(c, requestId) as { slot: number }).slot !== read.slot), read.text];
-      found.push({ kind: "ok", text: `Code for slot ${read.slot} ${how}; checking it against the slot's posting…` });
+      found.push({ kind: "ok", text: `Code for slot ${read.slot} ${how}: its row above shows whether it matches the slot's posting.` });
     }
     list.sort((x, y) => slotOf(x) - slotOf(y));
     codesRef.current = list;
