@@ -251,6 +251,59 @@ describe("the reset page in a browser", function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
+  it("bob protects an account from the page (a committee chosen from the list), runs a drill, cancels it in one click; the audit chain replays to the on-chain head and shows his account's timeline and the committee", async function () {
+    const bob = await walletContext(defaultAccountKey(3));
+    const page = await bob.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(`${web.url}#/protect`);
+    await page.getByTestId("connect").click();
+    const choice = page.getByTestId("committee-choices").locator("li").first();
+    await choice.waitFor({ timeout: 30_000 });
+    expect(await choice.innerText()).to.match(/Committee 1.*3 of 5.*spread over 1 region and 5 providers.*5(\.0)? ETH staked/s);
+    await page.getByTestId("link-name").fill("bob-web");
+    await choice.locator("input[type=radio]").check();
+    await page.getByTestId("link-channels").fill(["mailto:bob@example.org", "sms:+15550100003", "mailto:bob.work@example.org", "mailto:bob.backup@example.org", "sms:+15550100004"].join("\n"));
+    await page.getByTestId("link-hours").fill("1");
+    await shot(page, "7-protect");
+    await page.getByTestId("link").click();
+    const linked = await page.getByTestId("protect-done").innerText({ timeout: 30_000 });
+    const bobAccount = /Account (0x[0-9a-f]{64}) is linked to committee 1/.exec(linked)?.[1] as Hex;
+    expect(bobAccount, linked).to.not.equal(undefined);
+    expect((await net.sys.coordinator.controllerOf(bobAccount)).toLowerCase()).to.equal(privateKeyToAccount(defaultAccountKey(3)).address.toLowerCase());
+
+    // A drill opens on the request's page; back on the account, the open drill is cancelled in one click.
+    await page.getByTestId("my-account").getByTestId("drill").click();
+    await page.waitForURL(/#\/reset\/[0-9]+$/, { timeout: 30_000 });
+    const drillId = BigInt(/#\/reset\/([0-9]+)$/.exec(page.url())![1]);
+    await page.getByText(`Drill request #${drillId}`).waitFor();
+    await page.goto(`${web.url}#/protect`);
+    await page.getByTestId(`cancel-${drillId}`).click({ timeout: 30_000 });
+    await page.getByTestId("protect-done").getByText(`Request ${drillId} cancelled.`).waitFor({ timeout: 30_000 });
+    expect((await resetInfo(clientsFor(defaultAccountKey(3)), drillId)).status).to.equal("cancelled");
+
+    // The audit: the whole chain replays to the head; bob's account as a timeline; the committee's page.
+    await page.goto(`${web.url}#/audit`);
+    await page.getByTestId("replay").click();
+    const result = page.getByTestId("replay-result");
+    await result.waitFor({ timeout: 60_000 });
+    expect(await result.getAttribute("data-ok")).to.equal("true");
+    expect(await result.innerText()).to.match(/matches the on-chain head/);
+    await page.getByTestId("audit-subject").fill(bobAccount);
+    await page.getByTestId("audit-show").click();
+    const timeline = page.getByTestId("timeline");
+    await timeline.waitFor({ timeout: 30_000 });
+    const text = await timeline.innerText();
+    for (const event of ["Account linked", "Reset requested", "Reset cancelled"]) expect(text).to.include(event);
+    await shot(page, "8-audit");
+    await page.goto(`${web.url}#/committee/1`);
+    await page.getByTestId("committee-members").locator("li").nth(4).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("committee-status").innerText()).to.match(/^active/);
+    expect(await page.getByTestId("committee-history").innerText()).to.match(/Epoch 1: activated/);
+    await shot(page, "9-committee");
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   it("a page opened where the request was not sent says it cannot assemble, and an unknown request is named", async function () {
     const stranger = await walletContext(defaultAccountKey(18));
     const page = await stranger.newPage();

@@ -7,17 +7,26 @@ import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Address } from "viem";
 
+import { AuditPage } from "./audit/AuditPage.tsx";
+import { CommitteePage } from "./committee/CommitteePage.tsx";
 import { Home } from "./home/Home.tsx";
 import { InboxPanel } from "./inbox/InboxPanel.tsx";
 import { type WebConfig, loadConfig } from "./lib/config.ts";
 import { connectWallet, publicClients } from "./lib/chain.ts";
 import { type AppContext, linkedCodes } from "./lib/links.ts";
 import { inWords, short } from "./lib/words.ts";
+import { ProtectPage } from "./protect/ProtectPage.tsx";
 import { ResetPage } from "./reset/ResetPage.tsx";
 import "./styles.css";
 
 
-type Route = { screen: "home" } | { screen: "reset"; requestId: bigint } | { screen: "inbox" };
+type Route =
+  | { screen: "home" }
+  | { screen: "reset"; requestId: bigint }
+  | { screen: "inbox" }
+  | { screen: "protect" }
+  | { screen: "audit"; subject?: string }
+  | { screen: "committee"; committeeId: bigint };
 
 function route(): Route {
   const hash = location.hash;
@@ -34,6 +43,11 @@ function route(): Route {
   const reset = /^#\/reset\/([0-9]+)$/.exec(hash);
   if (reset) return { screen: "reset", requestId: BigInt(reset[1]) };
   if (hash === "#/inbox") return { screen: "inbox" };
+  if (hash === "#/protect") return { screen: "protect" };
+  const audit = /^#\/audit(?:\/(.+))?$/.exec(hash);
+  if (audit) return { screen: "audit", subject: audit[1] ? decodeURIComponent(audit[1]) : undefined };
+  const committee = /^#\/committee\/([0-9]+)$/.exec(hash);
+  if (committee) return { screen: "committee", committeeId: BigInt(committee[1]) };
   return { screen: "home" };
 }
 
@@ -81,6 +95,8 @@ function App() {
         <a class="brand" href="#/">Credential Guardians</a>
         <nav>
           <a href="#/">Reset</a>
+          <a href="#/protect">Protect</a>
+          <a href="#/audit">Audit</a>
           {config.inboxUrl && <a href="#/inbox">Inbox</a>}
         </nav>
         <span class="wallet">
@@ -96,6 +112,9 @@ function App() {
         <main class="page">
           {r.screen === "home" && <Home ctx={ctx} />}
           {r.screen === "reset" && <ResetPage key={r.requestId.toString()} ctx={ctx} requestId={r.requestId} />}
+          {r.screen === "protect" && <ProtectPage ctx={ctx} />}
+          {r.screen === "audit" && <AuditPage ctx={ctx} subject={r.subject} />}
+          {r.screen === "committee" && <CommitteePage key={r.committeeId.toString()} ctx={ctx} committeeId={r.committeeId} />}
           {r.screen === "inbox" && (config.inboxUrl ? <InboxPanel inboxUrl={config.inboxUrl} /> : <p>No local inbox is configured.</p>)}
         </main>
         {config.inboxUrl && r.screen !== "inbox" && (
