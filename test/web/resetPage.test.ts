@@ -50,7 +50,7 @@ describe("the reset page in a browser", function () {
 
   before(async function () {
     mkdirSync(SHOTS, { recursive: true });
-    await buildWeb({ quiet: true });
+    await buildWeb();
     web = await serveWeb({ config: () => config });
     net = await startGuardianNetwork(inbox, { guardians: 5, confirmations: 1, agentEnv: () => ({ CG_RESET_PAGE_URL: web.url }) });
     inboxEndpoint = await startInboxEndpoint(inbox);

@@ -276,7 +276,7 @@ function sentence(s: string): string {
 }
 
 function statusLine(info: ResetInfo, remaining: number | undefined): string {
-  if (info.voided) return "Void: the account was rotated or another reset was finalized after this request. Request a new one if you still need to.";
+  if (info.voided && (info.status === "pending" || info.status === "approved")) return "Void: the account was rotated or another reset was finalized after this request. Request a new one if you still need to.";
   switch (info.status) {
     case "pending":
       return info.expired ? `Expired at ${info.expiresAt.toLocaleString()}: the codes can no longer be used. Request a new reset.` : "Waiting for the guardians' codes.";
