@@ -78,7 +78,8 @@ describe("the reset page in a browser", function () {
   });
 
   /** A browser profile whose injected wallet signs with `key` (EIP-1193 over `page.exposeFunction`). */
-  async function walletContext(key: Hex, viewport = { width: 1100, height: 900 }): Promise<BrowserContext> {
+  async function walletContext(key: Hex, options: { viewport?: { width: number; height: number }; afterSend?: () => void } = {}): Promise<BrowserContext> {
+    const viewport = options.viewport ?? { width: 1100, height: 900 };
     const account = privateKeyToAccount(key);
     const chain = chainFor(Number(net.sys.chainId), net.node.url);
     const signer = createWalletClient({ chain, account, transport: http(net.node.url) });
@@ -95,6 +96,7 @@ describe("the reset page in a browser", function () {
         case "eth_sendTransaction": {
           const tx = params[0];
           const hash = await signer.sendTransaction({ to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gas: tx.gas ? BigInt(tx.gas) : undefined });
+          options.afterSend?.();
           return JSON.stringify(hash);
         }
         default: {
@@ -304,9 +306,31 @@ describe("the reset page in a browser", function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it("a page opened where the request was not sent says it cannot assemble, and an unknown request is named", async function () {
-    const stranger = await walletContext(defaultAccountKey(18));
-    const page = await stranger.newPage();
+  it("a tab closed while the wallet sends the request loses nothing; a page opened where the request was not sent says it cannot assemble; an unknown request is named", async function () {
+    let tab: Page | undefined;
+    const carolKey = defaultAccountKey(18);
+    const carol = await walletContext(carolKey, { afterSend: () => void tab?.close() });
+    tab = await carol.newPage();
+    await tab.goto(web.url);
+    await tab.getByTestId("connect").click();
+    await tab.getByTestId("account-input").fill(accountId);
+    await tab.getByTestId("account-info").waitFor();
+    const requestsBefore = (await net.sys.coordinator.queryFilter(net.sys.coordinator.filters.ResetRequested())).length;
+    await tab.getByTestId("request-reset").click();
+    await until("the tab closed by the wallet's send", async () => tab!.isClosed(), 30_000);
+    await until("carol's request mined", async () => (await net.sys.coordinator.queryFilter(net.sys.coordinator.filters.ResetRequested())).length > requestsBefore, 30_000);
+    // Reopened: the request is found on-chain by its requester key and filed, with its secret.
+    const page = await carol.newPage();
+    await page.goto(web.url);
+    const resumed = page.getByRole("link", { name: /^Request #[0-9]+$/ });
+    await resumed.waitFor({ timeout: 30_000 });
+    const carolRequest = BigInt(/[0-9]+/.exec(await resumed.innerText())![0]);
+    expect((await resetInfo(clientsFor(carolKey), carolRequest)).request.newController).to.equal(privateKeyToAccount(carolKey).address);
+    await resumed.click();
+    await page.getByTestId("status").waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("no-secret").count()).to.equal(0);
+    expect(await page.getByTestId("complete").count()).to.equal(1);
+
     await page.goto(`${web.url}#/reset/999`);
     await page.getByTestId("load-problem").getByText(/no request 999 on this deployment/).waitFor({ timeout: 30_000 });
     if (aliceRequest === undefined) this.skip();

@@ -35,8 +35,22 @@ export function Home({ ctx }: { ctx: AppContext }) {
       .then((logs) => setAccounts([...new Set(logs.map((l) => l.args.accountId as Hex))].reverse().slice(0, 50)))
       .catch(() => setAccounts([]));
     clients.public.readContract({ address: coordinatorOf(clients), abi: resetCoordinatorAbi, functionName: "parameters" }).then((p) => setFee(p.requestFee), () => {});
-    listSaved().then((all) => setSaved(all.filter((r) => r.chainId === config.deployment.chainId && r.coordinator.toLowerCase() === coordinatorOf(clients).toLowerCase())), () => {});
+    listSaved()
+      .then((all) => resumePending(all.filter((r) => r.chainId === config.deployment.chainId && r.coordinator.toLowerCase() === coordinatorOf(clients).toLowerCase())))
+      .then(setSaved, () => {});
   }, []);
+
+  /** A request sent while the tab closed before its receipt: found on-chain by its requester key A, and filed. */
+  async function resumePending(records: SavedRequest[]): Promise<SavedRequest[]> {
+    return Promise.all(
+      records.map(async (r) => {
+        if (r.requestId) return r;
+        const logs = await clients.public.getContractEvents({ address: coordinatorOf(clients), abi: resetCoordinatorAbi, eventName: "ResetRequested", args: { accountId: r.accountId }, fromBlock: fromBlock(clients) }).catch(() => []);
+        const found = logs.find((l) => (l.args.requesterKey as string).toLowerCase() === r.requesterKey.toLowerCase());
+        return found ? confirmPending(r.id, found.args.requestId!) : r;
+      }),
+    );
+  }
 
   useEffect(() => {
     if (ctx.account && controller === "") setController(ctx.account);
