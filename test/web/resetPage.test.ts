@@ -77,8 +77,11 @@ describe("the reset page in a browser", function () {
     await web?.stop();
   });
 
-  /** A browser profile whose injected wallet signs with `key` (EIP-1193 over `page.exposeFunction`). */
-  async function walletContext(key: Hex, options: { viewport?: { width: number; height: number }; afterSend?: () => void } = {}): Promise<BrowserContext> {
+  /**
+   * A browser profile whose injected wallet signs with `key` (EIP-1193 over `page.exposeFunction`); `declines` makes it
+   * refuse every transaction as a person would (code 4001), `afterSend` runs once a transaction is sent.
+   */
+  async function walletContext(key: Hex, options: { viewport?: { width: number; height: number }; afterSend?: () => void; declines?: boolean } = {}): Promise<BrowserContext> {
     const viewport = options.viewport ?? { width: 1100, height: 900 };
     const account = privateKeyToAccount(key);
     const chain = chainFor(Number(net.sys.chainId), net.node.url);
@@ -90,20 +93,20 @@ describe("the reset page in a browser", function () {
       switch (method) {
         case "eth_requestAccounts":
         case "eth_accounts":
-          return JSON.stringify([account.address]);
+          return JSON.stringify({ result: [account.address] });
         case "eth_chainId":
-          return JSON.stringify(numberToHex(Number(net.sys.chainId)));
+          return JSON.stringify({ result: numberToHex(Number(net.sys.chainId)) });
         case "eth_sendTransaction": {
+          if (options.declines) return JSON.stringify({ error: { code: 4001, message: "User rejected the request." } });
           const tx = params[0];
           const hash = await signer.sendTransaction({ to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gas: tx.gas ? BigInt(tx.gas) : undefined });
           options.afterSend?.();
-          return JSON.stringify(hash);
+          return JSON.stringify({ result: hash });
         }
         default: {
           const res = await fetch(net.node.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
-          const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-          if (body.error) throw new Error(body.error.message);
-          return JSON.stringify(body.result ?? null);
+          const body = (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
+          return JSON.stringify(body.error ? { error: body.error } : { result: body.result ?? null });
         }
       }
     });
@@ -111,7 +114,11 @@ describe("the reset page in a browser", function () {
     // function is looked up at each call, since it is bound to the page after init scripts may have run.
     await context.addInitScript({
       content: `window.ethereum = {
-        request: async ({ method, params }) => JSON.parse(await window.__cgWallet(method, JSON.stringify(params ?? []))),
+        request: async ({ method, params }) => {
+          const reply = JSON.parse(await window.__cgWallet(method, JSON.stringify(params ?? [])));
+          if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+          return reply.result;
+        },
         on: () => {},
       };`,
     });
@@ -304,6 +311,19 @@ describe("the reset page in a browser", function () {
     expect(await page.getByTestId("committee-history").innerText()).to.match(/Epoch 1: activated/);
     await shot(page, "9-committee");
     expect(pageErrors).to.deep.equal([]);
+  });
+
+  it("a request declined in the wallet is said so, and nothing is sent", async function () {
+    const dave = await walletContext(defaultAccountKey(19), { declines: true });
+    const page = await dave.newPage();
+    await page.goto(web.url);
+    await page.getByTestId("connect").click();
+    await page.getByTestId("account-input").fill(accountId);
+    await page.getByTestId("account-info").waitFor();
+    const requestsBefore = (await net.sys.coordinator.queryFilter(net.sys.coordinator.filters.ResetRequested())).length;
+    await page.getByTestId("request-reset").click();
+    expect(await page.getByTestId("request-problem").innerText({ timeout: 30_000 })).to.equal("You declined the transaction in your wallet; nothing was sent.");
+    expect((await net.sys.coordinator.queryFilter(net.sys.coordinator.filters.ResetRequested())).length).to.equal(requestsBefore);
   });
 
   it("a tab closed while the wallet sends the request loses nothing; a page opened where the request was not sent says it cannot assemble; an unknown request is named", async function () {

@@ -2,8 +2,11 @@
 import { formatCodeMessage, parseCodeMessage } from "../../../sdk/encoding/channelCode.ts";
 
 export function inWords(e: unknown): string {
-  const any = e as { code?: number; cause?: { code?: number }; shortMessage?: string; message?: string; name?: string };
-  if (any?.code === 4001 || any?.cause?.code === 4001 || any?.name === "UserRejectedRequestError") return "You declined the transaction in your wallet; nothing was sent.";
+  // A refusal in the wallet (EIP-1193 code 4001) may sit under the SDK's and viem's own errors.
+  for (let x = e as { code?: unknown; name?: string; cause?: unknown } | undefined, depth = 0; x && depth < 10; x = x.cause as typeof x, depth++) {
+    if (x.code === 4001 || x.name === "UserRejectedRequestError") return "You declined the transaction in your wallet; nothing was sent.";
+  }
+  const any = e as { shortMessage?: string; message?: string };
   const text = any?.shortMessage ?? any?.message ?? String(e);
   return text.split("\n")[0];
 }
