@@ -12,6 +12,7 @@ import { coordinatorOf, fromBlock } from "../../../sdk/client/deployment.ts";
 import { newRequesterKey, requestReset } from "../../../sdk/client/resets.ts";
 import { walletClients } from "../lib/chain.ts";
 import type { AppContext } from "../lib/links.ts";
+import { SecretNote } from "../lib/SecretNote.tsx";
 import { type SavedRequest, confirmPending, forget, listSaved, savePending } from "../lib/vault.ts";
 import { inWords, short } from "../lib/words.ts";
 
@@ -121,6 +122,7 @@ export function Home({ ctx }: { ctx: AppContext }) {
           {busy && <p class="progress" role="status">{busy}</p>}
           {problem && <p class="error" role="alert" data-testid="request-problem">{problem}</p>}
         </form>
+        <SecretNote />
       </section>
       {saved.length > 0 && (
         <section class="card">

@@ -26,7 +26,8 @@ interface CommitteeChoice {
   regions: number;
   providers: number;
   stake: bigint;
-  activatedAt?: Date;
+  /** Seconds since activation, on the chain's clock. */
+  age?: number;
   served: bigint;
   missed: bigint;
 }
@@ -43,7 +44,7 @@ export function ProtectPage({ ctx }: { ctx: AppContext }) {
   useEffect(() => {
     let live = true;
     (async () => {
-      const [committees, guardians] = await Promise.all([listCommittees(clients), listGuardians(clients)]);
+      const [committees, guardians, latest] = await Promise.all([listCommittees(clients), listGuardians(clients), clients.public.getBlock()]);
       const byOperator = new Map<string, GuardianInfo>(guardians.map((g) => [g.operator.toLowerCase(), g]));
       const active = committees.filter((c) => c.status === "active");
       const out = await Promise.all(
@@ -58,7 +59,7 @@ export function ProtectPage({ ctx }: { ctx: AppContext }) {
             regions: new Set(members.map((g) => g.region)).size,
             providers: new Set(members.map((g) => g.provider)).size,
             stake: members.reduce((s, g) => s + g.stake, 0n),
-            activatedAt: info?.activatedAt,
+            age: info?.activatedAt ? Math.max(0, Number(latest.timestamp) - info.activatedAt.getTime() / 1000) : undefined,
             served: members.reduce((s, g) => s + g.served, 0n),
             missed: members.reduce((s, g) => s + g.missed, 0n),
           };
@@ -135,7 +136,7 @@ function CommitteeList({ choices, value, onChange }: { choices?: CommitteeChoice
               <input type="radio" name="committee" checked={value === c.committeeId} onChange={() => onChange(c.committeeId)} />
               <span>
                 <strong>Committee {c.committeeId.toString()}</strong> — {c.threshold} of {c.size} · spread over {c.regions} region{c.regions === 1 ? "" : "s"} and {c.providers} provider{c.providers === 1 ? "" : "s"} · {formatEther(c.stake)} ETH staked ·{" "}
-                {c.activatedAt ? `active for ${duration(Math.max(0, (Date.now() - c.activatedAt.getTime()) / 1000))}` : "age unknown"} · {total === 0n ? "no request served yet" : `served ${c.served} of ${total} requests`}{" "}
+                {c.age !== undefined ? `active for ${duration(c.age)}` : "age unknown"} · {total === 0n ? "no settled request yet" : `served ${c.served} of ${total} settled requests`}{" "}
                 <a href={`#/committee/${c.committeeId}`}>details</a>
               </span>
             </label>

@@ -14,6 +14,7 @@ import { type AssembledReset, type CodeCheck, type ResetInfo, cancelReset, compl
 import { duration } from "../home/Home.tsx";
 import { walletClients } from "../lib/chain.ts";
 import { type AppContext, linkedCodes } from "../lib/links.ts";
+import { SecretNote } from "../lib/SecretNote.tsx";
 import { type SavedRequest, codesOf, getSaved, recordId, saveCodes, secretOf } from "../lib/vault.ts";
 import { assembleInWorker, checkInWorker } from "../lib/worker.ts";
 import { inWords, readCode, short } from "../lib/words.ts";
@@ -205,6 +206,7 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
         </dl>
         {record === null && <p class="warning" data-testid="no-secret">This browser does not hold the one-time secret of this request, so it cannot assemble the token: codes can be checked against the postings here, but complete the reset in the browser that sent the request.</p>}
         {loadProblem && <p class="error" role="alert">{loadProblem}</p>}
+        {record && <SecretNote />}
       </section>
 
       <section class="card">
