@@ -260,7 +260,7 @@ describe("the reset page in a browser", function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it("bob protects an account from the page (a committee chosen from the list), runs a drill, cancels it in one click; the audit chain replays to the on-chain head and shows his account's timeline and the committee", async function () {
+  it("bob protects an account from the page (a committee chosen from the list), runs a drill, cancels it in one click, rotates; the audit chain replays to the on-chain head and shows his account's timeline and the committee", async function () {
     const bob = await walletContext(defaultAccountKey(3));
     const page = await bob.newPage();
     const pageErrors: string[] = [];
@@ -291,6 +291,15 @@ describe("the reset page in a browser", function () {
     await page.getByTestId("protect-done").getByText(`Request ${drillId} cancelled.`).waitFor({ timeout: 30_000 });
     expect((await resetInfo(clientsFor(defaultAccountKey(3)), drillId)).status).to.equal("cancelled");
 
+    // A rotation (to the same committee, with new channels) moves the account to its next epoch.
+    await page.getByTestId("my-account").getByTestId("rotate-open").click();
+    const rotation = page.getByTestId("rotate-form");
+    await rotation.locator("input[type=radio]").first().check();
+    await rotation.getByTestId("rotate-channels").fill(["mailto:bob@example.net", "sms:+15550100005", "mailto:bob.work@example.net", "mailto:bob.backup@example.net", "sms:+15550100006"].join("\n"));
+    await rotation.getByTestId("rotate").click();
+    await page.getByTestId("protect-done").getByText(/now uses committee 1 \(account epoch 2\)/).waitFor({ timeout: 30_000 });
+    expect((await net.sys.coordinator.account(bobAccount)).epoch).to.equal(2n);
+
     // The audit: the whole chain replays to the head; bob's account as a timeline; the committee's page.
     await page.goto(`${web.url}#/audit`);
     await page.getByTestId("replay").click();
@@ -303,7 +312,7 @@ describe("the reset page in a browser", function () {
     const timeline = page.getByTestId("timeline");
     await timeline.waitFor({ timeout: 30_000 });
     const text = await timeline.innerText();
-    for (const event of ["Account linked", "Reset requested", "Reset cancelled"]) expect(text).to.include(event);
+    for (const event of ["Account linked", "Reset requested", "Reset cancelled", "Account rotated"]) expect(text).to.include(event);
     await shot(page, "8-audit");
     await page.goto(`${web.url}#/committee/1`);
     await page.getByTestId("committee-members").locator("li").nth(4).waitFor({ timeout: 30_000 });

@@ -237,16 +237,16 @@ function MyAccount({ account, choices, act, ctx }: { account: AccountInfo; choic
         </ul>
       )}
       <button type="button" onClick={drill} data-testid="drill">Run a drill</button>
-      <button type="button" onClick={() => setRotating(!rotating)} aria-expanded={rotating}>Rotate…</button>
+      <button type="button" onClick={() => setRotating(!rotating)} aria-expanded={rotating} data-testid="rotate-open">Rotate…</button>
       {rotating && (
-        <form onSubmit={rotate}>
+        <form onSubmit={rotate} data-testid="rotate-form">
           <CommitteeList choices={choices} value={committeeId} onChange={setCommitteeId} />
           <label>
             Your channels, one per line
-            <textarea rows={5} value={channels} onInput={(e) => setChannels((e.target as HTMLTextAreaElement).value)} autocomplete="off" spellcheck={false} />
+            <textarea rows={5} value={channels} onInput={(e) => setChannels((e.target as HTMLTextAreaElement).value)} autocomplete="off" spellcheck={false} data-testid="rotate-channels" />
           </label>
           <p class="hint">A rotation voids every open request of the account.</p>
-          <button type="submit">Rotate</button>
+          <button type="submit" data-testid="rotate">Rotate</button>
         </form>
       )}
     </li>
