@@ -35,6 +35,8 @@ export interface GuardianConfig {
   appTimeoutMs: number;
   /** The app channel may post to loopback, private and link-local addresses and over plain http:// (tests only). */
   appAllowPrivate: boolean;
+  /** The reset page the code messages link to, the code in the link's fragment (`<url>#cg2.…`); none if unset. */
+  resetPageUrl?: string;
   /** The guardian peer API (PROTOCOL.md §4.6): where it listens, its public URL (published in the metadata
    *  document), its TLS certificate and key, or plain HTTP when `allowHttp` (tests on 127.0.0.1). */
   peer?: { host: string; port: number; publicUrl: string; tlsCert?: string; tlsKey?: string; allowHttp: boolean };
@@ -188,10 +190,28 @@ export function loadConfig(file: string | undefined, env: Source = process.env):
     sms,
     appTimeoutMs: int(src, "CG_APP_TIMEOUT_MS", 10_000, 100, 120_000),
     appAllowPrivate: bool(src, "CG_APP_ALLOW_PRIVATE", false),
+    resetPageUrl: resetPageUrl(src),
     peer: peerConfig(src, path),
     failpoints: (src.CG_FAILPOINTS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     origins,
   };
+}
+
+/**
+ * The reset page's URL: http(s), without a fragment (the code becomes the fragment) and, so the SMS link stays one
+ * GSM-7 segment, without characters outside it.
+ */
+function resetPageUrl(src: Source): string | undefined {
+  const v = src.CG_RESET_PAGE_URL?.trim();
+  if (v === undefined || v === "") return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    fail("CG_RESET_PAGE_URL", "an http(s) URL of the reset page", v);
+  }
+  if (!/^https?:$/.test(u.protocol) || v.includes("#") || !/^[A-Za-z0-9:/?&=._%+-]+$/.test(v)) fail("CG_RESET_PAGE_URL", "an http(s) URL without a fragment (#) or spaces", v);
+  return v;
 }
 
 /** The peer API settings; `guardian start` requires them (`requirePeer`), the key and status commands do not. */
@@ -281,6 +301,7 @@ const SETTINGS: [name: string, show: (c: GuardianConfig) => string][] = [
   ["CG_SMS_FROM", (c) => off(c.sms?.from)],
   ["CG_APP_TIMEOUT_MS", (c) => String(c.appTimeoutMs)],
   ["CG_APP_ALLOW_PRIVATE", (c) => String(c.appAllowPrivate)],
+  ["CG_RESET_PAGE_URL", (c) => off(c.resetPageUrl)],
 ];
 
 /** The names of every setting the agent reads (an example `.env` must use only these). */

@@ -139,7 +139,7 @@ export async function runChecks(configFile: string | undefined): Promise<Check[]
     add({ name: "channels", status: "fail", detail: `registered ${registered.join(", ")}, but ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not configured: those codes cannot be delivered`, fix: `set ${missing.map((k) => how[k]).join("; ")}` });
   } else if (extra.length > 0 && extra.some((k) => k !== "app")) {
     add({ name: "channels", status: "warn", detail: `${extra.join(", ")} configured but not registered (registered: ${registered.join(", ") || "none"})` });
-  } else add({ name: "channels", status: "ok", detail: `registered ${registered.join(", ")}; all configured` });
+  } else add({ name: "channels", status: "ok", detail: `registered ${registered.join(", ")}; all configured; ${config.resetPageUrl ? `code messages link to ${config.resetPageUrl}` : "code messages carry the code only (CG_RESET_PAGE_URL is not set)"}` });
 
   add(await checkPeer(c, config, operator));
   return checks;

@@ -472,10 +472,12 @@ export class ResetWork {
           kind = channelKind(uri);
           const channel = this.#d.channels[kind];
           if (channel === undefined) throw new CGError("CHANNEL_REJECTED", `no ${kind} channel is configured`);
+          const code = formatCodeMessage({ requestId: BigInt(p.requestId), slot: p.slot, code: hexToBytes(p.code) });
           const delivery: CodeDelivery = {
             requestId: BigInt(p.requestId),
             slot: p.slot,
-            code: formatCodeMessage({ requestId: BigInt(p.requestId), slot: p.slot, code: hexToBytes(p.code) }),
+            code,
+            link: config.resetPageUrl ? `${config.resetPageUrl}#${code}` : undefined,
             drill: p.drill,
             chainId: this.#chainId,
             coordinator: config.coordinator,

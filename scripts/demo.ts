@@ -6,11 +6,15 @@
  * key, resets, and after the security period the reset is finalized; the audit log is replayed. Exits 0.
  *
  *   npm run demo              run the story and stop everything
- *   npm run demo -- --keep    leave the network running and print how to use `cg` against it
+ *   npm run demo -- --keep    leave the network running and print how to use `cg` and the reset page against it
+ *
+ * The agents' code messages link to the reset page (`npm run web`, CG_RESET_PAGE_URL to change it). With --keep, the
+ * network is described in tmp/demo-network.json (RPC URL, deployment, the local inbox endpoint), which `npm run web`
+ * reads by default; the file is removed when the demo stops.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 import { type Address, type Hex, createPublicClient, createWalletClient, formatEther, http, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -42,7 +46,8 @@ import {
 } from "../sdk/client/index.ts";
 import type { CodeMessage } from "../sdk/encoding/channelCode.ts";
 import { defaultAccountKey, startGuardianNetwork } from "../test/helpers/guardianNetwork.ts";
-import { Inbox } from "../test/helpers/localServices.ts";
+import { Inbox, startInboxEndpoint } from "../test/helpers/localServices.ts";
+import { DEFAULT_RESET_PAGE_URL, DEFAULT_WEB_PORT, DEMO_NETWORK_FILE } from "./lib/webServer.ts";
 
 const keep = process.argv.includes("--keep");
 const started = Date.now();
@@ -74,7 +79,7 @@ async function main(): Promise<void> {
   const net = await startGuardianNetwork(inbox, {
     guardians: 6,
     confirmations: 1,
-    agentEnv: (i): Record<string, string> => (i === MALICIOUS ? { CG_FAILPOINTS: "serve.invalid-posting" } : {}),
+    agentEnv: (i): Record<string, string> => ({ CG_RESET_PAGE_URL: process.env.CG_RESET_PAGE_URL ?? DEFAULT_RESET_PAGE_URL, ...(i === MALICIOUS ? { CG_FAILPOINTS: "serve.invalid-posting" } : {}) }),
   });
   const deploymentFile = join(workDir, "deployment.json");
   writeFileSync(deploymentFile, JSON.stringify(net.sys.deployment, null, 2));
@@ -222,7 +227,14 @@ async function main(): Promise<void> {
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     if (keep) {
-      console.log(`\nThe network keeps running. In another terminal:\n`);
+      const inboxEndpoint = await startInboxEndpoint(inbox);
+      mkdirSync(dirname(DEMO_NETWORK_FILE), { recursive: true });
+      writeFileSync(DEMO_NETWORK_FILE, JSON.stringify({ rpcUrl: net.node.url, deployment: sys.deployment, inboxUrl: inboxEndpoint.url }, null, 2));
+      const removeNetworkFile = () => rmSync(DEMO_NETWORK_FILE, { force: true });
+      process.once("exit", removeNetworkFile);
+      console.log(`\nThe network keeps running. The reset page (its Inbox panel shows what alice's inboxes and phones received):\n`);
+      console.log(`  npm run web        then open http://127.0.0.1:${DEFAULT_WEB_PORT}/ (account ${accountId})`);
+      console.log(`\nIn another terminal:\n`);
       console.log(`  export CG_RPC_URL=${net.node.url} CG_DEPLOYMENT=${deploymentFile}`);
       console.log(`  npm run cg -- account show ${accountId}`);
       console.log(`  npm run cg -- committee show ${committeeId}`);
@@ -231,6 +243,8 @@ async function main(): Promise<void> {
       console.log(`  npm run cg -- audit replay`);
       console.log(`\n(these are the public test keys of the local chain). Press Ctrl-C to stop.`);
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await inboxEndpoint.stop();
+      removeNetworkFile();
     }
   } finally {
     await net.close();

@@ -11,6 +11,8 @@ export interface CodeDelivery {
   slot: number;
   /** The `cg2.<requestId>.<slot>.<code>` text. */
   code: string;
+  /** The reset page with the code in the fragment (`<page>#cg2.…`, never sent to the page's server), if configured. */
+  link?: string;
   drill: boolean;
   chainId: bigint;
   coordinator: Address;
@@ -45,6 +47,7 @@ export function emailText(d: CodeDelivery): string {
     "",
     d.code,
     "",
+    ...(d.link ? [`Or open it on the reset page: ${d.link}`, ""] : []),
     "Type or paste the code into the wallet that asked; it is useless to anyone else.",
     "",
     d.drill
@@ -59,6 +62,12 @@ export function emailText(d: CodeDelivery): string {
  */
 export function smsText(d: CodeDelivery): string {
   const kind = d.drill ? "Drill (no reset)" : "Reset of your account under way";
+  // With a reset page, the link carries the code (readable in it); without one, or if it does not fit, the code alone.
+  const linked = d.link
+    ? d.drill
+      ? [`${kind}, request ${d.requestId}: ${d.link} Not yours? Check your wallet.`, `Drill: ${d.link} Not yours? Check wallet.`]
+      : [`${kind}, request ${d.requestId}: ${d.link} Not you? Cancel it in your wallet now.`, `Reset under way: ${d.link} Not you? Cancel in your wallet.`]
+    : [];
   const candidates = d.drill
     ? [`${kind}, request ${d.requestId}. Code: ${d.code} Not yours? Check your wallet.`, `Drill code: ${d.code} Not yours? Check wallet.`, `Drill ${d.code}`]
     : [
@@ -66,7 +75,7 @@ export function smsText(d: CodeDelivery): string {
         `Reset under way. Code: ${d.code} Not you? Cancel in your wallet.`,
         `Reset! ${d.code} Not you? Cancel in wallet`,
       ];
-  return candidates.find(fitsOneSmsSegment) ?? candidates[candidates.length - 1];
+  return [...linked, ...candidates].find(fitsOneSmsSegment) ?? candidates[candidates.length - 1];
 }
 
 export function appBody(d: CodeDelivery): string {
@@ -78,6 +87,7 @@ export function appBody(d: CodeDelivery): string {
     coordinator: d.coordinator,
     guardian: d.guardian,
     code: d.code,
+    ...(d.link ? { link: d.link } : {}),
     notice: d.drill ? "A recovery drill is under way; nothing will change." : "A reset of your account is under way. Not you? Cancel it in your wallet now.",
   });
 }

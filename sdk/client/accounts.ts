@@ -4,7 +4,7 @@
  * table are prepared by `prepareLink` (sdk/protocol/account.ts), which refuses a map where one channel URI holds t
  * or more slots and says why; channel URIs never leave this process in clear.
  */
-import { type Address, type Hex, getAddress, keccak256, toHex } from "viem";
+import { type Address, type Hex, getAddress, hexToBytes, keccak256, toHex } from "viem";
 
 import { resetCoordinatorAbi } from "../abi/index.ts";
 import { CGError, describe } from "../errors.ts";
@@ -236,5 +236,5 @@ export function explainAccountError(): Explain {
 }
 
 function toText(b32: Hex): string {
-  return new TextDecoder().decode(Uint8Array.from(Buffer.from(b32.slice(2), "hex")).filter((x) => x !== 0)) || toHex(b32);
+  return new TextDecoder().decode(hexToBytes(b32).filter((x) => x !== 0)) || toHex(b32);
 }

@@ -70,6 +70,14 @@ describe("guardian configuration, keystores and store", function () {
     expect(loadConfig(undefined, base).appAllowPrivate).to.equal(false);
   });
 
+  it("takes the reset page's URL for code links: http(s), without a fragment; unset by default", function () {
+    expect(loadConfig(undefined, base).resetPageUrl).to.equal(undefined);
+    expect(loadConfig(undefined, { ...base, CG_RESET_PAGE_URL: "https://reset.example/page/" }).resetPageUrl).to.equal("https://reset.example/page/");
+    expect(() => loadConfig(undefined, { ...base, CG_RESET_PAGE_URL: "https://reset.example/#x" })).to.throw(CGError, /CG_RESET_PAGE_URL: expected an http\(s\) URL without a fragment/);
+    expect(() => loadConfig(undefined, { ...base, CG_RESET_PAGE_URL: "ftp://reset.example/" })).to.throw(CGError, /CG_RESET_PAGE_URL/);
+    expect(() => loadConfig(undefined, { ...base, CG_RESET_PAGE_URL: "reset page" })).to.throw(CGError, /CG_RESET_PAGE_URL/);
+  });
+
   it("the store keeps channels and codes sealed at rest, one serving per (request, slot, epoch), and turns repeatedly failing jobs into dead letters", function () {
     const dir = mkdtempSync(join(tmpdir(), "cg-store-"));
     const key = new Uint8Array(32).fill(3);

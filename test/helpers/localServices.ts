@@ -159,3 +159,24 @@ export async function startAppEndpoint(inbox: Inbox, tls?: { cert: string; key: 
   await listen(server, port);
   return Object.assign(state, { port, url: `${tls ? "https" : "http"}://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) });
 }
+
+/**
+ * What the stand-ins received, per recipient, as JSON on loopback (`GET /messages`), for the reset page's inbox panel
+ * (served through the page's own server, so this endpoint sends no CORS headers and no other web page can read it).
+ */
+export async function startInboxEndpoint(inbox: Inbox, port?: number): Promise<HttpStandIn> {
+  const p = port ?? (await freePort());
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || new URL(req.url ?? "/", "http://x").pathname !== "/messages") return res.writeHead(404).end();
+    const recipients = new Map<string, { to: string; channel: Received["channel"]; messages: Omit<Received, "key">[] }>();
+    for (const m of inbox.messages) {
+      const key = `${m.channel} ${m.to}`;
+      const r = recipients.get(key) ?? { to: m.to, channel: m.channel, messages: [] };
+      r.messages.push({ channel: m.channel, to: m.to, text: m.text, at: m.at, guardian: m.guardian });
+      recipients.set(key, r);
+    }
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify({ recipients: [...recipients.values()] }));
+  });
+  await listen(server, p);
+  return { port: p, url: `http://127.0.0.1:${p}/`, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}

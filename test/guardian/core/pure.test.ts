@@ -36,6 +36,28 @@ describe("guardian core: texts, app targets", function () {
     expect(fitsOneSmsSegment("x".repeat(161))).to.equal(false);
   });
 
+  it("with a reset page, the SMS carries the code in the page's link (one GSM-7 segment) and falls back to the bare code when the link would not fit", function () {
+    for (const requestId of [1n, 12_345n, 10n ** 12n]) {
+      for (const drill of [false, true]) {
+        const code = formatCodeMessage({ requestId, slot: 7, code: generateChannelCode() });
+        const link = `http://127.0.0.1:5180/#${code}`;
+        const text = smsText({ ...base, requestId, slot: 7, drill, code, link });
+        expect(fitsOneSmsSegment(text), text).to.equal(true);
+        expect(text).to.include(link);
+        expect(parseCodeMessage(text).requestId).to.equal(requestId);
+        expect(text).to.match(drill ? /Drill/ : /Cancel/);
+      }
+    }
+    const code = formatCodeMessage({ requestId: (1n << 256n) - 1n, slot: 32, code: generateChannelCode() });
+    const long = smsText({ ...base, requestId: (1n << 256n) - 1n, slot: 32, code, link: `https://reset.guardians.example/a/long/path/to/the/page/#${code}` });
+    expect(fitsOneSmsSegment(long), long).to.equal(true);
+    expect(long).to.include(code).and.not.include("https://");
+    const mail = emailText({ ...base, requestId: 7n, slot: 2, code, link: `https://reset.example/#${code}` });
+    expect(mail).to.include(`https://reset.example/#${code}`);
+    expect(JSON.parse(appBody({ ...base, code, link: `https://reset.example/#${code}` })).link).to.equal(`https://reset.example/#${code}`);
+    expect(JSON.parse(appBody({ ...base, code })).link).to.equal(undefined);
+  });
+
   it("e-mail and app bodies say whether it is a drill and how to cancel", function () {
     const code = formatCodeMessage({ requestId: 7n, slot: 2, code: generateChannelCode() });
     expect(emailText({ ...base, code })).to.include("cancel it now from your wallet").and.to.include(code);

@@ -1,0 +1,115 @@
+/**
+ * Builds the reset page (`web/`, Vite) and serves the build on loopback with its `config.json` (RPC URL, deployment,
+ * optional local inbox URL). A small static server: the page needs nothing else from it, and the code in a link's
+ * fragment never reaches it.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { type Server, createServer } from "node:http";
+import { extname, join, normalize, resolve, sep } from "node:path";
+
+import { PROJECT_ROOT } from "./localNode.ts";
+
+export const WEB_ROOT = join(PROJECT_ROOT, "web");
+export const WEB_DIST = join(WEB_ROOT, "dist");
+
+export interface WebPageConfig {
+  rpcUrl: string;
+  deployment: { chainId: number; deploymentBlock: number; contracts: Record<string, string> };
+  /** The local inbox endpoint (`GET <url>/messages`); the page reads it through this server at `inbox/`. */
+  inboxUrl?: string;
+}
+
+/**
+ * `vite build` of `web/` into `web/dist` (a production build). Errors only: the one warning it gives is that
+ * `@hpke/common` names Node's `crypto` as a fallback, which the browser build leaves out (the page uses WebCrypto).
+ */
+export async function buildWeb(): Promise<string> {
+  const { build } = await import("vite");
+  await build({ configFile: join(WEB_ROOT, "vite.config.ts"), logLevel: "error" });
+  return WEB_DIST;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+};
+
+/** The page may read from any RPC and inbox URL it is configured with; nothing else leaves its origin. */
+const SECURITY_HEADERS = {
+  "content-security-policy": "default-src 'self'; connect-src 'self' http: https: ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; worker-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+};
+
+export interface WebServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves `dist` on `host:port` (0 picks a free port). `config` is read at each request of `config.json`, so a caller
+ * can start the server before the network it points at exists.
+ */
+export async function serveWeb(o: { dist?: string; config: () => WebPageConfig | undefined; host?: string; port?: number }): Promise<WebServer> {
+  const dist = resolve(o.dist ?? WEB_DIST);
+  const server: Server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (req.method !== "GET" && req.method !== "HEAD") return res.writeHead(405).end();
+    if (path === "/config.json") {
+      const config = o.config();
+      if (!config) return res.writeHead(503, { "content-type": "text/plain" }).end("no network configured yet");
+      // The page reads the inbox through this server (same origin), so the inbox itself needs no CORS.
+      const shown = { ...config, inboxUrl: config.inboxUrl ? "./inbox/" : undefined };
+      return res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store", ...SECURITY_HEADERS }).end(JSON.stringify(shown));
+    }
+    if (path === "/inbox/messages") {
+      const upstream = o.config()?.inboxUrl;
+      if (!upstream) return res.writeHead(404).end();
+      try {
+        const r = await fetch(new URL("messages", upstream.endsWith("/") ? upstream : `${upstream}/`), { signal: AbortSignal.timeout(5000) });
+        return res.writeHead(r.status, { "content-type": "application/json", "cache-control": "no-store" }).end(await r.text());
+      } catch {
+        return res.writeHead(502, { "content-type": "text/plain" }).end("the local inbox does not answer");
+      }
+    }
+    const file = normalize(join(dist, path === "/" ? "index.html" : path));
+    if (!file.startsWith(dist + sep)) return res.writeHead(403).end();
+    try {
+      if (!(await stat(file)).isFile()) throw new Error("not a file");
+      const body = await readFile(file);
+      const immutable = file.includes(`${sep}assets${sep}`);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache", ...SECURITY_HEADERS });
+      res.end(req.method === "HEAD" ? undefined : body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+  });
+  const host = o.host ?? "127.0.0.1";
+  await new Promise<void>((ok, fail) => {
+    server.once("error", fail);
+    server.listen(o.port ?? 0, host, () => ok());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://${host}:${port}/`,
+    port,
+    stop: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+/** The port `npm run web` listens on by default, and the reset page URL the demo's agents put in their code links. */
+export const DEFAULT_WEB_PORT = 5180;
+export const DEFAULT_RESET_PAGE_URL = `http://127.0.0.1:${DEFAULT_WEB_PORT}/`;
+/** Where `npm run demo -- --keep` describes the network it leaves running (removed when it stops). */
+export const DEMO_NETWORK_FILE = join(PROJECT_ROOT, "tmp", "demo-network.json");

@@ -1,0 +1,39 @@
+/** Failures as a person reads them: the SDK's messages are already in words; wallets' refusals get theirs. */
+import { formatCodeMessage, parseCodeMessage } from "../../../sdk/encoding/channelCode.ts";
+
+export function inWords(e: unknown): string {
+  // A refusal in the wallet (EIP-1193 code 4001) may sit under the SDK's and viem's own errors.
+  for (let x = e as { code?: unknown; name?: string; cause?: unknown } | undefined, depth = 0; x && depth < 10; x = x.cause as typeof x, depth++) {
+    if (x.code === 4001 || x.name === "UserRejectedRequestError") return "You declined the transaction in your wallet; nothing was sent.";
+  }
+  const any = e as { shortMessage?: string; message?: string };
+  const text = any?.shortMessage ?? any?.message ?? String(e);
+  return text.split("\n")[0];
+}
+
+export type CodeReading = { ok: true; text: string; requestId: bigint; slot: number } | { ok: false; slot?: number; requestId?: bigint; problem: string };
+
+/**
+ * Reads one typed, pasted or linked code for request `requestId`. Refusals name the slot when the text shows it and
+ * never repeat the code itself.
+ */
+export function readCode(input: string, requestId: bigint): CodeReading {
+  const head = /cg2\.([0-9]+)\.([0-9]+)\./i.exec(input);
+  const slot = head ? Number(head[2]) : undefined;
+  const forRequest = head ? BigInt(head[1]) : undefined;
+  if (!head) return { ok: false, problem: "this is not a guardian's code: a code looks like cg2.<request>.<slot>.<28 letters and digits>, as the message shows it" };
+  try {
+    const m = parseCodeMessage(input);
+    if (m.requestId !== requestId) {
+      return { ok: false, slot, requestId: m.requestId, problem: `the code for slot ${m.slot} belongs to request ${m.requestId}, not to request ${requestId} that this page follows: use the newest message, or open request ${m.requestId}` };
+    }
+    return { ok: true, text: formatCodeMessage(m), requestId: m.requestId, slot: m.slot };
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).replace(/^parse\w+: /, "");
+    return { ok: false, slot, requestId: forRequest, problem: `the code for slot ${slot} was not read: ${why}. Check it against the message, character by character` };
+  }
+}
+
+export function short(a: string): string {
+  return `${a.slice(0, 6)}…${a.slice(-4)}`;
+}
