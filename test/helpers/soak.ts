@@ -30,6 +30,7 @@ import {
   type PublicClient,
   createPublicClient,
   createWalletClient,
+  decodeErrorResult,
   decodeFunctionData,
   hexToBytes,
   http,
@@ -40,7 +41,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 
 import { percentile } from "../../bench/stats.ts";
-import { resetCoordinatorAbi } from "../../sdk/abi/index.ts";
+import { committeeRegistryAbi, resetCoordinatorAbi } from "../../sdk/abi/index.ts";
 import { type Clients, assembleReset, chainFor, completeReset, linkAccount, readCodes, requestReset, saltFromText } from "../../sdk/client/index.ts";
 import { channelCodeScalar } from "../../sdk/crypto/posting.ts";
 import { G1, g1FromCompressed } from "../../sdk/crypto/bls.ts";
@@ -121,6 +122,10 @@ export interface SoakReport {
   requestFailures: number;
   deliveries: number;
   duplicateDeliveries: number;
+  /** Each duplicated delivery in words (request, slot, epoch, channel, arrival times, kills around them). */
+  duplicateDetails: string[];
+  /** Each reverted agent transaction in words (agent, function, requests, the contract's error). */
+  revertedDetails: string[];
   /** (request, slot, epoch) that got two different codes. */
   conflictingCodes: number;
   /** Delivered codes that match no posting on-chain. */
@@ -147,6 +152,8 @@ export interface SoakReport {
     handover?: { epoch: number; replacedSlot: number; newcomer: string; startedAtMs: number; activatedAtMs?: number; failure?: string };
   };
   agentLogFile: string;
+  /** Every process the soak started (the node, each agent process) and what it listened on, to check they are gone. */
+  started: { pids: number[]; proxyUrl: string; smtpPort: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -185,11 +192,38 @@ function watchBlocks(client: PublicClient) {
         await sleep(25);
       }
     },
+    seenAt: (n: bigint) => seen.get(n),
     stop: async () => {
       running = false;
       await loop;
     },
   };
+}
+
+/** An agent's reverted transaction in words: who, which function, for which requests, and the contract's error (from
+ *  the node's trace when it gives one). */
+async function describeRevert(client: PublicClient, guardians: { name: string; address: string }[], tx: { hash: Hex; from: string; to: string | null; input: Hex }, block: bigint, seen: string): Promise<string> {
+  const who = guardians.find((g) => g.address.toLowerCase() === tx.from.toLowerCase())?.name ?? tx.from;
+  let what = "a call";
+  try {
+    const call = decodeFunctionData({ abi: [...resetCoordinatorAbi, ...committeeRegistryAbi], data: tx.input });
+    const inputs = call.functionName === "postPartials" ? (call.args![0] as readonly { requestId: bigint; slot: number; committeeEpoch: number }[]) : call.functionName === "postPartial" ? [call.args![0] as { requestId: bigint; slot: number; committeeEpoch: number }] : [];
+    what = `${call.functionName}${inputs.length ? ` (${inputs.map((i) => `request ${i.requestId} slot ${i.slot} epoch ${i.committeeEpoch}`).join("; ")})` : ""}`;
+  } catch {
+    // not one of ours
+  }
+  let error = "error unknown";
+  try {
+    const trace = (await client.request({ method: "debug_traceTransaction" as never, params: [tx.hash, { disableStorage: true, disableMemory: true, disableStack: true }] as never })) as { returnValue?: string };
+    const data = trace.returnValue ? ((trace.returnValue.startsWith("0x") ? trace.returnValue : `0x${trace.returnValue}`) as Hex) : undefined;
+    if (data && data.length >= 10) {
+      const decoded = decodeErrorResult({ abi: [...resetCoordinatorAbi, ...committeeRegistryAbi], data });
+      error = `${decoded.errorName}(${(decoded.args ?? []).map(String).join(", ")})`;
+    }
+  } catch {
+    // the node gives no trace
+  }
+  return `${who}: ${what} reverted in block ${block} (seen at ${seen}): ${error}`;
 }
 
 function channelsFor(account: number, n: number, appUrl: string): string[] {
@@ -222,6 +256,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   let blocks: ReturnType<typeof watchBlocks> | undefined;
   const background: Promise<unknown>[] = [];
   let faultsOn = false;
+  const pids = new Set<number>();
 
   const total = o.agents + (o.handover ? 1 : 0);
   try {
@@ -239,6 +274,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const network = net;
     const { sys } = network;
     const sampleAll = () => {
+      if (network.node.process.pid) pids.add(network.node.process.pid);
+      for (const a of network.agents) if (a.process?.pid) pids.add(a.process.pid);
       for (const a of network.agents) if (a.process && a.process.exitCode === null && a.process.signalCode === null) meter.sample(a.guardian.name, a.process.pid);
     };
     sampleAll();
@@ -283,6 +320,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     let kills = 0;
     let restarts = 0;
     let down: string | undefined;
+    const killLog: { name: string; at: number }[] = [];
     let smtpOutages = 0;
     let smtpDownMs = 0;
     let smtpDown = false;
@@ -301,12 +339,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         agent.process.kill("SIGKILL");
         await agent.exited;
         kills++;
+        killLog.push({ name: agent.guardian.name, at: sinceStart() });
         down = agent.guardian.name;
         say(`SIGKILL ${agent.guardian.name} (kill ${kills})`);
         await sleep(o.downMs);
         const from = agent.logs.length;
         startAgent(agent, {}, (line) => agentLog.write(line + "\n"));
         restarts++;
+        if (agent.process?.pid) pids.add(agent.process.pid);
         await waitForLog(agent, "guardian started", 120_000, from);
         meter.sample(agent.guardian.name, agent.process?.pid);
         down = undefined;
@@ -481,7 +521,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const duplicatePostings = [...postingsByTriple.values()].reduce((s, list) => s + list.length - 1, 0);
 
     // Each delivery by the key it carries (…-<requestId>-<slot>-<committeeEpoch>), its code checked against the postings.
-    const deliveriesByTriple = new Map<string, { codes: Set<string>; count: number; firstAt: number }>();
+    const deliveriesByTriple = new Map<string, { codes: Set<string>; count: number; firstAt: number; arrivals: { channel: string; at: number }[] }>();
     let orphanCodes = 0;
     let deliveries = 0;
     const codeMatches = new Map<string, string | undefined>();
@@ -500,13 +540,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const matched = codeMatches.get(text);
       if (matched === undefined) orphanCodes++;
       const triple = matched ?? (keyMatch ? `${keyMatch[1]}:${keyMatch[2]}:${keyMatch[3]}` : `${code.requestId}:${code.slot}:?`);
-      const entry = deliveriesByTriple.get(triple) ?? { codes: new Set<string>(), count: 0, firstAt: m.at };
+      const entry = deliveriesByTriple.get(triple) ?? { codes: new Set<string>(), count: 0, firstAt: m.at, arrivals: [] };
+      entry.arrivals.push({ channel: m.channel, at: m.at - t0 });
       entry.codes.add(text);
       entry.count++;
       entry.firstAt = Math.min(entry.firstAt, m.at);
       deliveriesByTriple.set(triple, entry);
     }
     const duplicateDeliveries = [...deliveriesByTriple.values()].reduce((s, e) => s + e.count - 1, 0);
+    const secondsOf = (x: number) => `${(x / 1000).toFixed(2)} s`;
+    const duplicateDetails = [...deliveriesByTriple.entries()]
+      .filter(([, e]) => e.count > 1)
+      .map(([triple, e]) => {
+        const [requestId, slot, epoch] = triple.split(":");
+        const from = Math.min(...e.arrivals.map((a) => a.at)) - 15_000;
+        const to = Math.max(...e.arrivals.map((a) => a.at));
+        const kills = killLog.filter((k) => k.at >= from && k.at <= to).map((k) => `${k.name} killed at ${secondsOf(k.at)}`);
+        return `request ${requestId} slot ${slot} epoch ${epoch}: ${e.arrivals.map((a) => `${a.channel} at ${secondsOf(a.at)}`).join(", ")}${kills.length ? `; ${kills.join(", ")}` : ""}`;
+      });
     const conflictingCodes = [...deliveriesByTriple.values()].filter((e) => e.codes.size > 1).length;
     const undeliveredPostings = [...postingsByTriple.keys()].filter((k) => !deliveriesByTriple.has(k)).length;
     const requestedAt = new Map(runs.filter((r) => r.requestId !== undefined && r.requestedAt !== undefined).map((r) => [r.requestId!.toString(), r.requestedAt!]));
@@ -528,6 +579,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     let revertedPostingTransactions = 0;
     let otherAgentTransactions = 0;
     let revertedOtherAgentTransactions = 0;
+    const revertedDetails: string[] = [];
+    const sinceStartOfBlock = (b: bigint) => {
+      const seenAt = watcher.seenAt(b);
+      return seenAt === undefined ? "?" : secondsOf(seenAt - t0);
+    };
     for (let b = soakStartBlock + 1n; b <= endBlock; b++) {
       const block = await publicClient.getBlock({ blockNumber: b, includeTransactions: true });
       for (const tx of block.transactions) {
@@ -548,14 +604,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           otherAgentTransactions++;
           if (receipt.status !== "success") revertedOtherAgentTransactions++;
         }
+        if (receipt.status !== "success") revertedDetails.push(await describeRevert(publicClient, sys.guardians, tx, b, sinceStartOfBlock(b)));
       }
     }
     const refusedPostingAttempts: Record<string, number> = {};
     for (const a of network.agents) {
       for (const line of a.logs) {
         if (!line.includes('"job failed') || !line.includes('"job":"post:')) continue;
-        const err = /"err":"([^"]*)"/.exec(line)?.[1] ?? "";
-        const named = /Reset[A-Za-z]+/.exec(err)?.[0] ?? (/reverted|nonce/i.exec(err)?.[0] ?? "other (RPC)");
+        let err = "";
+        try {
+          err = String(JSON.parse(line.slice(line.indexOf("{"))).err ?? "");
+        } catch {
+          // a line cut short by a kill
+        }
+        const named = /\((Reset[A-Za-z]+|Committee[A-Za-z]+)\)/.exec(err)?.[1] ?? (/no reason/.test(err) ? "reverted without a reason (RPC error)" : /nonce/i.test(err) ? "nonce" : "RPC failure");
         refusedPostingAttempts[named] = (refusedPostingAttempts[named] ?? 0) + 1;
       }
     }
@@ -563,6 +625,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const completed = runs.filter((r) => r.state === "completed").length;
     const requested = runs.filter((r) => r.requestId !== undefined).length;
     const requestFailures = runs.filter((r) => r.requestId === undefined).length;
+    for (const line of duplicateDetails) say(`duplicated delivery: ${line}`);
+    for (const line of revertedDetails) say(`reverted: ${line}`);
     for (const r of runs.filter((x) => x.state !== "completed")) say(`not completed: reset ${r.index} (request ${r.requestId ?? "none"}): ${r.problem ?? "no t codes of one epoch by the deadline"}`);
     const { say: _say, agentLogFile: _file, ...options } = o;
     return {
@@ -575,6 +639,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       requestFailures,
       deliveries,
       duplicateDeliveries,
+      duplicateDetails,
+      revertedDetails,
       conflictingCodes,
       orphanCodes,
       undeliveredPostings,
@@ -593,6 +659,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       }),
       faults: { kills, restarts, proxy: structuredClone(proxy!.counts), smtpOutages, smtpDownMs, handover },
       agentLogFile: logFile,
+      started: { pids: [...pids], proxyUrl: proxy!.url, smtpPort: network.smtpPort },
     };
   } finally {
     faultsOn = false;
