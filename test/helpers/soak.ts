@@ -122,6 +122,9 @@ export interface SoakReport {
   requestFailures: number;
   deliveries: number;
   duplicateDeliveries: number;
+  /** Duplicated deliveries sent again after their agent was SIGKILLed between the receiver taking the message and the
+   *  agent recording it (same code, same key); the rest, if any, have no such explanation. */
+  duplicatesAfterKill: number;
   /** Each duplicated delivery in words (request, slot, epoch, channel, arrival times, kills around them). */
   duplicateDetails: string[];
   /** Each reverted agent transaction in words (agent, function, requests, the contract's error). */
@@ -549,14 +552,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     }
     const duplicateDeliveries = [...deliveriesByTriple.values()].reduce((s, e) => s + e.count - 1, 0);
     const secondsOf = (x: number) => `${(x / 1000).toFixed(2)} s`;
+    // A duplicate is put down to a kill when the agent that posted for the slot was SIGKILLed after the first arrival
+    // and before the next, with one code under one key: the agent died between the receiver taking the message and
+    // recording it as sent, and sent it again after its restart (at-least-once; the key lets a receiver drop it).
+    const nameOf = (address: string) => sys.guardians.find((g) => g.address.toLowerCase() === address.toLowerCase())?.name;
+    let duplicatesAfterKill = 0;
     const duplicateDetails = [...deliveriesByTriple.entries()]
       .filter(([, e]) => e.count > 1)
       .map(([triple, e]) => {
         const [requestId, slot, epoch] = triple.split(":");
-        const from = Math.min(...e.arrivals.map((a) => a.at)) - 15_000;
-        const to = Math.max(...e.arrivals.map((a) => a.at));
-        const kills = killLog.filter((k) => k.at >= from && k.at <= to).map((k) => `${k.name} killed at ${secondsOf(k.at)}`);
-        return `request ${requestId} slot ${slot} epoch ${epoch}: ${e.arrivals.map((a) => `${a.channel} at ${secondsOf(a.at)}`).join(", ")}${kills.length ? `; ${kills.join(", ")}` : ""}`;
+        const server = nameOf(String(postingsByTriple.get(triple)?.[0]?.args.guardian ?? ""));
+        const times = e.arrivals.map((a) => a.at).sort((a, b) => a - b);
+        let explained = 0;
+        for (let k = 1; k < times.length; k++) if (e.codes.size === 1 && killLog.some((x) => x.name === server && x.at >= times[k - 1] && x.at <= times[k])) explained++;
+        duplicatesAfterKill += explained;
+        const kills = killLog.filter((k) => k.name === server && k.at >= times[0] - 1_000 && k.at <= times.at(-1)!).map((k) => `${k.name} killed at ${secondsOf(k.at)}`);
+        return `request ${requestId} slot ${slot} epoch ${epoch} (${server ?? "?"}): ${e.arrivals.map((a) => `${a.channel} at ${secondsOf(a.at)}`).join(", ")}${kills.length ? `; ${kills.join(", ")}` : "; no kill of its agent in between"}`;
       });
     const conflictingCodes = [...deliveriesByTriple.values()].filter((e) => e.codes.size > 1).length;
     const undeliveredPostings = [...postingsByTriple.keys()].filter((k) => !deliveriesByTriple.has(k)).length;
@@ -640,6 +651,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       deliveries,
       duplicateDeliveries,
       duplicateDetails,
+      duplicatesAfterKill,
       revertedDetails,
       conflictingCodes,
       orphanCodes,
@@ -691,7 +703,7 @@ export function formatReport(r: SoakReport): string {
     ["completed (approved on-chain from delivered codes)", String(r.completed)],
     ["lost (not completed by the deadline)", String(r.lost)],
     ["code deliveries received", String(r.deliveries)],
-    ["duplicated deliveries (same request/slot/epoch)", String(r.duplicateDeliveries)],
+    ["duplicated deliveries (same request/slot/epoch)", `${r.duplicateDeliveries}${r.duplicateDeliveries ? ` (${r.duplicatesAfterKill} resent after a SIGKILL between the receiver taking it and the agent recording it)` : ""}`],
     ["codes matching no posting / two codes for one slot", `${r.orphanCodes} / ${r.conflictingCodes}`],
     ["standing postings whose code never arrived", String(r.undeliveredPostings)],
     ["standing postings", String(r.postings)],
@@ -704,10 +716,10 @@ export function formatReport(r: SoakReport): string {
     ...r.agents.map((a): [string, string] => [`agent ${a.name}: CPU, peak RSS (processes)`, `${a.cpuSeconds.toFixed(1)} s, ${a.peakRssMb.toFixed(0)} MB (${a.processes})`]),
     ["agents: CPU total, peak RSS max", `${r.agents.reduce((s, a) => s + a.cpuSeconds, 0).toFixed(1)} s, ${Math.max(...r.agents.map((a) => a.peakRssMb)).toFixed(0)} MB`],
     ["faults: SIGKILLs (restarts)", `${r.faults.kills} (${r.faults.restarts})`],
-    [
-      "faults: RPC proxy",
-      `${p.requests} calls: ${p.dropsBeforeForward + p.dropsAfterForward} dropped (${p.dropsAfterForward} after the node executed them, ${p.lostAnswersByMethod.eth_sendRawTransaction ?? 0} of them transactions), ${p.delays} delayed (${ms(p.delays ? p.delayMsTotal / p.delays : Number.NaN)} mean), ${p.httpErrors} HTTP 503, ${p.rpcErrors} JSON-RPC errors`,
-    ],
+    ["faults: RPC proxy, calls", String(p.requests)],
+    ["faults: RPC proxy, dropped (after the node ran them)", `${p.dropsBeforeForward + p.dropsAfterForward} (${p.dropsAfterForward}, of them ${p.lostAnswersByMethod.eth_sendRawTransaction ?? 0} transactions)`],
+    ["faults: RPC proxy, delayed (mean)", `${p.delays} (${ms(p.delays ? p.delayMsTotal / p.delays : Number.NaN)})`],
+    ["faults: RPC proxy, HTTP 503 / JSON-RPC errors", `${p.httpErrors} / ${p.rpcErrors}`],
     ["faults: SMTP outages", `${r.faults.smtpOutages} (${(r.faults.smtpDownMs / 1000).toFixed(1)} s down in all)`],
     [
       "faults: handover",
@@ -733,6 +745,7 @@ export function reliabilityFigures(r: SoakReport): Record<string, number> {
     "reliability.lost": r.lost,
     "reliability.duplicateDeliveries": r.duplicateDeliveries,
     "reliability.duplicatePostings": r.duplicatePostings,
+    "reliability.duplicateDeliveriesAfterKill": r.duplicatesAfterKill,
     "reliability.requestToCodeP50Ms": Math.round(r.requestToCodeMs.p50),
     "reliability.requestToCodeP95Ms": Math.round(r.requestToCodeMs.p95),
     "reliability.requestToCodeP99Ms": Math.round(r.requestToCodeMs.p99),
