@@ -21,7 +21,7 @@
  * postings per (request, slot, committee epoch), and every transaction the agents sent in the run.
  */
 import { createWriteStream, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 import {
@@ -146,6 +146,9 @@ export interface SoakReport {
   requestToCodeMs: { p50: number; p95: number; p99: number; max: number; samples: number };
   requestToCompletionMs: { p50: number; p95: number; p99: number };
   agents: AgentFigures[];
+  /** CPU over the soak (from the first request) of the node and of the soak's own process (owners' clients, stand-in
+   *  servers, proxy), and the machine's 1-minute load average at the end. */
+  otherCpu: { nodeSeconds: number; soakSeconds: number; loadAverage: number };
   faults: {
     kills: number;
     restarts: number;
@@ -278,6 +281,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const { sys } = network;
     const sampleAll = () => {
       if (network.node.process.pid) pids.add(network.node.process.pid);
+      meter.sample("node", network.node.process.pid);
       for (const a of network.agents) if (a.process?.pid) pids.add(a.process.pid);
       for (const a of network.agents) if (a.process && a.process.exitCode === null && a.process.signalCode === null) meter.sample(a.guardian.name, a.process.pid);
     };
@@ -317,6 +321,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // ── faults ──
     const t0 = Date.now();
     const sinceStart = () => Date.now() - t0;
+    const harnessCpuStart = process.cpuUsage();
+    const nodeCpuStart = meter.totals("node").cpuSeconds;
     const deadline = t0 + o.deadlineMs;
     proxy!.setRates(o.proxy);
     faultsOn = true;
@@ -509,6 +515,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await sleep(2_000);
     sampleAll();
     const durationMs = sinceStart();
+    const harnessCpu = process.cpuUsage(harnessCpuStart);
+    const otherCpu = { nodeSeconds: meter.totals("node").cpuSeconds - nodeCpuStart, soakSeconds: (harnessCpu.user + harnessCpu.system) / 1e6, loadAverage: loadavg()[0] };
     const endBlock = await publicClient.getBlockNumber();
 
     // ── what the chain and the stand-ins say ──
@@ -665,6 +673,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       revertedOtherAgentTransactions,
       requestToCodeMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, samples: latencies.length },
       requestToCompletionMs: { p50: percentile(completions, 50), p95: percentile(completions, 95), p99: percentile(completions, 99) },
+      otherCpu,
       agents: network.agents.map((a) => {
         const t = meter.totals(a.guardian.name);
         return { name: a.guardian.name, processes: t.processes, cpuSeconds: t.cpuSeconds, peakRssMb: t.peakRssBytes / 2 ** 20 };
@@ -715,6 +724,7 @@ export function formatReport(r: SoakReport): string {
     ["request → completed p50 / p95 / p99", `${ms(r.requestToCompletionMs.p50)} / ${ms(r.requestToCompletionMs.p95)} / ${ms(r.requestToCompletionMs.p99)}`],
     ...r.agents.map((a): [string, string] => [`agent ${a.name}: CPU, peak RSS (processes)`, `${a.cpuSeconds.toFixed(1)} s, ${a.peakRssMb.toFixed(0)} MB (${a.processes})`]),
     ["agents: CPU total, peak RSS max", `${r.agents.reduce((s, a) => s + a.cpuSeconds, 0).toFixed(1)} s, ${Math.max(...r.agents.map((a) => a.peakRssMb)).toFixed(0)} MB`],
+    ["node CPU / soak process CPU (owners, stand-ins, proxy)", `${r.otherCpu.nodeSeconds.toFixed(1)} s / ${r.otherCpu.soakSeconds.toFixed(1)} s (machine load average ${r.otherCpu.loadAverage.toFixed(1)} at the end)`],
     ["faults: SIGKILLs (restarts)", `${r.faults.kills} (${r.faults.restarts})`],
     ["faults: RPC proxy, calls", String(p.requests)],
     ["faults: RPC proxy, dropped (after the node ran them)", `${p.dropsBeforeForward + p.dropsAfterForward} (${p.dropsAfterForward}, of them ${p.lostAnswersByMethod.eth_sendRawTransaction ?? 0} transactions)`],
