@@ -262,42 +262,51 @@ export class ResetWork {
     const jobs = store.due("post");
     if (jobs.length === 0) return;
     await this.#now();
-    const send: OutboxJob[] = [];
-    const active = new Map<string, bigint>();
-    for (const job of jobs) {
-      const p = job.payload as PostPayload;
-      const requestId = BigInt(p.requestId);
-      try {
-        const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [requestId] });
-        if (postedIn(view, p)) {
-          // On-chain: delivered once `confirmations` deep; until then left pending (not sent again). A reorg that
-          // drops the posting's block before that shows here as "not posted", and the same posting is sent again.
-          if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain");
-          continue;
+    // Every job is checked at once (concurrent reads), so the chain's state is read right before the transaction: read
+    // one after the other, a batch's checks took as many round trips as it has jobs, and a request completed meanwhile
+    // made the contract refuse the whole batch.
+    const active = new Map<string, Promise<bigint>>();
+    const checked = await Promise.all(
+      jobs.map(async (job): Promise<OutboxJob | undefined> => {
+        const p = job.payload as PostPayload;
+        const requestId = BigInt(p.requestId);
+        try {
+          const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [requestId] });
+          if (postedIn(view, p)) {
+            // On-chain: delivered once `confirmations` deep; until then left pending (not sent again). A reorg that
+            // drops the posting's block before that shows here as "not posted", and the same posting is sent again.
+            if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain");
+            return undefined;
+          }
+          const request = store.getRequest(requestId);
+          const committeeId = request?.committeeId;
+          let activeEpoch: bigint | undefined;
+          if (committeeId !== undefined) {
+            const key = committeeId.toString();
+            if (!active.has(key)) {
+              active.set(key, publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [committeeId] }).then((c) => c.activeEpoch));
+            }
+            activeEpoch = await active.get(key)!;
+          }
+          const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
+          if (drop !== undefined) {
+            this.#drop(job, drop);
+            return undefined;
+          }
+          // Postings are not checked on-chain when posted: never send one for a request a reorg removed (its id may be
+          // taken by another request before the chain loop sees the reorg).
+          if (request === undefined || !(await this.#announced(request))) {
+            this.#d.fail(job, new CGError("REQUEST_NOT_CANONICAL", `request ${p.requestId} is not announced on the chain as this guardian saw it (reorg)`));
+            return undefined;
+          }
+          return job;
+        } catch (e) {
+          this.#d.fail(job, e);
+          return undefined;
         }
-        const request = store.getRequest(requestId);
-        const committeeId = request?.committeeId;
-        let activeEpoch = committeeId === undefined ? undefined : active.get(committeeId.toString());
-        if (committeeId !== undefined && activeEpoch === undefined) {
-          activeEpoch = (await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [committeeId] })).activeEpoch;
-          active.set(committeeId.toString(), activeEpoch);
-        }
-        const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
-        if (drop !== undefined) {
-          this.#drop(job, drop);
-          continue;
-        }
-        // Postings are not checked on-chain when posted: never send one for a request a reorg removed (its id may be
-        // taken by another request before the chain loop sees the reorg).
-        if (request === undefined || !(await this.#announced(request))) {
-          this.#d.fail(job, new CGError("REQUEST_NOT_CANONICAL", `request ${p.requestId} is not announced on the chain as this guardian saw it (reorg)`));
-          continue;
-        }
-        send.push(job);
-      } catch (e) {
-        this.#d.fail(job, e);
-      }
-    }
+      }),
+    );
+    const send = checked.filter((j): j is OutboxJob => j !== undefined);
     if (send.length === 0) return;
     const inputs = send.map((j) => {
       const p = j.payload as PostPayload;
