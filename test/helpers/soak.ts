@@ -629,6 +629,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const refusedPostingAttempts: Record<string, number> = {};
     for (const a of network.agents) {
       for (const line of a.logs) {
+        if (line.includes("batch refused for a request that changed")) {
+          const postings = Number(/"postings":([0-9]+)/.exec(line)?.[1] ?? 0);
+          refusedPostingAttempts["batch refused, checked again at once"] = (refusedPostingAttempts["batch refused, checked again at once"] ?? 0) + postings;
+          continue;
+        }
         if (!line.includes('"job failed') || !line.includes('"job":"post:')) continue;
         let err = "";
         try {
