@@ -28,7 +28,7 @@ function alive(pid: number): boolean {
  * fails their calls, and the SMTP server goes down once. Set CG_TEST_SOAK_LOG=1 to see its progress and table.
  */
 describe("soak: concurrent resets while agents are killed, their RPC calls fail and SMTP goes down", function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let report: SoakReport;
 
   before(async function () {
@@ -38,7 +38,7 @@ describe("soak: concurrent resets while agents are killed, their RPC calls fail 
       accounts: 3,
       resets: 20,
       rampMs: 12_000,
-      deadlineMs: 75_000,
+      deadlineMs: 120_000,
       seed: 7,
       killEveryMs: 4_000,
       downMs: 1_000,

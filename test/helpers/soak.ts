@@ -90,7 +90,7 @@ export const SOAK_DEFAULTS: Omit<SoakOptions, "say"> = {
   agents: 5,
   threshold: 3,
   rampMs: 90_000,
-  deadlineMs: 330_000,
+  deadlineMs: 600_000,
   seed: 1,
   killEveryMs: 5_000,
   downMs: 1_500,
