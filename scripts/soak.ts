@@ -3,7 +3,8 @@
  * SIGKILLed and restarted every few seconds, an RPC proxy drops, delays and fails their calls, the SMTP server goes
  * down and comes back, and a committee handover runs in the middle. Prints progress, then a table, and merges the
  * `reliability.*` figures into bench/results.json (other keys kept). Exits 1 if a reset was lost, a posting was
- * duplicated, or a delivery was duplicated (or did not match its posting) without its agent's kill to explain it. `npm run soak -- --help` lists the parameters.
+ * duplicated, or a delivery was duplicated (or did not match its posting) without its agent's kill to explain it.
+ * `npm run soak -- --help` lists the parameters.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +28,7 @@ const share = (v: string) => {
 const seconds = (v: string) => {
   const n = Number(v);
   if (!(n >= 0)) throw new InvalidArgumentError("seconds ≥ 0");
-  return Math.round(n * 1000);
+  return n;
 };
 
 const program = new Command("soak")
@@ -36,21 +37,21 @@ const program = new Command("soak")
   .option("--resets <n>", "resets requested (each from its own key, cycling over the accounts)", int("--resets", 1), d.resets)
   .option("--agents <n>", "committee size n (one more agent stands by for the handover)", int("--agents", 2), d.agents)
   .option("--threshold <t>", "committee threshold t (t > n/2)", int("--threshold", 2), d.threshold)
-  .option("--ramp <seconds>", "requests are spread evenly over this window", seconds, d.rampMs)
-  .option("--deadline <seconds>", "from the first request: a reset not completed by then is lost", seconds, d.deadlineMs)
+  .option("--ramp <seconds>", "requests are spread evenly over this window", seconds, d.rampMs / 1000)
+  .option("--deadline <seconds>", "from the first request: a reset not completed by then is lost", seconds, d.deadlineMs / 1000)
   .option("--seed <n>", "seed of the proxy's fault draws and the requester keys", int("--seed", 0), d.seed)
-  .option("--kill-every <seconds>", "SIGKILL an agent this often, rotating (0: never)", seconds, d.killEveryMs)
-  .option("--down <seconds>", "how long a killed agent stays down", seconds, d.downMs)
+  .option("--kill-every <seconds>", "SIGKILL an agent this often, rotating (0: never)", seconds, d.killEveryMs / 1000)
+  .option("--down <seconds>", "how long a killed agent stays down", seconds, d.downMs / 1000)
   .option("--drop <share>", "share of the agents' RPC calls dropped without an answer", share, d.proxy.drop)
   .option("--delay <share>", "share of the agents' RPC calls delayed", share, d.proxy.delay)
-  .option("--max-delay <seconds>", "longest injected delay", seconds, d.proxy.maxDelayMs)
+  .option("--max-delay <seconds>", "longest injected delay", seconds, d.proxy.maxDelayMs / 1000)
   .option("--error <share>", "share of the agents' RPC calls answered with an error", share, d.proxy.error)
   .option("--smtp-outages <n>", "SMTP outages, spread over the ramp", int("--smtp-outages", 0), d.smtpOutages)
-  .option("--smtp-outage <seconds>", "length of each SMTP outage", seconds, d.smtpOutageMs)
+  .option("--smtp-outage <seconds>", "length of each SMTP outage", seconds, d.smtpOutageMs / 1000)
   .option("--no-handover", "no committee handover")
   .option("--handover-at <share>", "when the handover starts, as a share of the ramp", share, d.handoverAt)
   .option("--confirmations <n>", "the agents' confirmation depth", int("--confirmations", 1), d.confirmations)
-  .option("--block <seconds>", "an empty block this often (transactions are mined at once)", seconds, d.blockMs)
+  .option("--block <seconds>", "an empty block this often (transactions are mined at once)", seconds, d.blockMs / 1000)
   .option("--no-write", "do not write bench/results.json")
   .addHelpText("after", "\nExamples:\n  npm run soak\n  npm run soak -- --accounts 5 --resets 30 --ramp 20 --deadline 90 --no-handover\n  npm run soak -- --drop 0.1 --error 0.1 --seed 7");
 
@@ -69,18 +70,18 @@ const options = {
   resets: f.resets,
   agents: f.agents,
   threshold: f.threshold,
-  rampMs: f.ramp,
-  deadlineMs: f.deadline,
+  rampMs: f.ramp * 1000,
+  deadlineMs: f.deadline * 1000,
   seed: f.seed,
-  killEveryMs: f.killEvery,
-  downMs: f.down,
-  proxy: { drop: f.drop, delay: f.delay, error: f.error, maxDelayMs: f.maxDelay },
+  killEveryMs: f.killEvery * 1000,
+  downMs: f.down * 1000,
+  proxy: { drop: f.drop, delay: f.delay, error: f.error, maxDelayMs: f.maxDelay * 1000 },
   smtpOutages: f.smtpOutages,
-  smtpOutageMs: f.smtpOutage,
+  smtpOutageMs: f.smtpOutage * 1000,
   handover: f.handover,
   handoverAt: f.handoverAt,
   confirmations: f.confirmations,
-  blockMs: f.block,
+  blockMs: f.block * 1000,
   progressEveryMs: 5_000,
   say: (line: string) => console.log(line),
   agentLogFile: logFile,
