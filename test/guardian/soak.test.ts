@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import { expect } from "chai";
 
@@ -30,6 +33,11 @@ function alive(pid: number): boolean {
 describe("soak: concurrent resets while agents are killed, their RPC calls fail and SMTP goes down", function () {
   this.timeout(300_000);
   let report: SoakReport;
+  const logDir = mkdtempSync(join(tmpdir(), "cg-soak-test-"));
+
+  after(function () {
+    rmSync(logDir, { recursive: true, force: true });
+  });
 
   before(async function () {
     const show = process.env.CG_TEST_SOAK_LOG ? (line: string) => console.log(line) : () => {};
@@ -47,6 +55,7 @@ describe("soak: concurrent resets while agents are killed, their RPC calls fail 
       smtpOutageMs: 4_000,
       handover: false,
       say: show,
+      agentLogFile: join(logDir, "agents.log"),
     });
     show(formatReport(report));
   });
