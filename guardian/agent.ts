@@ -21,7 +21,7 @@
 import type { Server } from "node:http";
 
 import type { Logger } from "pino";
-import { type Address, BaseError, type Chain, type LocalAccount, type PublicClient, type WalletClient, createPublicClient, createWalletClient, http } from "viem";
+import { type Address, BaseError, type Chain, ContractFunctionRevertedError, type LocalAccount, type PublicClient, type WalletClient, createPublicClient, createWalletClient, http } from "viem";
 
 import { chainFor } from "../sdk/client/index.ts";
 import { precomputeGenerators } from "../sdk/crypto/bls.ts";
@@ -29,6 +29,7 @@ import { CGError } from "../sdk/errors.ts";
 import type { Channel, ChannelKind } from "./channels/channel.ts";
 import { COMMITTEE_EVENTS, CommitteeWork } from "./committees.ts";
 import { type GuardianConfig, requirePeer, rpcOrigin } from "./config.ts";
+import { cursorIntact } from "./core/cursor.ts";
 import { classifyHandlerFailure } from "./core/failures.ts";
 import type { Metrics } from "./metrics.ts";
 import { createMonitorServer } from "./monitor.ts";
@@ -209,8 +210,8 @@ export class GuardianAgent {
     const stored = store.cursor();
     if (stored?.hash) {
       // The processed block is still the chain's: the head's parent hash says so when the head comes right after it.
-      const intact =
-        stored.block + 1n === head ? headBlock.parentHash === stored.hash : (await blockAt(stored.block).catch(() => undefined))?.hash === stored.hash;
+      // A failed read is not a reorg: it fails the poll, which looks again later (core/cursor.ts).
+      const intact = await cursorIntact({ block: stored.block, hash: stored.hash }, { number: head, parentHash: headBlock.parentHash }, blockAt);
       if (!intact) {
         const rewound = maxBig(config.startBlock - 1n, stored.block - BigInt(config.reorgWindow));
         log.warn({ from: stored.block.toString(), to: rewound.toString() }, "the processed block changed (reorg): rescanning");
@@ -442,6 +443,10 @@ export function rpcFailure(e: unknown, rpcUrl: string): string {
 
 export function errorText(e: unknown): string {
   if (e instanceof CGError) return `${e.code}: ${e.message}`;
+  // A contract's refusal is named (its first line alone reads the same for every custom error and for a node's
+  // internal error); the arguments are left out.
+  const revert = e instanceof BaseError ? (e.walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
+  if (revert) return `${(e as BaseError).shortMessage} ${revert.data?.errorName ? `(${revert.data.errorName})` : `(no reason: ${revert.reason ?? (e as BaseError).details ?? "none"})`}`.split("\n")[0].slice(0, 300);
   if (e instanceof Error) return e.message.split("\n")[0].slice(0, 300);
   return String(e).slice(0, 300);
 }

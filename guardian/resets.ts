@@ -16,7 +16,9 @@
  */
 import {
   type Address,
+  BaseError,
   type Chain,
+  ContractFunctionRevertedError,
   type Hex,
   type PublicClient,
   type TransactionReceipt,
@@ -258,72 +260,101 @@ export class ResetWork {
   /** Sends due postings: those the chain already has are marked done, those that can no longer land are dropped,
    *  the rest go in one transaction (`postPartials`, or `postPartial` for one). */
   async drainPostings(): Promise<void> {
-    const { store, config, publicClient, log, metrics } = this.#d;
+    const { store, config, log, metrics } = this.#d;
     const jobs = store.due("post");
     if (jobs.length === 0) return;
     await this.#now();
-    const send: OutboxJob[] = [];
-    const active = new Map<string, bigint>();
-    for (const job of jobs) {
-      const p = job.payload as PostPayload;
-      const requestId = BigInt(p.requestId);
+    let pending = jobs;
+    for (let round = 1; ; round++) {
+      const send = await this.#checkPostings(pending);
+      if (send.length === 0) return;
+      const inputs = send.map((j) => {
+        const p = j.payload as PostPayload;
+        return { requestId: BigInt(p.requestId), slot: p.slot, committeeEpoch: p.committeeEpoch, message: p.message, posting: p.posting };
+      });
       try {
-        const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [requestId] });
-        if (postedIn(view, p)) {
-          // On-chain: delivered once `confirmations` deep; until then left pending (not sent again). A reorg that
-          // drops the posting's block before that shows here as "not posted", and the same posting is sent again.
-          if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain");
-          continue;
-        }
-        const request = store.getRequest(requestId);
-        const committeeId = request?.committeeId;
-        let activeEpoch = committeeId === undefined ? undefined : active.get(committeeId.toString());
-        if (committeeId !== undefined && activeEpoch === undefined) {
-          activeEpoch = (await publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [committeeId] })).activeEpoch;
-          active.set(committeeId.toString(), activeEpoch);
-        }
-        const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
-        if (drop !== undefined) {
-          this.#drop(job, drop);
-          continue;
-        }
-        // Postings are not checked on-chain when posted: never send one for a request a reorg removed (its id may be
-        // taken by another request before the chain loop sees the reorg).
-        if (request === undefined || !(await this.#announced(request))) {
-          this.#d.fail(job, new CGError("REQUEST_NOT_CANONICAL", `request ${p.requestId} is not announced on the chain as this guardian saw it (reorg)`));
-          continue;
-        }
-        send.push(job);
+        const fees = await this.#fees();
+        const hash =
+          inputs.length === 1
+            ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain, ...fees })
+            : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain, ...fees });
+        const receipt = await this.#receipt(hash);
+        if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
+        failpoint("serve.after-post");
+        metrics.postings.inc({ outcome: "ok" }, send.length);
+        log.info(
+          { requests: inputs.map((i) => i.requestId.toString()), block: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() },
+          inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
+        );
+        // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
+        if (config.confirmations <= 1) for (const j of send) this.#posted(j, "posted");
+        return;
       } catch (e) {
-        this.#d.fail(job, e);
+        metrics.postings.inc({ outcome: "error" }, send.length);
+        // One posting whose request closed (completed, expired, voided), whose slot posted or whose epoch retired since
+        // the checks makes the contract refuse the whole batch at its estimate. Checked again at once, those are dropped
+        // (or marked posted) and the rest go out, up to 3 rounds; they would otherwise all wait out a backoff and meet
+        // the next request that closed in their next batch.
+        if (send.length > 1 && round < 3 && refusedForRequestState(e)) {
+          log.info({ postings: send.length, round }, "batch refused for a request that changed: checking again");
+          pending = send;
+          continue;
+        }
+        // Any other failure: each is checked against the chain again and sent next time.
+        for (const j of send) this.#d.fail(j, e);
+        return;
       }
     }
-    if (send.length === 0) return;
-    const inputs = send.map((j) => {
-      const p = j.payload as PostPayload;
-      return { requestId: BigInt(p.requestId), slot: p.slot, committeeEpoch: p.committeeEpoch, message: p.message, posting: p.posting };
-    });
-    try {
-      const fees = await this.#fees();
-      const hash =
-        inputs.length === 1
-          ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain, ...fees })
-          : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain, ...fees });
-      const receipt = await this.#receipt(hash);
-      if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
-      failpoint("serve.after-post");
-      metrics.postings.inc({ outcome: "ok" }, send.length);
-      log.info(
-        { requests: inputs.map((i) => i.requestId.toString()), block: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() },
-        inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
-      );
-      // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
-      if (config.confirmations <= 1) for (const j of send) this.#posted(j, "posted");
-    } catch (e) {
-      metrics.postings.inc({ outcome: "error" }, send.length);
-      // One bad posting reverts a batch: each is checked against the chain again and sent on its own next time.
-      for (const j of send) this.#d.fail(j, e);
-    }
+  }
+
+  /** The due posting jobs that should be sent now; the others are marked posted, dropped or failed. */
+  async #checkPostings(jobs: OutboxJob[]): Promise<OutboxJob[]> {
+    const { store, config, publicClient } = this.#d;
+    // Every job is checked at once (concurrent reads), so the chain's state is read right before the transaction: read
+    // one after the other, a batch's checks took as many round trips as it has jobs, and a request completed meanwhile
+    // made the contract refuse the whole batch.
+    const active = new Map<string, Promise<bigint>>();
+    const checked = await Promise.all(
+      jobs.map(async (job): Promise<OutboxJob | undefined> => {
+        const p = job.payload as PostPayload;
+        const requestId = BigInt(p.requestId);
+        try {
+          const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [requestId] });
+          if (postedIn(view, p)) {
+            // On-chain: delivered once `confirmations` deep; until then left pending (not sent again). A reorg that
+            // drops the posting's block before that shows here as "not posted", and the same posting is sent again.
+            if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain");
+            return undefined;
+          }
+          const request = store.getRequest(requestId);
+          const committeeId = request?.committeeId;
+          let activeEpoch: bigint | undefined;
+          if (committeeId !== undefined) {
+            const key = committeeId.toString();
+            if (!active.has(key)) {
+              active.set(key, publicClient.readContract({ address: config.committees, abi: committeeRegistryAbi, functionName: "committee", args: [committeeId] }).then((c) => c.activeEpoch));
+            }
+            activeEpoch = await active.get(key)!;
+          }
+          const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
+          if (drop !== undefined) {
+            this.#drop(job, drop);
+            return undefined;
+          }
+          // Postings are not checked on-chain when posted: never send one for a request a reorg removed (its id may be
+          // taken by another request before the chain loop sees the reorg).
+          if (request === undefined || !(await this.#announced(request))) {
+            this.#d.fail(job, new CGError("REQUEST_NOT_CANONICAL", `request ${p.requestId} is not announced on the chain as this guardian saw it (reorg)`));
+            return undefined;
+          }
+          return job;
+        } catch (e) {
+          this.#d.fail(job, e);
+          return undefined;
+        }
+      }),
+    );
+    return checked.filter((j): j is OutboxJob => j !== undefined);
   }
 
   /**
@@ -496,6 +527,15 @@ export class ResetWork {
       }),
     );
   }
+}
+
+/** The contract's refusals of a posting that a change of its request since the checks explains. */
+const REQUEST_STATE_REFUSALS = new Set(["ResetNotPending", "ResetExpired", "ResetVoided", "ResetEpochNotActive", "ResetAlreadyPosted"]);
+
+function refusedForRequestState(e: unknown): boolean {
+  if (!(e instanceof BaseError)) return false;
+  const revert = e.walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+  return revert?.data?.errorName !== undefined && REQUEST_STATE_REFUSALS.has(revert.data.errorName);
 }
 
 /** Whether a request's view shows the posting of `p`'s slot by `p`'s committee epoch. */

@@ -88,6 +88,9 @@ export async function startGuardianNetwork(
     log?: (line: string) => void;
     /** Extra environment for agent i (1-based), e.g. a failpoint for a misbehaving guardian. */
     agentEnv?: (index: number) => Record<string, string>;
+    /** The RPC URL the agents are given, from the node's (e.g. a fault-injecting proxy in front of it); the node's own
+     *  unless said. Deployment and everything else the caller does go to the node directly. */
+    agentRpcUrl?: (nodeUrl: string) => Promise<string>;
   } = {},
 ): Promise<GuardianNetwork> {
   const node = await startLocalNode(options.node ?? "hardhat");
@@ -96,10 +99,12 @@ export async function startGuardianNetwork(
   const count = options.guardians ?? 5;
   const peerPorts: number[] = [];
   let sys: System;
+  let agentRpcUrl = node.url;
   try {
     for (let k = 0; k < count; k++) peerPorts.push(await listenPort());
     sys = await deploySystem(connection as never, { guardians: count, metadata: (i) => `http://127.0.0.1:${peerPorts[i - 1]}${METADATA_PATH}` });
     await node.setIntervalMining(options.intervalMiningMs ?? 250);
+    if (options.agentRpcUrl) agentRpcUrl = await options.agentRpcUrl(node.url);
   } catch (e) {
     await connection.close().catch(() => {});
     await node.stop();
@@ -128,7 +133,7 @@ export async function startGuardianNetwork(
     writeFileSync(
       configFile,
       [
-        `CG_RPC_URL=${node.url}`,
+        `CG_RPC_URL=${agentRpcUrl}`,
         `CG_DEPLOYMENT=${deploymentFile}`,
         `CG_DATA_DIR=${dataDir}`,
         `CG_KEYSTORE_PASSPHRASE=${PASSPHRASE}`,
