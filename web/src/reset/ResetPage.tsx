@@ -17,7 +17,7 @@ import { type AppContext, linkedCodes } from "../lib/links.ts";
 import { SecretNote } from "../lib/SecretNote.tsx";
 import { type SavedRequest, codesOf, getSaved, recordId, saveCodes, secretOf } from "../lib/vault.ts";
 import { assembleInWorker, checkInWorker } from "../lib/worker.ts";
-import { inWords, readCode, short } from "../lib/words.ts";
+import { inWords, readCode, short, slotOf } from "../lib/words.ts";
 
 interface Note {
   kind: "ok" | "error";
@@ -132,7 +132,7 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
         found.push({ kind: "error", text: read.problem.charAt(0).toUpperCase() + read.problem.slice(1) + "." });
         continue;
       }
-      list = [...list.filter((c) => readCode(c, requestId).ok && (readCode(c, requestId) as { slot: number }).slot !== read.slot), read.text];
+      list = [...list.filter((c) => slotOf(c) !== read.slot), read.text];
       found.push({ kind: "ok", text: `Code for slot ${read.slot} ${how}: its row above shows whether it matches the slot's posting.` });
     }
     list.sort((x, y) => slotOf(x) - slotOf(y));
@@ -267,10 +267,6 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
       </section>
     </>
   );
-}
-
-function slotOf(text: string): number {
-  return Number(/^cg2\.[0-9]+\.([0-9]+)\./i.exec(text)?.[1] ?? 0);
 }
 
 function sentence(s: string): string {
