@@ -130,8 +130,9 @@ export function Home({ ctx }: { ctx: AppContext }) {
           <ul class="plain">
             {saved.map((r) => (
               <li>
-                {r.requestId ? <a href={`#/reset/${r.requestId}`}>Request #{r.requestId}</a> : <span>Not yet on-chain (the wallet did not confirm)</span>} — account {short(r.accountId)}, to {short(r.newController)}{" "}
-                {!r.requestId && <button type="button" class="link" onClick={() => forget(r.id).then(() => setSaved(saved.filter((x) => x.id !== r.id)))}>forget</button>}
+                {r.requestId ? <a href={`#/reset/${r.requestId}`}>Request #{r.requestId}</a> : <span>Not yet on-chain (the wallet did not confirm)</span>} — account {short(r.accountId)}, to {short(r.newController)}
+                {r.erasedAt !== undefined && <span class="hint"> (settled; its secret is erased)</span>}{" "}
+                {(!r.requestId || r.erasedAt !== undefined) && <button type="button" class="link" onClick={() => forget(r.id).then(() => setSaved(saved.filter((x) => x.id !== r.id)))}>forget</button>}
               </li>
             ))}
           </ul>
