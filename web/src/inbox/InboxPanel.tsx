@@ -32,7 +32,7 @@ export function InboxPanel({ inboxUrl, compact = false }: { inboxUrl: string; co
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = (await res.json()) as { recipients: InboxRecipient[] };
         if (live) {
-          setRecipients(body.recipients);
+          setRecipients([...body.recipients].sort(byRecipient));
           setProblem(undefined);
         }
       } catch (e) {
@@ -74,6 +74,12 @@ export function InboxPanel({ inboxUrl, compact = false }: { inboxUrl: string; co
       </ul>
     </section>
   );
+}
+
+/** Recipients in a stable order: e-mail addresses, then phones, then apps, each alphabetically. */
+function byRecipient(x: InboxRecipient, y: InboxRecipient): number {
+  const rank = { email: 0, sms: 1, app: 2 } as const;
+  return rank[x.channel] - rank[y.channel] || x.to.localeCompare(y.to);
 }
 
 function icon(channel: string): string {
