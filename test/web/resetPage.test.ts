@@ -47,6 +47,8 @@ describe("the reset page in a browser", function () {
   let aliceRequest: bigint | undefined;
   const inbox = new Inbox();
   const contexts: BrowserContext[] = [];
+  /** The chains each profile's wallet switched to, in order. */
+  const wallets = new Map<BrowserContext, number[]>();
 
   before(async function () {
     mkdirSync(SHOTS, { recursive: true });
@@ -81,12 +83,16 @@ describe("the reset page in a browser", function () {
    * A browser profile whose injected wallet signs with `key` (EIP-1193 over `page.exposeFunction`); `declines` makes it
    * refuse every transaction as a person would (code 4001), `afterSend` runs once a transaction is sent.
    */
-  async function walletContext(key: Hex, options: { viewport?: { width: number; height: number }; afterSend?: () => void; declines?: boolean } = {}): Promise<BrowserContext> {
+  async function walletContext(key: Hex, options: { viewport?: { width: number; height: number }; afterSend?: () => void; declines?: boolean; startsOnChain?: number } = {}): Promise<BrowserContext> {
     const viewport = options.viewport ?? { width: 1100, height: 900 };
     const account = privateKeyToAccount(key);
     const chain = chainFor(Number(net.sys.chainId), net.node.url);
+    const known = new Set<number>();
     const signer = createWalletClient({ chain, account, transport: http(net.node.url) });
     const context = await browser.newContext({ viewport });
+    let onChain = options.startsOnChain ?? Number(net.sys.chainId);
+    const switches: number[] = [];
+    wallets.set(context, switches);
     contexts.push(context);
     await context.exposeFunction("__cgWallet", async (method: string, paramsJson: string): Promise<string> => {
       const params = JSON.parse(paramsJson) as any[];
@@ -95,7 +101,21 @@ describe("the reset page in a browser", function () {
         case "eth_accounts":
           return JSON.stringify({ result: [account.address] });
         case "eth_chainId":
-          return JSON.stringify({ result: numberToHex(Number(net.sys.chainId)) });
+          return JSON.stringify({ result: numberToHex(onChain) });
+        case "wallet_switchEthereumChain": {
+          // Like a wallet that knows only its first chain until the page adds the deployment's.
+          const wanted = Number(params[0].chainId);
+          if (wanted !== onChain && !known.has(wanted)) return JSON.stringify({ error: { code: 4902, message: "Unrecognized chain ID." } });
+          switches.push((onChain = wanted));
+          return JSON.stringify({ result: null });
+        }
+        case "wallet_addEthereumChain": {
+          const added = params[0];
+          if (added.rpcUrls?.[0] !== net.node.url && added.rpcUrls?.[0] !== `${net.node.url}/`) return JSON.stringify({ error: { code: -32602, message: "wrong RPC URL" } });
+          known.add(Number(added.chainId));
+          switches.push((onChain = Number(added.chainId)));
+          return JSON.stringify({ result: null });
+        }
         case "eth_sendTransaction": {
           if (options.declines) return JSON.stringify({ error: { code: 4001, message: "User rejected the request." } });
           const tx = params[0];
@@ -343,11 +363,13 @@ describe("the reset page in a browser", function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it("a request declined in the wallet is said so, and nothing is sent", async function () {
-    const dave = await walletContext(defaultAccountKey(19), { declines: true });
+  it("a wallet on another chain is asked to add and switch to the deployment's; a request declined in the wallet is said so, and nothing is sent", async function () {
+    const dave = await walletContext(defaultAccountKey(19), { declines: true, startsOnChain: 1 });
     const page = await dave.newPage();
     await page.goto(web.url);
     await page.getByTestId("connect").click();
+    await page.getByTestId("wallet-account").waitFor({ timeout: 30_000 });
+    expect(wallets.get(dave)).to.deep.equal([Number(net.sys.chainId)]);
     await page.getByTestId("account-input").fill(accountId);
     await page.getByTestId("account-info").waitFor();
     const requestsBefore = (await net.sys.coordinator.queryFilter(net.sys.coordinator.filters.ResetRequested())).length;
