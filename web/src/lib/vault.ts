@@ -9,7 +9,7 @@
  * tab (the request can be resumed). What it does not: script running on this page's origin (an injected script or a
  * malicious extension can ask the browser to decrypt, as the page does), malware on the device, or a person using
  * the unlocked browser profile. The secret is useless without t of the owner's codes, and the codes alone are
- * useless without it (PROTOCOL.md §6).
+ * useless without it (PROTOCOL.md §6). Once the request settles, `eraseSecret` removes the secret and the codes.
  */
 import { type Hex, bytesToHex, hexToBytes, numberToHex } from "viem";
 
