@@ -148,8 +148,8 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
     list.sort((x, y) => slotOf(x) - slotOf(y));
     codesRef.current = list;
     setCodes(list);
+    if (recordRef.current?.secret) await saveCodes(recordRef.current.id, list).catch((e) => found.push({ kind: "error", text: `The codes could not be kept in this browser: ${inWords(e)}` }));
     setNotes(found);
-    if (recordRef.current) await saveCodes(recordRef.current.id, list).catch((e) => found.push({ kind: "error", text: inWords(e) }));
     await check(list);
   }
 
