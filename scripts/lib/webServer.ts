@@ -81,13 +81,16 @@ export interface WebServer {
  * can start the server before the network it points at exists.
  *
  * Bound to loopback (the default), it answers only requests whose Host header names loopback too, so a web page on
- * another site cannot reach it through a DNS name rebound to 127.0.0.1 (DNS rebinding). The local inbox, which holds
+ * another site cannot reach it through a DNS name rebound to 127.0.0.1 (DNS rebinding), and redirects another
+ * loopback name (localhost for 127.0.0.1) to the one it was given: the browser keeps the page's secret per origin. The local inbox, which holds
  * the demo's codes, is proxied only on a loopback binding and only to a loopback client.
  */
 export async function serveWeb(o: { dist?: string; config: () => WebPageConfig | undefined; host?: string; port?: number }): Promise<WebServer> {
   const dist = resolve(o.dist ?? WEB_DIST);
   const host = o.host ?? "127.0.0.1";
   const onLoopback = isLoopback(host);
+  const canonical = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  let url = "";
   const server: Server = createServer(async (req, res) => {
     try {
       await serve(req, res);
@@ -101,6 +104,11 @@ export async function serveWeb(o: { dist?: string; config: () => WebPageConfig |
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (onLoopback && !isLoopback(hostOf(req.headers.host))) {
       res.writeHead(421, { "content-type": "text/plain" }).end("this server answers only to 127.0.0.1 or localhost");
+      return;
+    }
+    if (onLoopback && hostOf(req.headers.host).toLowerCase() !== canonical) {
+      // One address for the page: the browser keeps the secret per origin, and code links name this one.
+      res.writeHead(308, { location: `${url}${(req.url ?? "/").replace(/^\/+/, "")}` }).end();
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") return void res.writeHead(405).end();
@@ -147,8 +155,9 @@ export async function serveWeb(o: { dist?: string; config: () => WebPageConfig |
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
+  url = `http://${canonical.includes(":") ? `[${canonical}]` : canonical}:${port}/`;
   return {
-    url: `http://${host}:${port}/`,
+    url,
     port,
     stop: () =>
       new Promise<void>((ok) => {

@@ -105,7 +105,17 @@ describe("the reset page's static server", function () {
     expect(r.status).to.equal(421);
     expect(r.body).to.not.include("8545");
     expect((await get(web.port, "/inbox/messages", "attacker.example")).status).to.equal(421);
-    expect((await get(web.port, "/config.json", `localhost:${web.port}`)).status).to.equal(200);
+    expect((await get(web.port, "/config.json", `127.0.0.1:${web.port}`)).status).to.equal(200);
+  });
+
+  it("on loopback, sends another loopback name to the address it serves (the browser keeps the secret per origin)", async function () {
+    const web = await start();
+    const r = await get(web.port, "/index.html?x=1", `localhost:${web.port}`);
+    expect(r.status).to.equal(308);
+    expect(r.headers.location).to.equal(`http://127.0.0.1:${web.port}/index.html?x=1`);
+    expect(web.url).to.equal(`http://127.0.0.1:${web.port}/`);
+    // Never to another site.
+    expect((await get(web.port, "//attacker.example/x", `localhost:${web.port}`)).headers.location).to.equal(`http://127.0.0.1:${web.port}/attacker.example/x`);
   });
 
   it("proxies the local inbox on loopback, and neither names nor serves it when bound to every interface", async function () {
