@@ -47,6 +47,8 @@ describe("the reset page in a browser", function () {
   let aliceRequest: bigint | undefined;
   const inbox = new Inbox();
   const contexts: BrowserContext[] = [];
+  /** The chains each profile's wallet switched to, in order. */
+  const wallets = new Map<BrowserContext, number[]>();
 
   before(async function () {
     mkdirSync(SHOTS, { recursive: true });
@@ -81,12 +83,16 @@ describe("the reset page in a browser", function () {
    * A browser profile whose injected wallet signs with `key` (EIP-1193 over `page.exposeFunction`); `declines` makes it
    * refuse every transaction as a person would (code 4001), `afterSend` runs once a transaction is sent.
    */
-  async function walletContext(key: Hex, options: { viewport?: { width: number; height: number }; afterSend?: () => void; declines?: boolean } = {}): Promise<BrowserContext> {
+  async function walletContext(key: Hex, options: { viewport?: { width: number; height: number }; afterSend?: () => void; declines?: boolean; startsOnChain?: number } = {}): Promise<BrowserContext> {
     const viewport = options.viewport ?? { width: 1100, height: 900 };
     const account = privateKeyToAccount(key);
     const chain = chainFor(Number(net.sys.chainId), net.node.url);
+    const known = new Set<number>();
     const signer = createWalletClient({ chain, account, transport: http(net.node.url) });
     const context = await browser.newContext({ viewport });
+    let onChain = options.startsOnChain ?? Number(net.sys.chainId);
+    const switches: number[] = [];
+    wallets.set(context, switches);
     contexts.push(context);
     await context.exposeFunction("__cgWallet", async (method: string, paramsJson: string): Promise<string> => {
       const params = JSON.parse(paramsJson) as any[];
@@ -95,7 +101,21 @@ describe("the reset page in a browser", function () {
         case "eth_accounts":
           return JSON.stringify({ result: [account.address] });
         case "eth_chainId":
-          return JSON.stringify({ result: numberToHex(Number(net.sys.chainId)) });
+          return JSON.stringify({ result: numberToHex(onChain) });
+        case "wallet_switchEthereumChain": {
+          // Like a wallet that knows only its first chain until the page adds the deployment's.
+          const wanted = Number(params[0].chainId);
+          if (wanted !== onChain && !known.has(wanted)) return JSON.stringify({ error: { code: 4902, message: "Unrecognized chain ID." } });
+          switches.push((onChain = wanted));
+          return JSON.stringify({ result: null });
+        }
+        case "wallet_addEthereumChain": {
+          const added = params[0];
+          if (added.rpcUrls?.[0] !== net.node.url && added.rpcUrls?.[0] !== `${net.node.url}/`) return JSON.stringify({ error: { code: -32602, message: "wrong RPC URL" } });
+          known.add(Number(added.chainId));
+          switches.push((onChain = Number(added.chainId)));
+          return JSON.stringify({ result: null });
+        }
         case "eth_sendTransaction": {
           if (options.declines) return JSON.stringify({ error: { code: 4001, message: "User rejected the request." } });
           const tx = params[0];
@@ -233,7 +253,9 @@ describe("the reset page in a browser", function () {
     await alicePage.goto(`${web.url}#/reset/${stolen.request.requestId}`);
     await alicePage.getByTestId("connect").click();
     await alicePage.getByTestId("countdown").waitFor();
-    await alicePage.getByTestId("no-secret").waitFor(); // this browser did not send it
+    // This browser did not send it, and its controller is told what it means.
+    expect(await alicePage.getByTestId("not-yours").innerText()).to.match(/If you did not ask for this reset, cancel it below/);
+    expect(await alicePage.getByTestId("no-secret").count()).to.equal(0); // nothing is left to assemble
     await shot(alicePage, "4-cancel");
     await alicePage.getByTestId("cancel").click();
     await until("the stranger's reset cancelled", async () => (await alicePage.getByTestId("status").getAttribute("data-status")) === "cancelled", 30_000);
@@ -253,10 +275,29 @@ describe("the reset page in a browser", function () {
     await page.getByTestId("finalize").click({ timeout: 30_000 });
     await until("finalized", async () => (await page.getByTestId("status").getAttribute("data-status")) === "finalized", 30_000);
     expect(await net.sys.coordinator.controllerOf(accountId)).to.equal(newAddress);
+    // Settled: the secret and the codes leave the browser's storage; the record (public ids) stays.
+    await page.getByTestId("secret-erased").waitFor({ timeout: 30_000 });
+    const stored = await page.evaluate(
+      (id) =>
+        new Promise<{ secret: boolean; codes: boolean; erased: boolean }[]>((resolve, reject) => {
+          const open = indexedDB.open("cg-reset-page");
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction("requests").objectStore("requests").getAll();
+            get.onsuccess = () => {
+              resolve(get.result.filter((r) => r.requestId === id).map((r) => ({ secret: "secret" in r, codes: "codes" in r, erased: typeof r.erasedAt === "number" })));
+              open.result.close();
+            };
+          };
+        }),
+      requestId.toString(),
+    );
+    expect(stored).to.deep.equal([{ secret: false, codes: false, erased: true }]);
     await shot(page, "6-finalized");
 
-    // The inbox panel lists what alice's addresses and phones received.
-    expect(await page.getByTestId("inbox-recipient").count()).to.equal(5);
+    // The inbox panel lists what alice's addresses and phones received: e-mail addresses, then phones, alphabetically.
+    const recipients = await page.getByTestId("inbox-recipient").locator("button").allInnerTexts();
+    expect(recipients.map((r) => r.replace(/^\S+\s+|\s+\(\d+\)$/g, ""))).to.deep.equal(["alice.backup@example.org", "alice.work@example.org", "alice@example.org", "+15550100001", "+15550100002"]);
     expect(pageErrors).to.deep.equal([]);
   });
 
@@ -322,11 +363,13 @@ describe("the reset page in a browser", function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it("a request declined in the wallet is said so, and nothing is sent", async function () {
-    const dave = await walletContext(defaultAccountKey(19), { declines: true });
+  it("a wallet on another chain is asked to add and switch to the deployment's; a request declined in the wallet is said so, and nothing is sent", async function () {
+    const dave = await walletContext(defaultAccountKey(19), { declines: true, startsOnChain: 1 });
     const page = await dave.newPage();
     await page.goto(web.url);
     await page.getByTestId("connect").click();
+    await page.getByTestId("wallet-account").waitFor({ timeout: 30_000 });
+    expect(wallets.get(dave)).to.deep.equal([Number(net.sys.chainId)]);
     await page.getByTestId("account-input").fill(accountId);
     await page.getByTestId("account-info").waitFor();
     const requestsBefore = (await net.sys.coordinator.queryFilter(net.sys.coordinator.filters.ResetRequested())).length;
@@ -335,7 +378,7 @@ describe("the reset page in a browser", function () {
     expect((await net.sys.coordinator.queryFilter(net.sys.coordinator.filters.ResetRequested())).length).to.equal(requestsBefore);
   });
 
-  it("a tab closed while the wallet sends the request loses nothing; a page opened where the request was not sent says it cannot assemble; an unknown request is named", async function () {
+  it("a tab closed while the wallet sends the request loses nothing; a page opened where the request was not sent says it cannot assemble; an unknown request and unreadable code links are named, and their fragment leaves the address bar", async function () {
     let tab: Page | undefined;
     const carolKey = defaultAccountKey(18);
     const carol = await walletContext(carolKey, { afterSend: () => void tab?.close() });
@@ -360,12 +403,32 @@ describe("the reset page in a browser", function () {
     expect(await page.getByTestId("no-secret").count()).to.equal(0);
     expect(await page.getByTestId("complete").count()).to.equal(1);
 
+    // Another browser profile cannot assemble carol's request, and says so.
+    const elsewhere = await (await walletContext(defaultAccountKey(5))).newPage();
+    await elsewhere.goto(`${web.url}#/reset/${carolRequest}`);
+    await elsewhere.getByTestId("no-secret").waitFor({ timeout: 30_000 });
+    expect(await elsewhere.getByTestId("complete").count()).to.equal(0);
+
     await page.goto(`${web.url}#/reset/999`);
     await page.getByTestId("load-problem").getByText(/no request 999 on this deployment/).waitFor({ timeout: 30_000 });
+
+    // Code links that do not read as they should: the fragment leaves the address bar all the same.
+    await page.goto(`${web.url}#cg2.${carolRequest}.2.ABCD-EFGH`);
+    await page.getByTestId("notes").getByText(/the code for slot 2 was not read: expected 28 symbols/i).waitFor({ timeout: 30_000 });
+    expect(page.url()).to.equal(`${web.url}#/reset/${carolRequest}`);
+    await page.goto(`${web.url}#cg2.not-a-code`);
+    await page.getByTestId("link-problem").waitFor({ timeout: 30_000 });
+    expect(page.url()).to.equal(`${web.url}#/`);
+
     if (aliceRequest === undefined) this.skip();
-    await page.goto(`${web.url}#/reset/${aliceRequest}`);
-    await page.getByTestId("no-secret").waitFor({ timeout: 30_000 });
+    // A link with a character a mail program added after it: the code is read, and leaves the address bar.
+    const mail = inbox.messages.find((m) => m.channel === "email" && m.text.includes(`#cg2.${aliceRequest}.4.`))!;
+    await page.goto(`${/(http:\/\/\S+#cg2\.\S+)/.exec(mail.text)![1]}.`);
+    await page.getByTestId("status").waitFor({ timeout: 30_000 });
+    expect(page.url()).to.equal(`${web.url}#/reset/${aliceRequest}`);
+    await page.getByTestId("notes").getByText(/Code for slot 4 opened from a link/).waitFor({ timeout: 30_000 });
     expect(await page.getByTestId("status").getAttribute("data-status")).to.equal("finalized");
     expect(await page.getByTestId("complete").count()).to.equal(0);
+    expect(await page.getByTestId("no-secret").count()).to.equal(0); // finalized: nothing is left to assemble
   });
 });

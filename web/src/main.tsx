@@ -16,12 +16,14 @@ import { connectWallet, publicClients } from "./lib/chain.ts";
 import { type AppContext, linkedCodes } from "./lib/links.ts";
 import { inWords, short } from "./lib/words.ts";
 import { ProtectPage } from "./protect/ProtectPage.tsx";
+import { formatCodeMessage, parseCodeMessage } from "../../sdk/encoding/channelCode.ts";
+import { CGError } from "../../sdk/errors.ts";
 import { ResetPage } from "./reset/ResetPage.tsx";
 import "./styles.css";
 
 
 type Route =
-  | { screen: "home" }
+  | { screen: "home"; linkProblem?: boolean }
   | { screen: "reset"; requestId: bigint }
   | { screen: "inbox" }
   | { screen: "protect" }
@@ -30,27 +32,52 @@ type Route =
 
 function route(): Route {
   const hash = location.hash;
-  const code = /^#(cg2\.([0-9]+)\.[0-9]+\.[0-9A-Za-z-]+)$/i.exec(hash);
-  if (code) {
-    const list = linkedCodes.get(code[2]) ?? [];
-    list.push(code[1]);
-    linkedCodes.set(code[2], list);
+  if (/^#cg2\./i.test(hash)) {
+    // A code link: the code leaves the address bar and this history entry at once, whatever follows.
+    history.replaceState(null, "", "#/");
+    const opened = codeFromLink(hash.slice(1));
+    if (opened === undefined) return { screen: "home", linkProblem: true };
+    const list = linkedCodes.get(opened.requestId.toString()) ?? [];
+    list.push(opened.text);
+    linkedCodes.set(opened.requestId.toString(), list);
+    history.replaceState(null, "", `#/reset/${opened.requestId}`);
     queueMicrotask(() => window.dispatchEvent(new Event("cg-linked-code")));
-    // The code leaves the address bar and this history entry at once.
-    history.replaceState(null, "", `#/reset/${code[2]}`);
-    return { screen: "reset", requestId: BigInt(code[2]) };
+    return { screen: "reset", requestId: opened.requestId };
   }
   const reset = /^#\/reset\/([0-9]+)$/.exec(hash);
   if (reset) return { screen: "reset", requestId: BigInt(reset[1]) };
   if (hash === "#/inbox") return { screen: "inbox" };
   if (hash === "#/protect") return { screen: "protect" };
   const audit = /^#\/audit(?:\/(.+))?$/.exec(hash);
-  if (audit) return { screen: "audit", subject: audit[1] ? decodeURIComponent(audit[1]) : undefined };
+  if (audit) return { screen: "audit", subject: audit[1] ? decoded(audit[1]) : undefined };
   const committee = /^#\/committee\/([0-9]+)$/.exec(hash);
   if (committee) return { screen: "committee", committeeId: BigInt(committee[1]) };
   return { screen: "home" };
 }
 
+/** A percent-encoded part of the address, as it was if it is malformed. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * The code of a link's fragment, read by the SDK (mail programs may add a character or two after it): its request,
+ * and the text the request's screen reads again (so a code that does not read is named there by its slot).
+ */
+function codeFromLink(fragment: string): { requestId: bigint; text: string } | undefined {
+  const text = decoded(fragment);
+  try {
+    const m = parseCodeMessage(text);
+    return { requestId: m.requestId, text: formatCodeMessage(m) };
+  } catch (e) {
+    const request = e instanceof CGError ? e.details.requestId : undefined;
+    return typeof request === "string" ? { requestId: BigInt(request), text } : undefined;
+  }
+}
 
 function App() {
   const [r, setRoute] = useState<Route>(route);
@@ -110,6 +137,7 @@ function App() {
       {walletProblem && <p class="error banner" role="alert">{walletProblem}</p>}
       <div class="layout">
         <main class="page">
+          {r.screen === "home" && r.linkProblem && <p class="error" role="alert" data-testid="link-problem">The link you opened holds no guardian's code this page can read. Type the code from the message instead (it looks like cg2.&lt;request&gt;.&lt;slot&gt;.…).</p>}
           {r.screen === "home" && <Home ctx={ctx} />}
           {r.screen === "reset" && <ResetPage key={r.requestId.toString()} ctx={ctx} requestId={r.requestId} />}
           {r.screen === "protect" && <ProtectPage ctx={ctx} />}

@@ -25,7 +25,7 @@ export function AuditPage({ ctx, subject }: { ctx: AppContext; subject?: string 
     setReplay(undefined);
     try {
       const r = await replayAuditLog(clients);
-      setReplay({ ok: true, text: `${r.length} events replayed: ${r.message}` });
+      setReplay({ ok: true, text: r.message });
     } catch (e) {
       setReplay({ ok: false, text: inWords(e) });
     } finally {
@@ -64,7 +64,7 @@ export function AuditPage({ ctx, subject }: { ctx: AppContext; subject?: string 
         <p class="hint">Every change to guardians, committees, accounts and resets is folded into a hash chain whose head the contract keeps. Replaying it from the events shows that no event was hidden or altered.</p>
         <button type="button" onClick={runReplay} disabled={replaying} data-testid="replay">Replay the audit chain</button>
         {replaying && <p class="progress" role="status">Fetching every audited event and replaying the chain…</p>}
-        {replay && <p class={replay.ok ? "ok-text" : "error"} role={replay.ok ? "status" : "alert"} data-testid="replay-result" data-ok={String(replay.ok)}>{replay.text}</p>}
+        {replay && <p class={replay.ok ? "ok-text" : "error"} role={replay.ok ? "status" : "alert"} data-testid="replay-result" data-ok={String(replay.ok)}><Hashes text={replay.text} /></p>}
       </section>
       <section class="card">
         <h2>History</h2>
@@ -100,6 +100,11 @@ export function Timeline({ rows }: { rows: AuditRow[] }) {
       ))}
     </ol>
   );
+}
+
+/** A sentence with its 32-byte hashes set in monospace (they wrap inside the card). */
+function Hashes({ text }: { text: string }) {
+  return <>{text.split(/(0x[0-9a-fA-F]{64})/g).map((p, k) => (k % 2 === 1 ? <span class="mono">{p}</span> : p))}</>;
 }
 
 /** Bulky fields a timeline does not show (they stay in the events). */

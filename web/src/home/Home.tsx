@@ -24,6 +24,7 @@ export function Home({ ctx }: { ctx: AppContext }) {
   const [accountId, setAccountId] = useState("");
   const [info, setInfo] = useState<AccountInfo>();
   const [lookup, setLookup] = useState<string>();
+  const [reading, setReading] = useState(false);
   const [controller, setController] = useState("");
   const [fee, setFee] = useState<bigint>();
   const [busy, setBusy] = useState<string>();
@@ -60,13 +61,17 @@ export function Home({ ctx }: { ctx: AppContext }) {
   useEffect(() => {
     setInfo(undefined);
     setLookup(undefined);
+    setReading(false);
     if (accountId === "") return;
     if (!ACCOUNT_ID.test(accountId)) return setLookup("An account id is 0x followed by 64 hexadecimal characters.");
     let live = true;
-    accountInfo(clients, accountId as Hex).then(
-      (i) => live && setInfo(i),
-      (e) => live && setLookup(inWords(e)),
-    );
+    setReading(true);
+    accountInfo(clients, accountId as Hex)
+      .then(
+        (i) => live && setInfo(i),
+        (e) => live && setLookup(inWords(e)),
+      )
+      .finally(() => live && setReading(false));
     return () => void (live = false);
   }, [accountId]);
 
@@ -102,6 +107,7 @@ export function Home({ ctx }: { ctx: AppContext }) {
             <input name="account" list="known-accounts" placeholder="0x… (64 hex characters)" value={accountId} onInput={(e) => setAccountId((e.target as HTMLInputElement).value.trim())} data-testid="account-input" autocomplete="off" />
             <datalist id="known-accounts">{accounts.map((a) => <option value={a} />)}</datalist>
           </label>
+          {reading && <p class="progress" role="status">Reading the account from the chain…</p>}
           {lookup && <p class="error" role="alert">{lookup}</p>}
           {info && (
             <dl class="facts" data-testid="account-info">
@@ -130,8 +136,9 @@ export function Home({ ctx }: { ctx: AppContext }) {
           <ul class="plain">
             {saved.map((r) => (
               <li>
-                {r.requestId ? <a href={`#/reset/${r.requestId}`}>Request #{r.requestId}</a> : <span>Not yet on-chain (the wallet did not confirm)</span>} — account {short(r.accountId)}, to {short(r.newController)}{" "}
-                {!r.requestId && <button type="button" class="link" onClick={() => forget(r.id).then(() => setSaved(saved.filter((x) => x.id !== r.id)))}>forget</button>}
+                {r.requestId ? <a href={`#/reset/${r.requestId}`}>Request #{r.requestId}</a> : <span>Not yet on-chain (the wallet did not confirm)</span>} — account {short(r.accountId)}, to {short(r.newController)}
+                {r.erasedAt !== undefined && <span class="hint"> (settled; its secret is erased)</span>}{" "}
+                {(!r.requestId || r.erasedAt !== undefined) && <button type="button" class="link" onClick={() => forget(r.id).then(() => setSaved(saved.filter((x) => x.id !== r.id)))}>forget</button>}
               </li>
             ))}
           </ul>

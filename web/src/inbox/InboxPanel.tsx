@@ -20,7 +20,7 @@ export interface InboxRecipient {
 }
 
 export function InboxPanel({ inboxUrl, compact = false }: { inboxUrl: string; compact?: boolean }) {
-  const [recipients, setRecipients] = useState<InboxRecipient[]>([]);
+  const [recipients, setRecipients] = useState<InboxRecipient[]>();
   const [problem, setProblem] = useState<string>();
   const [open, setOpen] = useState<string>();
 
@@ -32,7 +32,7 @@ export function InboxPanel({ inboxUrl, compact = false }: { inboxUrl: string; co
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = (await res.json()) as { recipients: InboxRecipient[] };
         if (live) {
-          setRecipients(body.recipients);
+          setRecipients([...body.recipients].sort(byRecipient));
           setProblem(undefined);
         }
       } catch (e) {
@@ -52,9 +52,10 @@ export function InboxPanel({ inboxUrl, compact = false }: { inboxUrl: string; co
       <h2>Local inbox</h2>
       <p class="hint">What the demo's stand-in mail, SMS and app servers received. On a real network the codes arrive in your own inboxes instead.</p>
       {problem && <p class="error">{problem}</p>}
-      {recipients.length === 0 && !problem && <p class="hint">Nothing received yet.</p>}
+      {recipients === undefined && !problem && <p class="progress">Reading the inbox…</p>}
+      {recipients?.length === 0 && !problem && <p class="hint">Nothing received yet.</p>}
       <ul class="plain">
-        {recipients.map((r) => (
+        {recipients?.map((r) => (
           <li class="recipient" data-testid="inbox-recipient">
             <button type="button" class="link" onClick={() => setOpen(open === r.to ? undefined : r.to)} aria-expanded={open === r.to}>
               {icon(r.channel)} {r.to} <span class="count">({r.messages.length})</span>
@@ -74,6 +75,12 @@ export function InboxPanel({ inboxUrl, compact = false }: { inboxUrl: string; co
       </ul>
     </section>
   );
+}
+
+/** Recipients in a stable order: e-mail addresses, then phones, then apps, each alphabetically. */
+function byRecipient(x: InboxRecipient, y: InboxRecipient): number {
+  const rank = { email: 0, sms: 1, app: 2 } as const;
+  return rank[x.channel] - rank[y.channel] || x.to.localeCompare(y.to);
 }
 
 function icon(channel: string): string {

@@ -9,7 +9,7 @@
  * tab (the request can be resumed). What it does not: script running on this page's origin (an injected script or a
  * malicious extension can ask the browser to decrypt, as the page does), malware on the device, or a person using
  * the unlocked browser profile. The secret is useless without t of the owner's codes, and the codes alone are
- * useless without it (PROTOCOL.md §6).
+ * useless without it (PROTOCOL.md §6). Once the request settles, `eraseSecret` removes the secret and the codes.
  */
 import { type Hex, bytesToHex, hexToBytes, numberToHex } from "viem";
 
@@ -27,8 +27,11 @@ export interface SavedRequest {
   /** A (EIP-2537), public. */
   requesterKey: Hex;
   createdAt: number;
-  secret: Sealed;
+  /** Absent once the request has settled (finalized, cancelled, verified, expired or void): it can serve no more. */
+  secret?: Sealed;
   codes?: Sealed;
+  /** When the secret and codes were erased (ms). */
+  erasedAt?: number;
 }
 
 interface Sealed {
@@ -103,7 +106,7 @@ export async function savePending(o: { chainId: number; coordinator: Hex; accoun
 /** Files a pending record under its on-chain request id (re-sealed under the new id). */
 export async function confirmPending(pendingId: string, requestId: bigint): Promise<SavedRequest> {
   const rec = await tx<SavedRequest | undefined>("requests", "readonly", (s) => s.get(pendingId));
-  if (!rec) throw new Error("the pending request's record is gone from this browser");
+  if (!rec?.secret) throw new Error("the pending request's record is gone from this browser");
   const secret = await unseal(pendingId, rec.secret);
   const id = recordId(rec.chainId, rec.coordinator, requestId);
   const next: SavedRequest = { ...rec, id, requestId: requestId.toString(), secret: await seal(id, secret) };
@@ -126,7 +129,16 @@ export async function forget(id: string): Promise<void> {
 }
 
 export async function secretOf(rec: SavedRequest): Promise<bigint> {
+  if (!rec.secret) throw new Error("this browser erased the request's one-time secret when the request settled");
   return BigInt(bytesToHex(await unseal(rec.id, rec.secret)));
+}
+
+/** Erases a settled request's secret and codes, keeping the record (its ids, public) so the page can still list it. */
+export async function eraseSecret(id: string): Promise<void> {
+  const rec = await getSaved(id);
+  if (!rec || !rec.secret) return;
+  const { secret: _secret, codes: _codes, ...kept } = rec;
+  await tx("requests", "readwrite", (s) => s.put({ ...kept, erasedAt: Date.now() }));
 }
 
 export async function codesOf(rec: SavedRequest): Promise<string[]> {
@@ -136,7 +148,7 @@ export async function codesOf(rec: SavedRequest): Promise<string[]> {
 
 export async function saveCodes(id: string, codes: readonly string[]): Promise<void> {
   const rec = await getSaved(id);
-  if (!rec) return;
+  if (!rec?.secret) return;
   const sealed = await seal(id, new TextEncoder().encode(JSON.stringify(codes)));
   await tx("requests", "readwrite", (s) => s.put({ ...rec, codes: sealed }));
 }

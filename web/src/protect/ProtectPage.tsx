@@ -104,6 +104,7 @@ export function ProtectPage({ ctx }: { ctx: AppContext }) {
         <h1>Protect an account</h1>
         <p class="hint">Link an account to a committee of guardians: if its key is lost, t of them can together authorize a new one, each through its own channel to you (an e-mail address, a phone). No guardian ever sees your key.</p>
         {!ctx.account && <p class="warning">Connect the wallet that will control the account.</p>}
+        {ctx.account && mine === undefined && !problem && <p class="progress" role="status">Looking for the accounts this wallet controls…</p>}
         {busy && <p class="progress" role="status" data-testid="protect-busy">{busy}</p>}
         {done && <p class="ok-text" role="status" data-testid="protect-done">{done}</p>}
         {problem && <p class="error" role="alert" data-testid="protect-problem">{problem}</p>}

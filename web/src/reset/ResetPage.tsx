@@ -15,9 +15,9 @@ import { duration } from "../home/Home.tsx";
 import { walletClients } from "../lib/chain.ts";
 import { type AppContext, linkedCodes } from "../lib/links.ts";
 import { SecretNote } from "../lib/SecretNote.tsx";
-import { type SavedRequest, codesOf, getSaved, recordId, saveCodes, secretOf } from "../lib/vault.ts";
+import { type SavedRequest, codesOf, eraseSecret, getSaved, recordId, saveCodes, secretOf } from "../lib/vault.ts";
 import { assembleInWorker, checkInWorker } from "../lib/worker.ts";
-import { inWords, readCode, short } from "../lib/words.ts";
+import { inWords, readCode, short, slotOf } from "../lib/words.ts";
 
 interface Note {
   kind: "ok" | "error";
@@ -27,6 +27,8 @@ interface Note {
 interface Chain {
   info: ResetInfo;
   members: Address[];
+  /** The threshold of the epoch whose postings count (the active one until a first posting fixes it). */
+  threshold: number;
   controller: Address;
   /** The latest block's timestamp (s) and when it was read (ms, local clock). */
   chainNow: number;
@@ -89,8 +91,16 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
           clients.public.getBlock(),
         ]);
         if (!live) return;
-        setChain({ info, members: epoch.members, controller: getAddress(account.controller), chainNow: Number(block.timestamp), readAt: Date.now() });
+        setChain({ info, members: epoch.members, threshold: epoch.threshold, controller: getAddress(account.controller), chainNow: Number(block.timestamp), readAt: Date.now() });
         setLoadProblem(undefined);
+        const rec = recordRef.current;
+        if (rec?.secret && settled(info)) {
+          // The request can serve no more: its secret and codes leave this browser's storage.
+          await eraseSecret(rec.id);
+          const erased = (await getSaved(rec.id)) ?? null;
+          recordRef.current = erased;
+          if (live) setRecord(erased);
+        }
         if (info.postings.length !== postingsSeen.current) {
           postingsSeen.current = info.postings.length;
           void check(codesRef.current);
@@ -132,14 +142,14 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
         found.push({ kind: "error", text: read.problem.charAt(0).toUpperCase() + read.problem.slice(1) + "." });
         continue;
       }
-      list = [...list.filter((c) => readCode(c, requestId).ok && (readCode(c, requestId) as { slot: number }).slot !== read.slot), read.text];
+      list = [...list.filter((c) => slotOf(c) !== read.slot), read.text];
       found.push({ kind: "ok", text: `Code for slot ${read.slot} ${how}: its row above shows whether it matches the slot's posting.` });
     }
     list.sort((x, y) => slotOf(x) - slotOf(y));
     codesRef.current = list;
     setCodes(list);
+    if (recordRef.current?.secret) await saveCodes(recordRef.current.id, list).catch((e) => found.push({ kind: "error", text: `The codes could not be kept in this browser: ${inWords(e)}` }));
     setNotes(found);
-    if (recordRef.current) await saveCodes(recordRef.current.id, list).catch((e) => found.push({ kind: "error", text: inWords(e) }));
     await check(list);
   }
 
@@ -165,7 +175,7 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
   }
 
   async function complete() {
-    if (!chain || !record) return;
+    if (!chain || !record?.secret) return;
     await withWallet("Assembling and verifying the token in the background…", async (c) => {
       const token = await assembleInWorker(config, requestId, codesRef.current, await secretOf(record));
       setAssembled(token);
@@ -187,11 +197,12 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
   const now = chain.chainNow + (Date.now() - chain.readAt) / 1000;
   const byslot = new Map(checks.map((c) => [c.slot, c]));
   const okCount = checks.filter((c) => c.ok).length;
-  const t = info.threshold || Math.ceil(members.length / 2);
+  const t = chain.threshold;
   const remaining = info.executableAt ? Math.max(0, Math.ceil(info.executableAt.getTime() / 1000 - now)) : undefined;
   const isController = ctx.account !== undefined && ctx.account.toLowerCase() === chain.controller.toLowerCase();
   const cancellable = !info.voided && ((info.status === "pending" && !info.expired) || (info.status === "approved" && (remaining ?? 0) > 0));
   const drill = info.request.drill;
+  const open = info.status === "pending" && !info.expired && !info.voided;
 
   return (
     <>
@@ -204,9 +215,15 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
           <dt>Committee</dt><dd>{info.request.committeeId.toString()}, {t} of {members.length} codes needed</dd>
           <dt>Expires</dt><dd>{info.expiresAt.toLocaleString()}</dd>
         </dl>
-        {record === null && <p class="warning" data-testid="no-secret">This browser does not hold the one-time secret of this request, so it cannot assemble the token: codes can be checked against the postings here, but complete the reset in the browser that sent the request.</p>}
+        {cancellable && isController && record === null && (
+          <p class="warning" data-testid="not-yours">
+            You hold this account's current key. If you did not ask for this {drill ? "drill" : "reset"}, cancel it below{drill ? "." : `: otherwise ${short(info.request.newController)} takes control of the account when the security period ends.`}
+          </p>
+        )}
+        {record === null && open && <p class="warning" data-testid="no-secret">This browser does not hold the one-time secret of this request, so it cannot assemble the token: codes can be checked against the postings here, but complete the reset in the browser that sent the request.</p>}
+        {record?.erasedAt !== undefined && <p class="hint" data-testid="secret-erased">The request has settled, so this browser erased its one-time secret and codes.</p>}
         {loadProblem && <p class="error" role="alert">{loadProblem}</p>}
-        {record && <SecretNote />}
+        {record?.secret && <SecretNote />}
       </section>
 
       <section class="card">
@@ -229,7 +246,7 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
             );
           })}
         </ol>
-        {info.status === "pending" && !info.expired && !info.voided && (
+        {open && (
           <form class="codes" onSubmit={onSubmit}>
             <label>
               Type or paste a code as the message shows it (cg2.{requestId.toString()}.&lt;slot&gt;.…)
@@ -244,7 +261,7 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
       </section>
 
       <section class="card actions">
-        {info.status === "pending" && !info.expired && !info.voided && record && (
+        {open && record?.secret && (
           <button type="button" disabled={okCount < t || !!busy} onClick={complete} data-testid="complete">
             {drill ? "Verify the drill" : "Complete the reset"} ({okCount}/{t} codes)
           </button>
@@ -269,8 +286,9 @@ export function ResetPage({ ctx, requestId }: { ctx: AppContext; requestId: bigi
   );
 }
 
-function slotOf(text: string): number {
-  return Number(/^cg2\.[0-9]+\.([0-9]+)\./i.exec(text)?.[1] ?? 0);
+/** A request that can serve no more: its secret may go. Not merely approved: a reorganization could undo that. */
+function settled(info: ResetInfo): boolean {
+  return info.voided || info.status === "finalized" || info.status === "cancelled" || info.status === "drill verified" || (info.status === "pending" && info.expired);
 }
 
 function sentence(s: string): string {
