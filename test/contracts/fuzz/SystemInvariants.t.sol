@@ -68,10 +68,15 @@ contract SystemInvariants is System {
         handler.post(4, 0, 0, 0); // epoch 1 is retired: refused
         handler.post(4, 0, 1, 0); // epoch 2
         require(handler.retiredPostingsRefused() == 1 && handler.postedCount() == 13, "retired refused, active accepted");
-        handler.warp(3 days);
+        handler.warp(3 days - 1); // the step warps by 1 + seconds % 3 days
         for (uint256 r = 0; r < 5; ++r) handler.settle(r, 0);
+        for (uint256 id = 1; id <= 5; ++id) require(coordinator.reset(id).settled, "every request settled");
+        require(address(coordinator).balance == coordinator.treasuryBalance(), "only the treasury's fees remain");
         handler.claim(4); // the treasury claims the slashed funds
-        handler.withdrawTreasury(type(uint256).max, 1);
+        uint256 booked = coordinator.treasuryBalance();
+        require(booked > 0, "fees of unserved slots and proven postings went to the treasury");
+        handler.withdrawTreasury(booked - 1, 1); // withdraws everything (the step pays 1 + amount % booked)
+        require(coordinator.treasuryBalance() == 0 && address(coordinator).balance == 0, "treasury withdrawn");
         require(handler.foldChecks() > 0 && handler.auditedEvents() > 0, "audit checked");
         require(handler.violations() == 0, handler.lastViolation());
         invariant_ethIsConserved();
