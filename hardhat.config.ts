@@ -21,6 +21,13 @@ const solc = {
   },
 } as const;
 
+/**
+ * Solidity fuzz and invariant suites (test/contracts/fuzz/): a bounded run in `npm test`, a deep one with
+ * `CG_FUZZ=deep` (`npm run fuzz`). The seed is fixed so a failure reproduces; `CG_FUZZ_SEED` picks another.
+ */
+const deepFuzz = process.env.CG_FUZZ === "deep";
+const fuzzSeed = process.env.CG_FUZZ_SEED ?? "0x4347554152442d56303220696e76617269616e7473";
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
@@ -30,10 +37,14 @@ export default defineConfig({
     },
   },
   paths: {
-    tests: { mocha: "test" },
+    tests: { mocha: "test", solidity: "test/contracts/fuzz" },
   },
   test: {
     mocha: { timeout: 120_000 },
+    solidity: {
+      fuzz: { runs: deepFuzz ? 2_000 : 64, seed: fuzzSeed },
+      invariant: { runs: deepFuzz ? 256 : 8, depth: deepFuzz ? 100 : 25, failOnRevert: false },
+    },
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
