@@ -43,7 +43,7 @@ import { type ChannelKind, channelKind } from "./channels/channel.ts";
 import type { CodeDelivery } from "./core/messages.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { PeerApi } from "./peer.ts";
-import type { OutboxJob, RequestRow } from "./store.ts";
+import type { OutboxJob, RequestRow, WriteBatch } from "./store.ts";
 
 export const RESET_EVENTS = [
   getAbiItem({ abi: resetCoordinatorAbi, name: "AccountLinked" }),
@@ -107,9 +107,23 @@ type Args = Record<string, any>;
 
 export class ResetWork {
   readonly #d: ResetDeps;
+  /** The chain loop's batch while it handles a range of blocks: the requests of one poll are written with the cursor
+   *  that covers them (guardian/agent.ts). Only the chain loop's handlers use it. */
+  #pollBatch?: WriteBatch;
 
   constructor(deps: ResetDeps) {
     this.#d = deps;
+  }
+
+  /** Writes of the requests handled from now on go to `batch` (undefined: each is written at once). */
+  collectInto(batch: WriteBatch | undefined): void {
+    this.#pollBatch = batch;
+  }
+
+  /** Runs `write` in the poll's batch, or at once in a transaction of its own. */
+  #write(write: () => void): void {
+    if (this.#pollBatch !== undefined) this.#pollBatch.later(write);
+    else this.#d.store.transaction(write);
   }
 
   get #chainId(): bigint {
@@ -172,7 +186,7 @@ export class ResetWork {
       blockNumber,
     };
     const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A"); // a key that is no point makes the event ignored
-    this.#d.store.putRequest(row);
+    this.#write(() => this.#d.store.putRequest(row));
     const member = await this.#membership(row.committeeId);
     if (member === undefined) {
       this.#d.log.debug({ requestId: row.requestId.toString() }, "request of a committee this guardian does not serve at its active epoch");
@@ -223,7 +237,7 @@ export class ResetWork {
     const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [row.requestId] });
     const closed = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : undefined;
     if (closed !== undefined) {
-      store.closeRequest(row.requestId, closed);
+      this.#write(() => store.closeRequest(row.requestId, closed));
       log.info({ ...context, reason: closed }, "request not served: no longer pending");
       return;
     }
@@ -246,7 +260,9 @@ export class ResetWork {
     // A misbehaving guardian for the demo and the fraud-proof tests: W off by the generator.
     if (isFailpoint("serve.invalid-posting")) posting = { ...posting, W: posting.W.add(G1.BASE) };
     const compressed = toHex(compressPosting(posting));
-    store.transaction(() => {
+    // Written with the request (and, in the chain loop, with the cursor of the poll that read it): nothing of it leaves
+    // the process before this commits.
+    this.#write(() => {
       store.putServing({ requestId: row.requestId, slot: member.slot, committeeEpoch: member.epoch, code, message, posting: compressed });
       store.enqueue(`post:${key}`, "post", { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch, message, posting: compressed, expiresAt: row.expiresAt.toString() } satisfies PostPayload);
     });
@@ -260,13 +276,24 @@ export class ResetWork {
   /** Sends due postings: those the chain already has are marked done, those that can no longer land are dropped,
    *  the rest go in one transaction (`postPartials`, or `postPartial` for one). */
   async drainPostings(): Promise<void> {
-    const { store, config, log, metrics } = this.#d;
+    const { store } = this.#d;
     const jobs = store.due("post");
     if (jobs.length === 0) return;
     await this.#now();
+    // The postings of this pass that are confirmed (done, their deliveries queued) or dropped are written together.
+    const batch = store.batch();
+    try {
+      await this.#sendPostings(jobs, batch);
+    } finally {
+      if (batch.flush() > 0) this.#d.wake();
+    }
+  }
+
+  async #sendPostings(jobs: OutboxJob[], batch: WriteBatch): Promise<void> {
+    const { config, log, metrics } = this.#d;
     let pending = jobs;
     for (let round = 1; ; round++) {
-      const send = await this.#checkPostings(pending);
+      const send = await this.#checkPostings(pending, batch);
       if (send.length === 0) return;
       const inputs = send.map((j) => {
         const p = j.payload as PostPayload;
@@ -287,7 +314,7 @@ export class ResetWork {
           inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
         );
         // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
-        if (config.confirmations <= 1) for (const j of send) this.#posted(j, "posted");
+        if (config.confirmations <= 1) for (const j of send) this.#posted(j, "posted", batch);
         return;
       } catch (e) {
         metrics.postings.inc({ outcome: "error" }, send.length);
@@ -308,7 +335,7 @@ export class ResetWork {
   }
 
   /** The due posting jobs that should be sent now; the others are marked posted, dropped or failed. */
-  async #checkPostings(jobs: OutboxJob[]): Promise<OutboxJob[]> {
+  async #checkPostings(jobs: OutboxJob[], batch: WriteBatch): Promise<OutboxJob[]> {
     const { store, config, publicClient } = this.#d;
     // Every job is checked at once (concurrent reads), so the chain's state is read right before the transaction: read
     // one after the other, a batch's checks took as many round trips as it has jobs, and a request completed meanwhile
@@ -323,7 +350,7 @@ export class ResetWork {
           if (postedIn(view, p)) {
             // On-chain: delivered once `confirmations` deep; until then left pending (not sent again). A reorg that
             // drops the posting's block before that shows here as "not posted", and the same posting is sent again.
-            if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain");
+            if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain", batch);
             return undefined;
           }
           const request = store.getRequest(requestId);
@@ -338,7 +365,7 @@ export class ResetWork {
           }
           const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
           if (drop !== undefined) {
-            this.#drop(job, drop);
+            this.#drop(job, drop, batch);
             return undefined;
           }
           // Postings are not checked on-chain when posted: never send one for a request a reorg removed (its id may be
@@ -413,15 +440,15 @@ export class ResetWork {
     return postedIn(view, p);
   }
 
-  /** The posting is on-chain (and confirmed): mark it done and queue its delivery, in one transaction. */
-  #posted(job: OutboxJob, how: string): void {
+  /** The posting is on-chain (and confirmed): mark it done and queue its delivery, in one transaction (the pass's). */
+  #posted(job: OutboxJob, how: string, batch: WriteBatch): void {
     const { store, log } = this.#d;
     const p = job.payload as PostPayload;
     const key = `${p.requestId}:${p.slot}:${p.committeeEpoch}`;
     const requestId = BigInt(p.requestId);
     const code = store.servingCode(requestId, p.slot, p.committeeEpoch);
     const request = store.getRequest(requestId);
-    store.transaction(() => {
+    batch.later(() => {
       store.markDone(job.id);
       if (code === undefined || request === undefined) return; // forgotten by a deep reorg
       store.enqueue(`deliver:${key}`, "deliver", {
@@ -437,7 +464,6 @@ export class ResetWork {
       } satisfies DeliverPayload);
     });
     log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, how }, "posting on-chain: delivery queued");
-    this.#d.wake();
   }
 
   /** The chain time last seen (seconds), for judging expiry without a read. */
@@ -475,10 +501,12 @@ export class ResetWork {
     return true;
   }
 
-  #drop(job: OutboxJob, reason: string): void {
+  /** Drops a job: with the pass's `batch` if given, else at once. */
+  #drop(job: OutboxJob, reason: string, batch?: WriteBatch): void {
     const { store, log, metrics } = this.#d;
     const p = job.payload as { requestId: string; slot: number; committeeEpoch: number };
-    store.transaction(() => {
+    const write = (w: () => void) => (batch !== undefined ? batch.later(w) : store.transaction(w));
+    write(() => {
       store.markDropped(job.id, reason);
       if (reason !== "epoch-retired") store.closeRequest(BigInt(p.requestId), reason);
     });
@@ -489,43 +517,51 @@ export class ResetWork {
   // ───────────────────────────── outbox: deliveries ─────────────────────────────
 
   async drainDeliveries(): Promise<void> {
-    const { store, config, metrics, log } = this.#d;
+    const { store } = this.#d;
     const jobs = store.due("deliver");
     if (jobs.length === 0) return;
     const now = await this.#now();
-    await Promise.all(
-      jobs.map(async (job) => {
-        const p = job.payload as DeliverPayload;
-        if (now > BigInt(p.expiresAt)) return this.#drop(job, "expired");
-        let kind: ChannelKind | undefined;
-        try {
-          const uri = store.getChannel(p.accountId, BigInt(p.accountEpoch), p.slot) ?? (await this.#d.peer.learnChannel(p.accountId, BigInt(p.accountEpoch), BigInt(p.committeeId), p.slot));
-          kind = channelKind(uri);
-          const channel = this.#d.channels[kind];
-          if (channel === undefined) throw new CGError("CHANNEL_REJECTED", `no ${kind} channel is configured`);
-          const code = formatCodeMessage({ requestId: BigInt(p.requestId), slot: p.slot, code: hexToBytes(p.code) });
-          const delivery: CodeDelivery = {
-            requestId: BigInt(p.requestId),
-            slot: p.slot,
-            code,
-            link: config.resetPageUrl ? `${config.resetPageUrl}#${code}` : undefined,
-            drill: p.drill,
-            chainId: this.#chainId,
-            coordinator: config.coordinator,
-            guardian: this.#d.operator.address as Address,
-            idempotencyKey: `cg2-${this.#chainId}-${config.coordinator.toLowerCase()}-${p.requestId}-${p.slot}-${p.committeeEpoch}`,
-          };
-          await channel.deliver(uri, delivery);
-          store.markDone(job.id);
-          metrics.deliveries.inc({ channel: kind, outcome: "ok" });
-          log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, channel: kind, drill: p.drill }, "code delivered");
-        } catch (e) {
-          const permanent = e instanceof CGError && e.code === "CHANNEL_REJECTED";
-          metrics.deliveries.inc({ channel: kind ?? "unknown", outcome: permanent ? "rejected" : "retry" });
-          this.#d.fail(job, e, permanent);
-        }
-      }),
-    );
+    // The deliveries of this pass are recorded done in one transaction once every send of the pass has answered. A
+    // crash before then sends them again with the same idempotency key (at-least-once; the receiver drops repeats).
+    const batch = store.batch();
+    try {
+      await Promise.all(jobs.map((job) => this.#deliver(job, now, batch)));
+    } finally {
+      batch.flush();
+    }
+  }
+
+  async #deliver(job: OutboxJob, now: bigint, batch: WriteBatch): Promise<void> {
+    const { store, config, metrics, log } = this.#d;
+    const p = job.payload as DeliverPayload;
+    if (now > BigInt(p.expiresAt)) return this.#drop(job, "expired", batch);
+    let kind: ChannelKind | undefined;
+    try {
+      const uri = store.getChannel(p.accountId, BigInt(p.accountEpoch), p.slot) ?? (await this.#d.peer.learnChannel(p.accountId, BigInt(p.accountEpoch), BigInt(p.committeeId), p.slot));
+      kind = channelKind(uri);
+      const channel = this.#d.channels[kind];
+      if (channel === undefined) throw new CGError("CHANNEL_REJECTED", `no ${kind} channel is configured`);
+      const code = formatCodeMessage({ requestId: BigInt(p.requestId), slot: p.slot, code: hexToBytes(p.code) });
+      const delivery: CodeDelivery = {
+        requestId: BigInt(p.requestId),
+        slot: p.slot,
+        code,
+        link: config.resetPageUrl ? `${config.resetPageUrl}#${code}` : undefined,
+        drill: p.drill,
+        chainId: this.#chainId,
+        coordinator: config.coordinator,
+        guardian: this.#d.operator.address as Address,
+        idempotencyKey: `cg2-${this.#chainId}-${config.coordinator.toLowerCase()}-${p.requestId}-${p.slot}-${p.committeeEpoch}`,
+      };
+      await channel.deliver(uri, delivery);
+      batch.later(() => store.markDone(job.id));
+      metrics.deliveries.inc({ channel: kind, outcome: "ok" });
+      log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, channel: kind, drill: p.drill }, "code delivered");
+    } catch (e) {
+      const permanent = e instanceof CGError && e.code === "CHANNEL_REJECTED";
+      metrics.deliveries.inc({ channel: kind ?? "unknown", outcome: permanent ? "rejected" : "retry" });
+      this.#d.fail(job, e, permanent);
+    }
   }
 }
 
