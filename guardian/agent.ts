@@ -169,8 +169,9 @@ export class GuardianAgent {
     this.#wakeAll();
     if (!this.#running) return;
     this.#running = false;
+    this.#resets?.stop(); // receipts in flight are no longer waited for: their postings stay pending
     this.#wakeAll();
-    await Promise.race([Promise.allSettled(this.#loops), new Promise((r) => setTimeout(r, 15_000))]);
+    await Promise.race([Promise.allSettled([...this.#loops, this.#resets?.settled()]), new Promise((r) => setTimeout(r, 15_000))]);
     await this.#closeHttp();
     await this.#peer?.close();
     for (const c of Object.values(this.#d.channels)) await c?.close?.();

@@ -9,7 +9,9 @@
  * the posting is `confirmations` deep, and the transaction that marks it done enqueues
  * `deliver:<requestId>:<slot>:<epoch>`, whose key travels as Message-ID / Idempotency-Key. A reorg that drops the
  * posting's block before that leaves the job pending: the same posting is sent again, the code delivered once. Work for a request that expired, closed or whose epoch retired is dropped with its reason.
- * Postings due at the same moment go in one `postPartials` transaction.
+ * Postings due at the same moment go in one `postPartials` transaction; its receipt is waited for apart (up to
+ * MAX_IN_FLIGHT transactions at once), so the postings made meanwhile go out in the next pass instead of waiting
+ * behind it, and a posting in flight is not sent again until its receipt answers.
  *
  * After a handover activates, the members of the new epoch serve the requests still pending unless the retired
  * epoch already posted t (K is unchanged, so those complete the reset); the client combines t of one epoch.
@@ -100,6 +102,10 @@ export interface ChainTip {
   baseFee?: bigint;
 }
 
+/** Posting transactions waiting for their receipts at once, at most; and postings a pass takes. */
+const MAX_IN_FLIGHT = 4;
+const POSTINGS_PER_PASS = 50;
+
 /** How long a priority-fee estimate is used before it is asked again. */
 const PRIORITY_FEE_TTL_MS = 30_000;
 
@@ -107,6 +113,12 @@ type Args = Record<string, any>;
 
 export class ResetWork {
   readonly #d: ResetDeps;
+  /** Receipt waits of the posting transactions in flight, and the jobs they carry. */
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #sending = new Set<string>();
+  #stopped = false;
+  /** The head read at the start of the running postings pass, for its confirmation checks. */
+  #passHead?: bigint;
   /** The chain loop's batch while it handles a range of blocks: the requests of one poll are written with the cursor
    *  that covers them (guardian/agent.ts). Only the chain loop's handlers use it. */
   #pollBatch?: WriteBatch;
@@ -276,10 +288,18 @@ export class ResetWork {
   /** Sends due postings: those the chain already has are marked done, those that can no longer land are dropped,
    *  the rest go in one transaction (`postPartials`, or `postPartial` for one). */
   async drainPostings(): Promise<void> {
-    const { store } = this.#d;
-    const jobs = store.due("post");
+    const { store, config, publicClient } = this.#d;
+    // At most MAX_IN_FLIGHT posting transactions wait for their receipts at once; their postings are not sent again
+    // meanwhile.
+    while (this.#inFlight.size >= MAX_IN_FLIGHT && !this.#stopped) await Promise.race(this.#inFlight);
+    if (this.#stopped) return;
+    const jobs = store.due("post", Date.now(), POSTINGS_PER_PASS + this.#sending.size).filter((j) => !this.#sending.has(j.id)).slice(0, POSTINGS_PER_PASS);
     if (jobs.length === 0) return;
     await this.#now();
+    // The head for the confirmation checks of this pass, read now: the chain loop's may be seconds old while it handles
+    // a burst of requests, and a posting's delivery would wait for it.
+    this.#passHead = undefined;
+    if (config.confirmations > 1) this.#passHead = await publicClient.getBlockNumber().catch(() => undefined);
     // The postings of this pass that are confirmed (done, their deliveries queued) or dropped are written together.
     const batch = store.batch();
     try {
@@ -301,20 +321,20 @@ export class ResetWork {
       });
       try {
         const fees = await this.#fees();
+        // Sent one after the other from this loop, so the wallet's nonce (the account's pending transaction count)
+        // counts every earlier one, also those still waiting for their receipts.
         const hash =
           inputs.length === 1
             ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain, ...fees })
             : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain, ...fees });
-        const receipt = await this.#receipt(hash);
-        if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
-        failpoint("serve.after-post");
-        metrics.postings.inc({ outcome: "ok" }, send.length);
-        log.info(
-          { requests: inputs.map((i) => i.requestId.toString()), block: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() },
-          inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
-        );
-        // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
-        if (config.confirmations <= 1) for (const j of send) this.#posted(j, "posted", batch);
+        // The receipt is waited for apart: the next passes send the postings made meanwhile instead of waiting behind
+        // it. Its postings are not sent again while it is in flight; afterwards they are checked against the chain.
+        for (const j of send) this.#sending.add(j.id);
+        const watch = this.#watch(hash, send, inputs).finally(() => {
+          for (const j of send) this.#sending.delete(j.id);
+          this.#inFlight.delete(watch);
+        });
+        this.#inFlight.add(watch);
         return;
       } catch (e) {
         metrics.postings.inc({ outcome: "error" }, send.length);
@@ -332,6 +352,42 @@ export class ResetWork {
         return;
       }
     }
+  }
+
+  /** Waits for a posting transaction's receipt: counts it, and with one confirmation marks its postings done. */
+  async #watch(hash: Hex, send: OutboxJob[], inputs: { requestId: bigint }[]): Promise<void> {
+    const { config, log, metrics, store } = this.#d;
+    try {
+      const receipt = await this.#receipt(hash);
+      if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
+      failpoint("serve.after-post");
+      metrics.postings.inc({ outcome: "ok" }, send.length);
+      log.info(
+        { requests: inputs.map((i) => i.requestId.toString()), block: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() },
+        inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
+      );
+      // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
+      if (config.confirmations <= 1) {
+        const batch = store.batch();
+        for (const j of send) this.#posted(j, "posted", batch);
+        batch.flush();
+      }
+      this.#d.wake();
+    } catch (e) {
+      if (this.#stopped) return; // stopping: the jobs stay pending, checked against the chain at the next start
+      metrics.postings.inc({ outcome: "error" }, send.length);
+      for (const j of send) this.#d.fail(j, e);
+    }
+  }
+
+  /** Waits for the posting transactions in flight (their receipts, or the stop). */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Stops waiting for receipts: the postings in flight stay pending (checked against the chain at the next start). */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** The due posting jobs that should be sent now; the others are marked posted, dropped or failed. */
@@ -408,6 +464,7 @@ export class ResetWork {
       );
       unknown = known ? 0 : unknown + 1;
       if (unknown >= 3) throw new CGError("TX_DROPPED", `posting transaction ${hash} is neither mined nor pending (reorg)`);
+      if (this.#stopped) throw new CGError("STOPPED", `stopped while waiting for posting transaction ${hash}`);
       if (Date.now() > deadline) throw new CGError("TX_TIMEOUT", `no receipt for posting transaction ${hash} within 60 s`);
       await new Promise((r) => setTimeout(r, Math.min(Math.max(config.pollIntervalMs, 50), 1_000)));
     }
@@ -433,7 +490,8 @@ export class ResetWork {
   async #confirmed(p: PostPayload): Promise<boolean> {
     const { config, publicClient } = this.#d;
     if (config.confirmations <= 1) return true;
-    const head = this.#d.tip()?.number ?? (await publicClient.getBlockNumber());
+    const tip = this.#d.tip()?.number;
+    const head = this.#passHead !== undefined && (tip === undefined || this.#passHead > tip) ? this.#passHead : (tip ?? (await publicClient.getBlockNumber()));
     const safe = head - BigInt(config.confirmations - 1);
     if (safe < 0n) return false;
     const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [BigInt(p.requestId)], blockNumber: safe });

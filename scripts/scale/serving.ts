@@ -148,7 +148,10 @@ export async function measureServing(requests: number, batch: number, progress: 
         work.collectInto(undefined);
         poll.flush(() => store.setCursor(1n, "0x01"));
       });
-      await timed("post", () => work.drainPostings());
+      await timed("post", async () => {
+        await work.drainPostings();
+        await work.settled(); // the receipt (answered in memory), then the postings marked done
+      });
       await timed("deliver", () => work.drainDeliveries());
       if (failures.length > 0) throw new Error(`serving failed: ${failures.map((f) => (f instanceof Error ? f.message : String(f))).join("; ")}`);
       if ((start + batch) % Math.max(batch, 100) < batch || start + batch >= requests) progress(`serving: ${Math.min(start + batch, requests)}/${requests} requests`);
