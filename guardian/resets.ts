@@ -560,7 +560,7 @@ export class ResetWork {
   }
 
   /** Drops a job: with the pass's `batch` if given, else at once. */
-  #drop(job: OutboxJob, reason: string, batch?: WriteBatch): void {
+  #drop(job: OutboxJob, reason: string, batch?: Pick<WriteBatch, "later">): void {
     const { store, log, metrics } = this.#d;
     const p = job.payload as { requestId: string; slot: number; committeeEpoch: number };
     const write = (w: () => void) => (batch !== undefined ? batch.later(w) : store.transaction(w));
@@ -579,20 +579,35 @@ export class ResetWork {
     const jobs = store.due("deliver");
     if (jobs.length === 0) return;
     const now = await this.#now();
-    // The deliveries of this pass are recorded done in one transaction once every send of the pass has answered. A
-    // crash before then sends them again with the same idempotency key (at-least-once; the receiver drops repeats).
+    // The deliveries of this pass that are answered at the same moment are recorded done in one transaction, right
+    // after (not when the whole pass has answered: that would widen the window in which a crash makes the agent
+    // send a message again, with the same idempotency key, that the receiver already took).
     const batch = store.batch();
+    let scheduled = false;
+    const record = (write: () => void) => {
+      batch.later(write);
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        try {
+          batch.flush();
+        } catch (e) {
+          this.#d.log.warn({ err: e instanceof Error ? e.message.split("\n")[0] : String(e) }, "recording deliveries failed: they will be sent again");
+        }
+      });
+    };
     try {
-      await Promise.all(jobs.map((job) => this.#deliver(job, now, batch)));
+      await Promise.all(jobs.map((job) => this.#deliver(job, now, record)));
     } finally {
       batch.flush();
     }
   }
 
-  async #deliver(job: OutboxJob, now: bigint, batch: WriteBatch): Promise<void> {
+  async #deliver(job: OutboxJob, now: bigint, record: (write: () => void) => void): Promise<void> {
     const { store, config, metrics, log } = this.#d;
     const p = job.payload as DeliverPayload;
-    if (now > BigInt(p.expiresAt)) return this.#drop(job, "expired", batch);
+    if (now > BigInt(p.expiresAt)) return this.#drop(job, "expired", { later: record });
     let kind: ChannelKind | undefined;
     try {
       const uri = store.getChannel(p.accountId, BigInt(p.accountEpoch), p.slot) ?? (await this.#d.peer.learnChannel(p.accountId, BigInt(p.accountEpoch), BigInt(p.committeeId), p.slot));
@@ -612,7 +627,7 @@ export class ResetWork {
         idempotencyKey: `cg2-${this.#chainId}-${config.coordinator.toLowerCase()}-${p.requestId}-${p.slot}-${p.committeeEpoch}`,
       };
       await channel.deliver(uri, delivery);
-      batch.later(() => store.markDone(job.id));
+      record(() => store.markDone(job.id));
       metrics.deliveries.inc({ channel: kind, outcome: "ok" });
       log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, channel: kind, drill: p.drill }, "code delivered");
     } catch (e) {

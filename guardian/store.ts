@@ -8,9 +8,10 @@
  *
  * Commits are grouped: each one is a synchronous fsync (synchronous = FULL) on the agent's only thread, so the work
  * of one pass goes in one transaction (the requests of one poll with the cursor that covers them, the postings of
- * one batch confirmed together, the deliveries of one pass). A `WriteBatch` collects the writes of a pass, to be
- * written by its `flush` in one transaction with whatever must commit with them; a crash before then loses only work
- * that nothing outside the process has seen, and that is done again. `commits` counts the commits made.
+ * one batch confirmed together, the deliveries of a pass answered at the same moment). A `WriteBatch` collects the
+ * writes of a pass, to be written by its `flush` in one transaction with whatever must commit with them; a crash
+ * before then loses only work that nothing outside the process has seen, or that is safe to repeat (a delivery is
+ * sent again under its idempotency key), and that is done again. `commits` counts the commits made.
  */
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";

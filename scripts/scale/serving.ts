@@ -54,7 +54,7 @@ export interface ServingResult {
   commitMs: number;
   /**
    * Database commits per request served, counted (`Store.commits`). The agent groups them by pass: the requests of
-   * one poll with its cursor, the postings of one batch confirmed together, the deliveries of one pass; each pass
+   * one poll with its cursor, the postings of one batch confirmed together, the deliveries of a pass answered at the same moment; each pass
    * here has `batch` requests. (Before grouping: 4 a request.)
    */
   commitsPerRequest: number;

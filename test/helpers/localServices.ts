@@ -97,6 +97,9 @@ export async function startSmtp(inbox: Inbox, port?: number): Promise<SmtpStandI
     server.once("error", reject);
     server.listen(p, "127.0.0.1", () => resolve());
   });
+  // A sender that goes away mid-message (an agent SIGKILLed while it sends) resets its connection: that is the
+  // sender's failure, not the server's, and must not bring down the process that hosts the stand-in.
+  server.on("error", () => {});
   return { port: p, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
