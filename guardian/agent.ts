@@ -35,7 +35,7 @@ import type { Metrics } from "./metrics.ts";
 import { createMonitorServer } from "./monitor.ts";
 import { PeerApi } from "./peer.ts";
 import { type ChainTip, RESET_EVENTS, ResetWork } from "./resets.ts";
-import type { OutboxJob, Store } from "./store.ts";
+import type { OutboxJob, Store, WriteBatch } from "./store.ts";
 
 /** Every event the agent reads (the coordinator's and the committee registry's); each needs an entry in `#handlers`
  *  (the type checker insists). */
@@ -86,6 +86,8 @@ export class GuardianAgent {
   #resets?: ResetWork;
   #peer?: PeerApi;
   #handlers!: Record<EventName, EventHandler>;
+  /** The writes the running poll defers to its cursor's transaction. */
+  #pollBatch?: WriteBatch;
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
@@ -145,6 +147,8 @@ export class GuardianAgent {
       CommitteeActivated: {
         subject: committees.CommitteeActivated.subject,
         run: async (a, block) => {
+          // The requests this poll read so far are stored before the new epoch's members look for the open ones.
+          this.#flushPoll();
           await committees.CommitteeActivated.run(a, block);
           await resets.onEpochActivated(BigInt(a.committeeId), BigInt(a.epoch));
         },
@@ -165,8 +169,9 @@ export class GuardianAgent {
     this.#wakeAll();
     if (!this.#running) return;
     this.#running = false;
+    this.#resets?.stop(); // receipts in flight are no longer waited for: their postings stay pending
     this.#wakeAll();
-    await Promise.race([Promise.allSettled(this.#loops), new Promise((r) => setTimeout(r, 15_000))]);
+    await Promise.race([Promise.allSettled([...this.#loops, this.#resets?.settled()]), new Promise((r) => setTimeout(r, 15_000))]);
     await this.#closeHttp();
     await this.#peer?.close();
     for (const c of Object.values(this.#d.channels)) await c?.close?.();
@@ -181,6 +186,8 @@ export class GuardianAgent {
         await this.#pollChain();
         this.#chainErrorStreak = 0;
       } catch (e) {
+        this.#collect(undefined); // what the failed poll deferred is forgotten: the range is read again
+
         this.#chainErrorStreak++;
         this.#degraded = `chain poll failed ${this.#chainErrorStreak} times in a row: ${rpcFailure(e, this.#d.config.rpcUrl)}`;
         this.#d.metrics.chainErrors.inc();
@@ -226,6 +233,10 @@ export class GuardianAgent {
     }
     while (this.#running && safe > cursor) {
       const to = minBig(safe, cursor + MAX_LOG_RANGE);
+      // The requests read in this range are written in one transaction with the cursor that covers them (one fsync
+      // a poll, not two a request); a poll that fails writes none of them, and the range is read again.
+      const batch = store.batch();
+      this.#collect(batch);
       // The hash the cursor will take is read before the logs: a reorg after this read shows at the next poll as a
       // changed hash, and the range is read again.
       const block = await blockAt(to);
@@ -241,7 +252,8 @@ export class GuardianAgent {
         }
         await this.#handle(entry.eventName, subject, entry.blockNumber!, () => handler.run(entry.args, entry.blockNumber!));
       }
-      store.setCursor(to, block.hash!);
+      this.#collect(undefined);
+      if (batch.flush(() => store.setCursor(to, block.hash!)) > 0) this.#wakeWork();
       cursor = to;
     }
     await this.#committees!.tick();
@@ -257,9 +269,12 @@ export class GuardianAgent {
    */
   async #handle(event: EventName, subject: Record<string, string>, blockNumber: bigint, run: () => Promise<void>): Promise<void> {
     if (this.#d.store.isIgnored(event, subjectKey(subject))) return;
+    const mark = this.#pollBatch?.size ?? 0;
     try {
       await run();
     } catch (e) {
+      // The event's own deferred writes go (it is ignored, or the poll fails and reads it again).
+      this.#pollBatch?.discardFrom(mark);
       const failure = classifyHandlerFailure(e);
       if (failure.retry) {
         throw new CGError(failure.boundary === "chain" ? "CHAIN_UNAVAILABLE" : "STORE_FAILED", `${event} ${subjectKey(subject)}: ${errorText(e)}`, { cause: e });
@@ -284,6 +299,17 @@ export class GuardianAgent {
     });
     metrics.eventsIgnored.inc({ event, reason });
     log.warn({ event, ...subject, block: blockNumber.toString(), reason, detail }, options.message ?? "chain event ignored");
+  }
+
+  /** Sets (or, with undefined, drops) the batch the poll's handlers defer their writes to. */
+  #collect(batch: WriteBatch | undefined): void {
+    this.#pollBatch = batch;
+    this.#resets?.collectInto(batch);
+  }
+
+  /** Writes what the running poll has deferred so far (without its cursor) and goes on collecting. */
+  #flushPoll(): void {
+    if ((this.#pollBatch?.flush() ?? 0) > 0) this.#wakeWork();
   }
 
   // ───────────────────────────── outbox ─────────────────────────────

@@ -9,7 +9,9 @@
  * the posting is `confirmations` deep, and the transaction that marks it done enqueues
  * `deliver:<requestId>:<slot>:<epoch>`, whose key travels as Message-ID / Idempotency-Key. A reorg that drops the
  * posting's block before that leaves the job pending: the same posting is sent again, the code delivered once. Work for a request that expired, closed or whose epoch retired is dropped with its reason.
- * Postings due at the same moment go in one `postPartials` transaction.
+ * Postings due at the same moment go in one `postPartials` transaction; its receipt is waited for apart (up to
+ * MAX_IN_FLIGHT transactions at once), so the postings made meanwhile go out in the next pass instead of waiting
+ * behind it, and a posting in flight is not sent again until its receipt answers.
  *
  * After a handover activates, the members of the new epoch serve the requests still pending unless the retired
  * epoch already posted t (K is unchanged, so those complete the reset); the client combines t of one epoch.
@@ -43,7 +45,7 @@ import { type ChannelKind, channelKind } from "./channels/channel.ts";
 import type { CodeDelivery } from "./core/messages.ts";
 import { failpoint, isFailpoint } from "./failpoints.ts";
 import type { PeerApi } from "./peer.ts";
-import type { OutboxJob, RequestRow } from "./store.ts";
+import type { OutboxJob, RequestRow, WriteBatch } from "./store.ts";
 
 export const RESET_EVENTS = [
   getAbiItem({ abi: resetCoordinatorAbi, name: "AccountLinked" }),
@@ -100,6 +102,10 @@ export interface ChainTip {
   baseFee?: bigint;
 }
 
+/** Posting transactions waiting for their receipts at once, at most; and postings a pass takes. */
+const MAX_IN_FLIGHT = 4;
+const POSTINGS_PER_PASS = 50;
+
 /** How long a priority-fee estimate is used before it is asked again. */
 const PRIORITY_FEE_TTL_MS = 30_000;
 
@@ -107,9 +113,29 @@ type Args = Record<string, any>;
 
 export class ResetWork {
   readonly #d: ResetDeps;
+  /** Receipt waits of the posting transactions in flight, and the jobs they carry. */
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #sending = new Set<string>();
+  #stopped = false;
+  /** The head read at the start of the running postings pass, for its confirmation checks. */
+  #passHead?: bigint;
+  /** The chain loop's batch while it handles a range of blocks: the requests of one poll are written with the cursor
+   *  that covers them (guardian/agent.ts). Only the chain loop's handlers use it. */
+  #pollBatch?: WriteBatch;
 
   constructor(deps: ResetDeps) {
     this.#d = deps;
+  }
+
+  /** Writes of the requests handled from now on go to `batch` (undefined: each is written at once). */
+  collectInto(batch: WriteBatch | undefined): void {
+    this.#pollBatch = batch;
+  }
+
+  /** Runs `write` in the poll's batch, or at once in a transaction of its own. */
+  #write(write: () => void): void {
+    if (this.#pollBatch !== undefined) this.#pollBatch.later(write);
+    else this.#d.store.transaction(write);
   }
 
   get #chainId(): bigint {
@@ -172,7 +198,7 @@ export class ResetWork {
       blockNumber,
     };
     const A = g1FromEip2537(hexToBytes(row.requesterKey), "requester key A"); // a key that is no point makes the event ignored
-    this.#d.store.putRequest(row);
+    this.#write(() => this.#d.store.putRequest(row));
     const member = await this.#membership(row.committeeId);
     if (member === undefined) {
       this.#d.log.debug({ requestId: row.requestId.toString() }, "request of a committee this guardian does not serve at its active epoch");
@@ -223,7 +249,7 @@ export class ResetWork {
     const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [row.requestId] });
     const closed = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : undefined;
     if (closed !== undefined) {
-      store.closeRequest(row.requestId, closed);
+      this.#write(() => store.closeRequest(row.requestId, closed));
       log.info({ ...context, reason: closed }, "request not served: no longer pending");
       return;
     }
@@ -246,7 +272,9 @@ export class ResetWork {
     // A misbehaving guardian for the demo and the fraud-proof tests: W off by the generator.
     if (isFailpoint("serve.invalid-posting")) posting = { ...posting, W: posting.W.add(G1.BASE) };
     const compressed = toHex(compressPosting(posting));
-    store.transaction(() => {
+    // Written with the request (and, in the chain loop, with the cursor of the poll that read it): nothing of it leaves
+    // the process before this commits.
+    this.#write(() => {
       store.putServing({ requestId: row.requestId, slot: member.slot, committeeEpoch: member.epoch, code, message, posting: compressed });
       store.enqueue(`post:${key}`, "post", { requestId: row.requestId.toString(), slot: member.slot, committeeEpoch: member.epoch, message, posting: compressed, expiresAt: row.expiresAt.toString() } satisfies PostPayload);
     });
@@ -260,13 +288,32 @@ export class ResetWork {
   /** Sends due postings: those the chain already has are marked done, those that can no longer land are dropped,
    *  the rest go in one transaction (`postPartials`, or `postPartial` for one). */
   async drainPostings(): Promise<void> {
-    const { store, config, log, metrics } = this.#d;
-    const jobs = store.due("post");
+    const { store, config, publicClient } = this.#d;
+    // At most MAX_IN_FLIGHT posting transactions wait for their receipts at once; their postings are not sent again
+    // meanwhile.
+    while (this.#inFlight.size >= MAX_IN_FLIGHT && !this.#stopped) await Promise.race(this.#inFlight);
+    if (this.#stopped) return;
+    const jobs = store.due("post", Date.now(), POSTINGS_PER_PASS + this.#sending.size).filter((j) => !this.#sending.has(j.id)).slice(0, POSTINGS_PER_PASS);
     if (jobs.length === 0) return;
     await this.#now();
+    // The head for the confirmation checks of this pass, read now: the chain loop's may be seconds old while it handles
+    // a burst of requests, and a posting's delivery would wait for it.
+    this.#passHead = undefined;
+    if (config.confirmations > 1) this.#passHead = await publicClient.getBlockNumber().catch(() => undefined);
+    // The postings of this pass that are confirmed (done, their deliveries queued) or dropped are written together.
+    const batch = store.batch();
+    try {
+      await this.#sendPostings(jobs, batch);
+    } finally {
+      if (batch.flush() > 0) this.#d.wake();
+    }
+  }
+
+  async #sendPostings(jobs: OutboxJob[], batch: WriteBatch): Promise<void> {
+    const { config, log, metrics } = this.#d;
     let pending = jobs;
     for (let round = 1; ; round++) {
-      const send = await this.#checkPostings(pending);
+      const send = await this.#checkPostings(pending, batch);
       if (send.length === 0) return;
       const inputs = send.map((j) => {
         const p = j.payload as PostPayload;
@@ -274,20 +321,20 @@ export class ResetWork {
       });
       try {
         const fees = await this.#fees();
+        // Sent one after the other from this loop, so the wallet's nonce (the account's pending transaction count)
+        // counts every earlier one, also those still waiting for their receipts.
         const hash =
           inputs.length === 1
             ? await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartial", args: [inputs[0]], account: this.#d.operator, chain: this.#d.chain, ...fees })
             : await this.#d.wallet.writeContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "postPartials", args: [inputs], account: this.#d.operator, chain: this.#d.chain, ...fees });
-        const receipt = await this.#receipt(hash);
-        if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
-        failpoint("serve.after-post");
-        metrics.postings.inc({ outcome: "ok" }, send.length);
-        log.info(
-          { requests: inputs.map((i) => i.requestId.toString()), block: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() },
-          inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
-        );
-        // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
-        if (config.confirmations <= 1) for (const j of send) this.#posted(j, "posted");
+        // The receipt is waited for apart: the next passes send the postings made meanwhile instead of waiting behind
+        // it. Its postings are not sent again while it is in flight; afterwards they are checked against the chain.
+        for (const j of send) this.#sending.add(j.id);
+        const watch = this.#watch(hash, send, inputs).finally(() => {
+          for (const j of send) this.#sending.delete(j.id);
+          this.#inFlight.delete(watch);
+        });
+        this.#inFlight.add(watch);
         return;
       } catch (e) {
         metrics.postings.inc({ outcome: "error" }, send.length);
@@ -307,8 +354,44 @@ export class ResetWork {
     }
   }
 
+  /** Waits for a posting transaction's receipt: counts it, and with one confirmation marks its postings done. */
+  async #watch(hash: Hex, send: OutboxJob[], inputs: { requestId: bigint }[]): Promise<void> {
+    const { config, log, metrics, store } = this.#d;
+    try {
+      const receipt = await this.#receipt(hash);
+      if (receipt.status !== "success") throw new CGError("TX_REVERTED", `posting of ${inputs.length} partial(s) reverted`);
+      failpoint("serve.after-post");
+      metrics.postings.inc({ outcome: "ok" }, send.length);
+      log.info(
+        { requests: inputs.map((i) => i.requestId.toString()), block: receipt.blockNumber.toString(), gasUsed: receipt.gasUsed.toString() },
+        inputs.length === 1 ? "partial posted" : "partials posted in one transaction",
+      );
+      // Delivered only once confirmed (next passes), like the requests the chain loop acts on.
+      if (config.confirmations <= 1) {
+        const batch = store.batch();
+        for (const j of send) this.#posted(j, "posted", batch);
+        batch.flush();
+      }
+      this.#d.wake();
+    } catch (e) {
+      if (this.#stopped) return; // stopping: the jobs stay pending, checked against the chain at the next start
+      metrics.postings.inc({ outcome: "error" }, send.length);
+      for (const j of send) this.#d.fail(j, e);
+    }
+  }
+
+  /** Waits for the posting transactions in flight (their receipts, or the stop). */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Stops waiting for receipts: the postings in flight stay pending (checked against the chain at the next start). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   /** The due posting jobs that should be sent now; the others are marked posted, dropped or failed. */
-  async #checkPostings(jobs: OutboxJob[]): Promise<OutboxJob[]> {
+  async #checkPostings(jobs: OutboxJob[], batch: WriteBatch): Promise<OutboxJob[]> {
     const { store, config, publicClient } = this.#d;
     // Every job is checked at once (concurrent reads), so the chain's state is read right before the transaction: read
     // one after the other, a batch's checks took as many round trips as it has jobs, and a request completed meanwhile
@@ -323,7 +406,7 @@ export class ResetWork {
           if (postedIn(view, p)) {
             // On-chain: delivered once `confirmations` deep; until then left pending (not sent again). A reorg that
             // drops the posting's block before that shows here as "not posted", and the same posting is sent again.
-            if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain");
+            if (await this.#confirmed(p)) this.#posted(job, "confirmed on-chain", batch);
             return undefined;
           }
           const request = store.getRequest(requestId);
@@ -338,7 +421,7 @@ export class ResetWork {
           }
           const drop = view.expired ? "expired" : view.voided ? "voided" : view.status !== PENDING ? "closed" : activeEpoch !== BigInt(p.committeeEpoch) ? "epoch-retired" : undefined;
           if (drop !== undefined) {
-            this.#drop(job, drop);
+            this.#drop(job, drop, batch);
             return undefined;
           }
           // Postings are not checked on-chain when posted: never send one for a request a reorg removed (its id may be
@@ -381,6 +464,7 @@ export class ResetWork {
       );
       unknown = known ? 0 : unknown + 1;
       if (unknown >= 3) throw new CGError("TX_DROPPED", `posting transaction ${hash} is neither mined nor pending (reorg)`);
+      if (this.#stopped) throw new CGError("STOPPED", `stopped while waiting for posting transaction ${hash}`);
       if (Date.now() > deadline) throw new CGError("TX_TIMEOUT", `no receipt for posting transaction ${hash} within 60 s`);
       await new Promise((r) => setTimeout(r, Math.min(Math.max(config.pollIntervalMs, 50), 1_000)));
     }
@@ -406,22 +490,23 @@ export class ResetWork {
   async #confirmed(p: PostPayload): Promise<boolean> {
     const { config, publicClient } = this.#d;
     if (config.confirmations <= 1) return true;
-    const head = this.#d.tip()?.number ?? (await publicClient.getBlockNumber());
+    const tip = this.#d.tip()?.number;
+    const head = this.#passHead !== undefined && (tip === undefined || this.#passHead > tip) ? this.#passHead : (tip ?? (await publicClient.getBlockNumber()));
     const safe = head - BigInt(config.confirmations - 1);
     if (safe < 0n) return false;
     const view = await publicClient.readContract({ address: config.coordinator, abi: resetCoordinatorAbi, functionName: "reset", args: [BigInt(p.requestId)], blockNumber: safe });
     return postedIn(view, p);
   }
 
-  /** The posting is on-chain (and confirmed): mark it done and queue its delivery, in one transaction. */
-  #posted(job: OutboxJob, how: string): void {
+  /** The posting is on-chain (and confirmed): mark it done and queue its delivery, in one transaction (the pass's). */
+  #posted(job: OutboxJob, how: string, batch: WriteBatch): void {
     const { store, log } = this.#d;
     const p = job.payload as PostPayload;
     const key = `${p.requestId}:${p.slot}:${p.committeeEpoch}`;
     const requestId = BigInt(p.requestId);
     const code = store.servingCode(requestId, p.slot, p.committeeEpoch);
     const request = store.getRequest(requestId);
-    store.transaction(() => {
+    batch.later(() => {
       store.markDone(job.id);
       if (code === undefined || request === undefined) return; // forgotten by a deep reorg
       store.enqueue(`deliver:${key}`, "deliver", {
@@ -437,7 +522,6 @@ export class ResetWork {
       } satisfies DeliverPayload);
     });
     log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, how }, "posting on-chain: delivery queued");
-    this.#d.wake();
   }
 
   /** The chain time last seen (seconds), for judging expiry without a read. */
@@ -475,10 +559,12 @@ export class ResetWork {
     return true;
   }
 
-  #drop(job: OutboxJob, reason: string): void {
+  /** Drops a job: with the pass's `batch` if given, else at once. */
+  #drop(job: OutboxJob, reason: string, batch?: Pick<WriteBatch, "later">): void {
     const { store, log, metrics } = this.#d;
     const p = job.payload as { requestId: string; slot: number; committeeEpoch: number };
-    store.transaction(() => {
+    const write = (w: () => void) => (batch !== undefined ? batch.later(w) : store.transaction(w));
+    write(() => {
       store.markDropped(job.id, reason);
       if (reason !== "epoch-retired") store.closeRequest(BigInt(p.requestId), reason);
     });
@@ -489,43 +575,66 @@ export class ResetWork {
   // ───────────────────────────── outbox: deliveries ─────────────────────────────
 
   async drainDeliveries(): Promise<void> {
-    const { store, config, metrics, log } = this.#d;
+    const { store } = this.#d;
     const jobs = store.due("deliver");
     if (jobs.length === 0) return;
     const now = await this.#now();
-    await Promise.all(
-      jobs.map(async (job) => {
-        const p = job.payload as DeliverPayload;
-        if (now > BigInt(p.expiresAt)) return this.#drop(job, "expired");
-        let kind: ChannelKind | undefined;
+    // The deliveries of this pass that are answered at the same moment are recorded done in one transaction, right
+    // after (not when the whole pass has answered: that would widen the window in which a crash makes the agent
+    // send a message again, with the same idempotency key, that the receiver already took).
+    const batch = store.batch();
+    let scheduled = false;
+    const record = (write: () => void) => {
+      batch.later(write);
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
         try {
-          const uri = store.getChannel(p.accountId, BigInt(p.accountEpoch), p.slot) ?? (await this.#d.peer.learnChannel(p.accountId, BigInt(p.accountEpoch), BigInt(p.committeeId), p.slot));
-          kind = channelKind(uri);
-          const channel = this.#d.channels[kind];
-          if (channel === undefined) throw new CGError("CHANNEL_REJECTED", `no ${kind} channel is configured`);
-          const code = formatCodeMessage({ requestId: BigInt(p.requestId), slot: p.slot, code: hexToBytes(p.code) });
-          const delivery: CodeDelivery = {
-            requestId: BigInt(p.requestId),
-            slot: p.slot,
-            code,
-            link: config.resetPageUrl ? `${config.resetPageUrl}#${code}` : undefined,
-            drill: p.drill,
-            chainId: this.#chainId,
-            coordinator: config.coordinator,
-            guardian: this.#d.operator.address as Address,
-            idempotencyKey: `cg2-${this.#chainId}-${config.coordinator.toLowerCase()}-${p.requestId}-${p.slot}-${p.committeeEpoch}`,
-          };
-          await channel.deliver(uri, delivery);
-          store.markDone(job.id);
-          metrics.deliveries.inc({ channel: kind, outcome: "ok" });
-          log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, channel: kind, drill: p.drill }, "code delivered");
+          batch.flush();
         } catch (e) {
-          const permanent = e instanceof CGError && e.code === "CHANNEL_REJECTED";
-          metrics.deliveries.inc({ channel: kind ?? "unknown", outcome: permanent ? "rejected" : "retry" });
-          this.#d.fail(job, e, permanent);
+          this.#d.log.warn({ err: e instanceof Error ? e.message.split("\n")[0] : String(e) }, "recording deliveries failed: they will be sent again");
         }
-      }),
-    );
+      });
+    };
+    try {
+      await Promise.all(jobs.map((job) => this.#deliver(job, now, record)));
+    } finally {
+      batch.flush();
+    }
+  }
+
+  async #deliver(job: OutboxJob, now: bigint, record: (write: () => void) => void): Promise<void> {
+    const { store, config, metrics, log } = this.#d;
+    const p = job.payload as DeliverPayload;
+    if (now > BigInt(p.expiresAt)) return this.#drop(job, "expired", { later: record });
+    let kind: ChannelKind | undefined;
+    try {
+      const uri = store.getChannel(p.accountId, BigInt(p.accountEpoch), p.slot) ?? (await this.#d.peer.learnChannel(p.accountId, BigInt(p.accountEpoch), BigInt(p.committeeId), p.slot));
+      kind = channelKind(uri);
+      const channel = this.#d.channels[kind];
+      if (channel === undefined) throw new CGError("CHANNEL_REJECTED", `no ${kind} channel is configured`);
+      const code = formatCodeMessage({ requestId: BigInt(p.requestId), slot: p.slot, code: hexToBytes(p.code) });
+      const delivery: CodeDelivery = {
+        requestId: BigInt(p.requestId),
+        slot: p.slot,
+        code,
+        link: config.resetPageUrl ? `${config.resetPageUrl}#${code}` : undefined,
+        drill: p.drill,
+        chainId: this.#chainId,
+        coordinator: config.coordinator,
+        guardian: this.#d.operator.address as Address,
+        idempotencyKey: `cg2-${this.#chainId}-${config.coordinator.toLowerCase()}-${p.requestId}-${p.slot}-${p.committeeEpoch}`,
+      };
+      await channel.deliver(uri, delivery);
+      record(() => store.markDone(job.id));
+      metrics.deliveries.inc({ channel: kind, outcome: "ok" });
+      log.info({ requestId: p.requestId, slot: p.slot, committeeEpoch: p.committeeEpoch, channel: kind, drill: p.drill }, "code delivered");
+    } catch (e) {
+      const permanent = e instanceof CGError && e.code === "CHANNEL_REJECTED";
+      metrics.deliveries.inc({ channel: kind ?? "unknown", outcome: permanent ? "rejected" : "retry" });
+      this.#d.fail(job, e, permanent);
+    }
   }
 }
 

@@ -5,6 +5,13 @@
  * Secrets (shares, channel URIs, channel codes, round state) are sealed at rest with a key derived from the
  * guardian's HPKE secret. Every multi-row change happens in one transaction, so a crash leaves
  * either all of it or none of it.
+ *
+ * Commits are grouped: each one is a synchronous fsync (synchronous = FULL) on the agent's only thread, so the work
+ * of one pass goes in one transaction (the requests of one poll with the cursor that covers them, the postings of
+ * one batch confirmed together, the deliveries of a pass answered at the same moment). A `WriteBatch` collects the
+ * writes of a pass, to be written by its `flush` in one transaction with whatever must commit with them; a crash
+ * before then loses only work that nothing outside the process has seen, or that is safe to repeat (a delivery is
+ * sent again under its idempotency key), and that is done again. `commits` counts the commits made.
  */
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -101,6 +108,8 @@ export interface OutboxJob<T = unknown> {
 export class Store {
   readonly db: DatabaseSync;
   readonly #key: Uint8Array;
+  /** Commits made (explicit transactions and autocommitted writes), for measuring how they are grouped. */
+  commits = 0;
 
   constructor(path: string, hpkeSecret: Uint8Array) {
     try {
@@ -117,11 +126,11 @@ export class Store {
     this.db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
     const row = this.db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
     let version = row?.version ?? 0;
-    if (row === undefined) this.db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
+    if (row === undefined) this.#run("INSERT INTO schema_version (version) VALUES (0)");
     while (version < MIGRATIONS.length) {
       this.transaction(() => {
         this.db.exec(MIGRATIONS[version]);
-        this.db.prepare("UPDATE schema_version SET version = ?").run(version + 1);
+        this.#run("UPDATE schema_version SET version = ?", version + 1);
       });
       version++;
     }
@@ -133,15 +142,30 @@ export class Store {
   }
 
   transaction<T>(fn: () => T): T {
+    // Nested: part of the transaction already open (a write of a batch being flushed).
+    if (this.db.isTransaction) return fn();
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const result = fn();
       this.db.exec("COMMIT");
+      this.commits++;
       return result;
     } catch (e) {
       this.db.exec("ROLLBACK");
       throw e;
     }
+  }
+
+  /** Runs `sql` with `params`; a write outside a transaction is a commit of its own, and is counted. */
+  #run(sql: string, ...params: any[]) {
+    const result = this.db.prepare(sql).run(...params);
+    if (!this.db.isTransaction) this.commits++;
+    return result;
+  }
+
+  /** A new batch of deferred writes, committed together by its `flush`. */
+  batch(): WriteBatch {
+    return new WriteBatch(this);
   }
 
   seal(plaintext: Uint8Array | string): Uint8Array {
@@ -169,7 +193,7 @@ export class Store {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+    this.#run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
   }
 
   cursor(): { block: bigint; hash?: string } | undefined {
@@ -188,9 +212,7 @@ export class Store {
 
   /** Keeps slot `slot`'s channel URI of an account epoch (sealed); the first one learned stays. */
   putChannel(accountId: Hex, accountEpoch: bigint, slot: number, uri: string, source: "envelope" | "peers"): void {
-    this.db
-      .prepare("INSERT INTO channels (account_id, account_epoch, slot, uri_sealed, source, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-      .run(accountId.toLowerCase(), accountEpoch, slot, this.seal(uri), source, Date.now());
+    this.#run("INSERT INTO channels (account_id, account_epoch, slot, uri_sealed, source, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", accountId.toLowerCase(), accountEpoch, slot, this.seal(uri), source, Date.now());
   }
 
   getChannel(accountId: Hex, accountEpoch: bigint, slot: number): string | undefined {
@@ -204,12 +226,8 @@ export class Store {
 
   /** Records a request as announced; false if it is known already. */
   putRequest(r: RequestRow): boolean {
-    const result = this.db
-      .prepare(
-        `INSERT INTO requests (request_id, account_id, committee_id, account_epoch, new_controller, drill, requester_key, expires_at, block_number, state, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT(request_id) DO NOTHING`,
-      )
-      .run(r.requestId, r.accountId, r.committeeId.toString(), r.accountEpoch, r.newController, r.drill ? 1 : 0, r.requesterKey, r.expiresAt, r.blockNumber, Date.now());
+    const result = this.#run(`INSERT INTO requests (request_id, account_id, committee_id, account_epoch, new_controller, drill, requester_key, expires_at, block_number, state, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT(request_id) DO NOTHING`, r.requestId, r.accountId, r.committeeId.toString(), r.accountEpoch, r.newController, r.drill ? 1 : 0, r.requesterKey, r.expiresAt, r.blockNumber, Date.now());
     return result.changes > 0;
   }
 
@@ -225,16 +243,14 @@ export class Store {
 
   /** Marks a request closed here (expired, completed, cancelled, voided): nothing more is done for it. */
   closeRequest(requestId: bigint, reason: string): void {
-    this.db.prepare("UPDATE requests SET state = 'closed', reason = ? WHERE request_id = ?").run(reason, requestId);
+    this.#run("UPDATE requests SET state = 'closed', reason = ? WHERE request_id = ?", reason, requestId);
   }
 
   // ── servings ──
 
   /** One serving per (request, slot, committee epoch): the code (sealed) and the posting it belongs to. */
   putServing(s: { requestId: bigint; slot: number; committeeEpoch: number; code: Uint8Array; message: Hex; posting: Hex }): void {
-    this.db
-      .prepare("INSERT INTO servings (request_id, slot, committee_epoch, code_sealed, message, posting, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run(s.requestId, s.slot, s.committeeEpoch, this.seal(s.code), s.message, s.posting, Date.now());
+    this.#run("INSERT INTO servings (request_id, slot, committee_epoch, code_sealed, message, posting, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", s.requestId, s.slot, s.committeeEpoch, this.seal(s.code), s.message, s.posting, Date.now());
   }
 
   /** The channel code of a serving (secret). */
@@ -257,8 +273,8 @@ export class Store {
    *  for it. */
   deleteServing(requestId: bigint, slot: number, committeeEpoch: number): void {
     this.transaction(() => {
-      this.db.prepare("DELETE FROM servings WHERE request_id = ? AND slot = ? AND committee_epoch = ?").run(requestId, slot, committeeEpoch);
-      this.db.prepare("DELETE FROM outbox WHERE status <> 'done' AND id IN (?, ?)").run(`post:${requestId}:${slot}:${committeeEpoch}`, `deliver:${requestId}:${slot}:${committeeEpoch}`);
+      this.#run("DELETE FROM servings WHERE request_id = ? AND slot = ? AND committee_epoch = ?", requestId, slot, committeeEpoch);
+      this.#run("DELETE FROM outbox WHERE status <> 'done' AND id IN (?, ?)", `post:${requestId}:${slot}:${committeeEpoch}`, `deliver:${requestId}:${slot}:${committeeEpoch}`);
     });
   }
 
@@ -272,10 +288,10 @@ export class Store {
     this.transaction(() => {
       const gone = (this.db.prepare("SELECT request_id FROM requests WHERE block_number > ?").all(block) as { request_id: number | bigint }[]).map((r) => BigInt(r.request_id));
       for (const id of gone) {
-        this.db.prepare("DELETE FROM outbox WHERE status <> 'done' AND (id LIKE ? OR id LIKE ?)").run(`post:${id}:%`, `deliver:${id}:%`);
+        this.#run("DELETE FROM outbox WHERE status <> 'done' AND (id LIKE ? OR id LIKE ?)", `post:${id}:%`, `deliver:${id}:%`);
       }
-      this.db.prepare("DELETE FROM requests WHERE block_number > ?").run(block);
-      this.db.prepare("DELETE FROM ignored_events WHERE block_number > ?").run(block);
+      this.#run("DELETE FROM requests WHERE block_number > ?", block);
+      this.#run("DELETE FROM ignored_events WHERE block_number > ?", block);
     });
   }
 
@@ -289,12 +305,8 @@ export class Store {
   }
 
   putRound(state: { committeeId: string; epoch: number; phase: string }, blockNumber: bigint): void {
-    this.db
-      .prepare(
-        `INSERT INTO committee_rounds (committee_id, epoch, phase, state_sealed, block_number, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(committee_id, epoch) DO UPDATE SET phase = excluded.phase, state_sealed = excluded.state_sealed, updated_at = excluded.updated_at`,
-      )
-      .run(state.committeeId, state.epoch, state.phase, this.seal(JSON.stringify(state)), blockNumber, Date.now());
+    this.#run(`INSERT INTO committee_rounds (committee_id, epoch, phase, state_sealed, block_number, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(committee_id, epoch) DO UPDATE SET phase = excluded.phase, state_sealed = excluded.state_sealed, updated_at = excluded.updated_at`, state.committeeId, state.epoch, state.phase, this.seal(JSON.stringify(state)), blockNumber, Date.now());
   }
 
   /** Rounds still running (dealing or acknowledging), oldest first. */
@@ -306,9 +318,7 @@ export class Store {
   }
 
   putCommitteeShare(committeeId: string, epoch: number, slot: number, share: bigint, commitments: string): void {
-    this.db
-      .prepare("INSERT INTO committee_shares (committee_id, epoch, slot, share_sealed, commitments) VALUES (?, ?, ?, ?, ?) ON CONFLICT(committee_id, epoch) DO NOTHING")
-      .run(committeeId, epoch, slot, this.seal(share.toString()), commitments);
+    this.#run("INSERT INTO committee_shares (committee_id, epoch, slot, share_sealed, commitments) VALUES (?, ?, ?, ?, ?) ON CONFLICT(committee_id, epoch) DO NOTHING", committeeId, epoch, slot, this.seal(share.toString()), commitments);
   }
 
   getCommitteeShare(committeeId: string, epoch: number): { slot: number; share: bigint; commitments: string } | undefined {
@@ -319,7 +329,7 @@ export class Store {
 
   /** Erases the share of a retired epoch (PROTOCOL.md §4.4). */
   deleteCommitteeShare(committeeId: string, epoch: number): void {
-    this.db.prepare("DELETE FROM committee_shares WHERE committee_id = ? AND epoch = ?").run(committeeId, epoch);
+    this.#run("DELETE FROM committee_shares WHERE committee_id = ? AND epoch = ?", committeeId, epoch);
   }
 
   // ── ignored events ──
@@ -330,9 +340,7 @@ export class Store {
 
   /** Records that `event` `key` is ignored and why; `detail` must hold no secret (it is shown by `status`). */
   putIgnored(row: { event: string; key: string; reason: string; detail?: string; blockNumber: bigint }): void {
-    this.db
-      .prepare("INSERT INTO ignored_events (event, key, reason, detail, block_number, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(event, key) DO NOTHING")
-      .run(row.event, row.key, row.reason, row.detail?.slice(0, 500) ?? null, row.blockNumber, Date.now());
+    this.#run("INSERT INTO ignored_events (event, key, reason, detail, block_number, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(event, key) DO NOTHING", row.event, row.key, row.reason, row.detail?.slice(0, 500) ?? null, row.blockNumber, Date.now());
   }
 
   /** The most recently ignored events first, and how many there are in all. */
@@ -355,11 +363,7 @@ export class Store {
   // ── outbox ──
 
   enqueue(id: string, kind: OutboxKind, payload: unknown, now = Date.now()): boolean {
-    const result = this.db
-      .prepare(
-        "INSERT INTO outbox (id, kind, payload_sealed, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-      )
-      .run(id, kind, this.seal(JSON.stringify(payload)), now, now, now);
+    const result = this.#run("INSERT INTO outbox (id, kind, payload_sealed, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT(id) DO NOTHING", id, kind, this.seal(JSON.stringify(payload)), now, now, now);
     return result.changes > 0;
   }
 
@@ -378,12 +382,12 @@ export class Store {
   }
 
   markDone(id: string): void {
-    this.db.prepare("UPDATE outbox SET status = 'done', updated_at = ? WHERE id = ?").run(Date.now(), id);
+    this.#run("UPDATE outbox SET status = 'done', updated_at = ? WHERE id = ?", Date.now(), id);
   }
 
   /** Gives a job up for a reason that no retry can change (its request expired or closed, its epoch retired). */
   markDropped(id: string, reason: string): void {
-    this.db.prepare("UPDATE outbox SET status = 'dropped', last_error = ?, updated_at = ? WHERE id = ?").run(reason.slice(0, 500), Date.now(), id);
+    this.#run("UPDATE outbox SET status = 'dropped', last_error = ?, updated_at = ? WHERE id = ?", reason.slice(0, 500), Date.now(), id);
   }
 
   /** A job's status, or undefined if there is none with this id. */
@@ -396,9 +400,7 @@ export class Store {
     const row = this.db.prepare("SELECT attempts FROM outbox WHERE id = ?").get(id) as { attempts: number } | undefined;
     const attempts = (row?.attempts ?? 0) + 1;
     const status: OutboxStatus = attempts >= maxAttempts ? "dead" : "pending";
-    this.db
-      .prepare("UPDATE outbox SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?")
-      .run(attempts, status, error.slice(0, 500), nextAttemptAt, Date.now(), id);
+    this.#run("UPDATE outbox SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?", attempts, status, error.slice(0, 500), nextAttemptAt, Date.now(), id);
     return status;
   }
 
@@ -424,6 +426,47 @@ export class Store {
       attempts: Number(r.attempts),
       lastError: r.last_error ?? undefined,
     }));
+  }
+}
+
+/**
+ * Writes deferred to one transaction: each pass of the agent (one loop's work) has its own, so a pass that fails
+ * forgets its own writes only.
+ */
+export class WriteBatch {
+  readonly #store: Store;
+  #writes: (() => void)[] = [];
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** How many writes are deferred (a mark for `discardFrom`). */
+  get size(): number {
+    return this.#writes.length;
+  }
+
+  /** Defers `write` (store calls, run inside the batch's transaction) to `flush`. */
+  later(write: () => void): void {
+    this.#writes.push(write);
+  }
+
+  /** Forgets the writes deferred after `mark` (an event whose handling failed). */
+  discardFrom(mark: number): void {
+    this.#writes.splice(mark);
+  }
+
+  /** Writes the deferred writes and `also` in one transaction (none if there is nothing); returns how many were
+   *  deferred and empties the batch. */
+  flush(also?: () => void): number {
+    const writes = this.#writes;
+    this.#writes = [];
+    if (writes.length === 0 && also === undefined) return 0;
+    this.#store.transaction(() => {
+      for (const write of writes) write();
+      also?.();
+    });
+    return writes.length;
   }
 }
 

@@ -19,7 +19,7 @@ import { network } from "hardhat";
 import { type ChainResult, type PostingResult, measureChain, measurePostings } from "./scale/chain.ts";
 import { type DatabaseResult, measureDatabase } from "./scale/database.ts";
 import { type PeerResult, measurePeerHandover } from "./scale/peer.ts";
-import { COMMITS_PER_REQUEST, type ServingResult, measureServing } from "./scale/serving.ts";
+import { type ServingResult, measureServing } from "./scale/serving.ts";
 
 const SECTIONS = ["chain", "postings", "peer", "serving", "database"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -150,6 +150,7 @@ if (serving) {
   figures["scale.serving.requestsPerCpuSecond"] = r1(perSecond);
   figures["scale.serving.wallMsPerRequest"] = r3(serving.wallMsPerRequest);
   figures["scale.serving.commitMs"] = r3(serving.commitMs);
+  figures["scale.serving.commitsPerRequest"] = r3(serving.commitsPerRequest);
   for (const [step, ms] of Object.entries(serving.steps)) figures[`scale.serving.step.${step.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_|_$/g, "")}`] = r3(ms);
   measured.push({ what: "serving CPU per request / requests per CPU second", value: `${fmt(serving.cpuMsPerRequest)} ms / ${fmt(perSecond)}`, note: `${serving.requests} requests, postings ${serving.batch} per postPartials, single-threaded, agent code, chain and channel in memory` });
   measured.push({
@@ -157,16 +158,16 @@ if (serving) {
     value: `${fmt(serving.wallMsPerRequest)} ms`,
     note: `handle ${fmt(serving.phases.handle)}, post ${fmt(serving.phases.post)}, deliver ${fmt(serving.phases.deliver)} ms; includes the database's synchronous commits (fsync)`,
   });
-  measured.push({ what: "database commit (fsync), wall", value: `${fmt(serving.commitMs)} ms`, note: `mean of 100 on this disk; ${COMMITS_PER_REQUEST} a request, each blocking the agent's thread` });
+  measured.push({ what: "database commit (fsync), wall", value: `${fmt(serving.commitMs)} ms`, note: `mean of 100 on this disk; ${fmt(serving.commitsPerRequest)} a request (counted; grouped by pass, ${serving.batch} requests a pass), each blocking the agent's thread` });
   measured.push({ what: "  of which cryptography (per step)", value: `${fmt(Object.values(serving.steps).reduce((a, b) => a + b, 0))} ms`, note: Object.entries(serving.steps).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") });
   const cpuPerDay = serving.cpuMsPerRequest * TARGET_RESETS_PER_DAY;
   model.push({ what: `serving CPU a day, ${TARGET_RESETS_PER_DAY.toLocaleString("en-US")} resets`, value: hours(cpuPerDay), note: `per member (each serves every request): ${((cpuPerDay / 86_400_000) * 100).toFixed(2)} % of one core on average` });
-  const withCommits = 1000 / (serving.cpuMsPerRequest + COMMITS_PER_REQUEST * serving.commitMs);
+  const withCommits = 1000 / (serving.cpuMsPerRequest + serving.commitsPerRequest * serving.commitMs);
   figures["scale.serving.requestsPerSecondWithCommits"] = r1(withCommits);
   model.push({
     what: "peak resets per second on one core",
     value: fmt(perSecond),
-    note: `CPU only; ${fmt(withCommits)} a second once the ${COMMITS_PER_REQUEST} commits a request at ${fmt(serving.commitMs)} ms (this disk) wait on the same thread; ${fmt(1000 / serving.wallMsPerRequest)} a second measured end to end here`,
+    note: `CPU only; ${fmt(withCommits)} a second once the ${fmt(serving.commitsPerRequest)} commits a request at ${fmt(serving.commitMs)} ms (this disk) wait on the same thread; ${fmt(1000 / serving.wallMsPerRequest)} a second measured end to end here`,
   });
 }
 if (database || serving) {

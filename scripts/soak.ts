@@ -3,7 +3,8 @@
  * SIGKILLed and restarted every few seconds, an RPC proxy drops, delays and fails their calls, the SMTP server goes
  * down and comes back, and a committee handover runs in the middle. Prints progress, then a table, and merges the
  * `reliability.*` figures into bench/results.json (other keys kept). Exits 1 if a reset was lost, a posting was
- * duplicated, or a delivery was duplicated (or did not match its posting) without its agent's kill to explain it.
+ * duplicated, the owner saw a code twice, or an agent re-sent a delivery (or one did not match its posting) without
+ * its kill to explain it.
  * `npm run soak -- --help` lists the parameters.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -106,8 +107,9 @@ try {
     console.log("merged the reliability figures into bench/results.json");
   }
   rmSync(workDir, { recursive: true, force: true });
-  // A duplicated delivery its agent's SIGKILL mid-send explains is the outbox's at-least-once window; any other is a bug.
-  const unexplained = report.duplicateDeliveries - report.duplicatesAfterKill + report.conflictingCodes + report.orphanCodes;
+  // A re-send its agent's SIGKILL mid-send explains is the outbox's at-least-once window (the receiver drops it by its
+  // key); a duplicate the owner sees, or a re-send without a kill, is a bug.
+  const unexplained = report.duplicateDeliveries + report.unexplainedResends + report.conflictingCodes + report.orphanCodes;
   process.exit(report.lost === 0 && report.duplicatePostings === 0 && unexplained === 0 ? 0 : 1);
 } catch (e) {
   console.error(`soak failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);

@@ -48,14 +48,17 @@ export interface ServingResult {
   /** The database after the run: bytes per request served (request, serving, two outbox jobs). */
   dbBytesPerRequest: number;
   /**
-   * Wall ms of one commit of this database on this disk (synchronous = FULL: an fsync), the mean of 100. A request
-   * makes 4 (`COMMITS_PER_REQUEST`), on the agent's one thread (node:sqlite is synchronous).
+   * Wall ms of one commit of this database on this disk (synchronous = FULL: an fsync), the mean of 100. Commits run
+   * on the agent's one thread (node:sqlite is synchronous).
    */
   commitMs: number;
+  /**
+   * Database commits per request served, counted (`Store.commits`). The agent groups them by pass: the requests of
+   * one poll with its cursor, the postings of one batch confirmed together, the deliveries of a pass answered at the same moment; each pass
+   * here has `batch` requests. (Before grouping: 4 a request.)
+   */
+  commitsPerRequest: number;
 }
-
-/** The request recorded; its serving with its post job; the posting confirmed with its deliver job; the delivery done. */
-export const COMMITS_PER_REQUEST = 4;
 
 /** Serves `requests` reset requests of distinct accounts, postings drained every `batch` requests. */
 export async function measureServing(requests: number, batch: number, progress: (line: string) => void): Promise<ServingResult> {
@@ -73,7 +76,7 @@ export async function measureServing(requests: number, batch: number, progress: 
 
     // The requests, as their events carry them, and each account's channel as its envelope gave it.
     const announced = new Map<bigint, Hex>();
-    const events = [];
+    const events: Parameters<ReturnType<ResetWork["handlers"]>["ResetRequested"]["run"]>[0][] = [];
     for (let k = 1; k <= requests; k++) {
       const accountId = toHex(k, { size: 32 });
       const requesterKey = toHex(g1ToEip2537(G1.BASE.multiply(randomScalar())));
@@ -133,17 +136,29 @@ export async function measureServing(requests: number, batch: number, progress: 
       await fn();
       phases[phase] += performance.now() - start;
     };
+    const commitsStart = store.commits;
     const cpuStart = process.threadCpuUsage();
     const wallStart = performance.now();
     for (let start = 0; start < requests; start += batch) {
-      for (const e of events.slice(start, start + batch)) await timed("handle", () => onRequested(e, 1n));
-      await timed("post", () => work.drainPostings());
+      // As the chain loop does: the requests of one poll are written with the cursor that covers them.
+      await timed("handle", async () => {
+        const poll = store.batch();
+        work.collectInto(poll);
+        for (const e of events.slice(start, start + batch)) await onRequested(e, 1n);
+        work.collectInto(undefined);
+        poll.flush(() => store.setCursor(1n, "0x01"));
+      });
+      await timed("post", async () => {
+        await work.drainPostings();
+        await work.settled(); // the receipt (answered in memory), then the postings marked done
+      });
       await timed("deliver", () => work.drainDeliveries());
       if (failures.length > 0) throw new Error(`serving failed: ${failures.map((f) => (f instanceof Error ? f.message : String(f))).join("; ")}`);
       if ((start + batch) % Math.max(batch, 100) < batch || start + batch >= requests) progress(`serving: ${Math.min(start + batch, requests)}/${requests} requests`);
     }
     const wall = performance.now() - wallStart;
     const cpu = process.threadCpuUsage(cpuStart);
+    const commits = store.commits - commitsStart;
     if (sentPostings !== requests || delivered !== requests) throw new Error(`served ${sentPostings} postings and ${delivered} codes for ${requests} requests`);
     const result: ServingResult = {
       requests,
@@ -154,6 +169,7 @@ export async function measureServing(requests: number, batch: number, progress: 
       steps: cryptoSteps(Math.min(requests, 200), dealing.shares[SLOT - 1].value, coordinator),
       dbBytesPerRequest: 0,
       commitMs: commitLatency(store),
+      commitsPerRequest: commits / requests,
     };
     // The store held the channels before the run: what the run added is per request.
     const withRequests = fileBytes(store);

@@ -123,6 +123,29 @@ describe("guardian channels against local servers", function () {
     }
   });
 
+  it("a re-send with the same key (Message-ID, Idempotency-Key) is accepted by each stand-in and shown once, counted as a repeat", async function () {
+    const inbox = new Inbox();
+    const smtp = await startSmtp(inbox);
+    const provider = await startSmsProvider(inbox, { sid: "AC123", token: "secret-token" });
+    const endpoint = await startAppEndpoint(inbox);
+    try {
+      const email = new EmailChannel({ host: "127.0.0.1", port: smtp.port, secure: false, requireTls: false, from: "g3@guardians.example", rejectUnauthorized: true });
+      const sms = new SmsChannel({ baseUrl: provider.url, accountSid: "AC123", authToken: "secret-token", from: "+15550001111" });
+      const app = new AppChannel(operator, { timeoutMs: 5_000, allowPrivate: true });
+      const send = () => Promise.all([email.deliver("mailto:alice@example.org", delivery), sms.deliver("sms:+15557654321", delivery), app.deliver(`${endpoint.url}/alice`, delivery)]);
+      await send();
+      await send(); // the agent's re-send after a crash: same message, same key, and each send succeeds
+      expect(inbox.messages.map((m) => m.channel).sort()).to.deep.equal(["app", "email", "sms"]);
+      expect(inbox.repeats.map((m) => m.channel).sort()).to.deep.equal(["app", "email", "sms"]);
+      // Another key is another message.
+      await sms.deliver("sms:+15557654321", { ...delivery, idempotencyKey: "cg2-31337-13-3-1" });
+      expect(inbox.messages.filter((m) => m.channel === "sms")).to.have.length(2);
+      await email.close();
+    } finally {
+      await Promise.all([smtp.stop(), provider.stop(), endpoint.stop()]);
+    }
+  });
+
   it("routes channel URIs by scheme and refuses unknown ones", function () {
     expect(channelKind("mailto:a@b.c")).to.equal("email");
     expect(channelKind("sms:+15550001111")).to.equal("sms");

@@ -3,6 +3,11 @@
  * (smtp-server), an HTTP server implementing Twilio's Messages endpoint, and an app endpoint that checks the
  * guardian's EIP-191 signature (over HTTPS with a throw-away certificate for 127.0.0.1, or plain HTTP). Used by the
  * tests, the benchmark and the demo.
+ *
+ * Repeats are honoured as real receivers do: the SMS provider and the app endpoint answer a request whose
+ * `Idempotency-Key` they have seen with the first answer and deliver nothing again (a provider that supports
+ * idempotent requests); the mailbox shows a message whose Message-ID it holds already once (as mail clients that
+ * thread by Message-ID do). `Inbox.messages` is what the owner sees; `Inbox.repeats` the suppressed repeats.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -26,12 +31,26 @@ export interface Received {
 }
 
 export class Inbox {
+  /** What the owner's channels show: one message per idempotency key and recipient. */
   readonly messages: Received[] = [];
+  /** Repeats of a key already received (a sender's re-send after a crash): taken, answered, not shown again. */
+  readonly repeats: Received[] = [];
+  readonly #seen = new Set<string>();
   #waiters: { predicate: (m: Received) => boolean; resolve: (m: Received) => void }[] = [];
 
-  push(m: Received): void {
+  /** Takes a message; a repeat of a key this recipient's channel has had is kept aside (`repeats`): false. */
+  push(m: Received): boolean {
+    if (m.key !== "") {
+      const id = `${m.channel} ${m.to} ${m.guardian ?? ""} ${m.key}`; // a key is the sender's: scoped to who signed it
+      if (this.#seen.has(id)) {
+        this.repeats.push(m);
+        return false;
+      }
+      this.#seen.add(id);
+    }
     this.messages.push(m);
     this.#waiters = this.#waiters.filter((w) => (w.predicate(m) ? (w.resolve(m), false) : true));
+    return true;
   }
 
   /** Resolves with the first message (already received or future) that matches, or rejects after `timeoutMs`. */
@@ -68,6 +87,7 @@ export async function startSmtp(inbox: Inbox, port?: number): Promise<SmtpStandI
       stream.on("end", () => {
         const key = /^Message-ID:\s*(.+)$/im.exec(raw)?.[1]?.trim() ?? "";
         const body = raw.split(/\r?\n\r?\n/).slice(1).join("\n\n").replace(/=\r?\n/g, "");
+        // Accepted either way; a Message-ID the mailbox holds already is shown once (`Inbox.push`).
         inbox.push({ channel: "email", to: session.envelope.rcptTo.map((r) => r.address).join(","), text: body, key, at: Date.now() });
         callback();
       });
@@ -77,6 +97,9 @@ export async function startSmtp(inbox: Inbox, port?: number): Promise<SmtpStandI
     server.once("error", reject);
     server.listen(p, "127.0.0.1", () => resolve());
   });
+  // A sender that goes away mid-message (an agent SIGKILLed while it sends) resets its connection: that is the
+  // sender's failure, not the server's, and must not bring down the process that hosts the stand-in.
+  server.on("error", () => {});
   return { port: p, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
@@ -104,6 +127,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 /** Twilio-shaped: POST /2010-04-01/Accounts/{sid}/Messages.json, form body To/From/Body, HTTP basic auth. */
 export async function startSmsProvider(inbox: Inbox, credentials: { sid: string; token: string }): Promise<HttpStandIn> {
   const port = await freePort();
+  const answers = new Map<string, string>(); // Idempotency-Key → the answer given
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const expectedAuth = "Basic " + Buffer.from(`${credentials.sid}:${credentials.token}`).toString("base64");
@@ -111,8 +135,17 @@ export async function startSmsProvider(inbox: Inbox, credentials: { sid: string;
     if (req.headers.authorization !== expectedAuth) return res.writeHead(401).end();
     const form = new URLSearchParams(body);
     const text = form.get("Body") ?? "";
-    inbox.push({ channel: "sms", to: form.get("To") ?? "", text, key: String(req.headers["idempotency-key"] ?? ""), at: Date.now() });
-    res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ sid: `SM${inbox.messages.length}`, status: "queued", body: text, num_segments: text.length <= 160 ? "1" : "2" }));
+    const key = String(req.headers["idempotency-key"] ?? "");
+    // A request with a key seen before is answered with the first answer, and nothing is sent again.
+    const earlier = key !== "" ? answers.get(key) : undefined;
+    if (earlier !== undefined) {
+      inbox.repeats.push({ channel: "sms", to: form.get("To") ?? "", text, key, at: Date.now() });
+      return res.writeHead(201, { "content-type": "application/json" }).end(earlier);
+    }
+    inbox.push({ channel: "sms", to: form.get("To") ?? "", text, key, at: Date.now() });
+    const answer = JSON.stringify({ sid: `SM${inbox.messages.length}`, status: "queued", body: text, num_segments: text.length <= 160 ? "1" : "2" });
+    if (key !== "") answers.set(key, answer);
+    res.writeHead(201, { "content-type": "application/json" }).end(answer);
   });
   await listen(server, port);
   return { port, url: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
@@ -152,6 +185,7 @@ export async function startAppEndpoint(inbox: Inbox, tls?: { cert: string; key: 
       return res.writeHead(401).end();
     }
     const parsed = JSON.parse(body);
+    // A repeated Idempotency-Key is answered as the first request was, and not shown again (`Inbox.push`).
     inbox.push({ channel: "app", to: req.url ?? "/", text: `${parsed.notice} ${parsed.code}`, key: String(req.headers["idempotency-key"] ?? ""), at: Date.now(), guardian: signer });
     res.writeHead(200).end("{}");
   };

@@ -121,11 +121,15 @@ export interface SoakReport {
   /** Requests that could not even be sent (not counted as requested). */
   requestFailures: number;
   deliveries: number;
+  /** Codes the owner's channels show twice for one (request, slot, epoch): must be 0 (the stand-ins honour the
+   *  idempotency key, as a real SMS provider, app endpoint or mail client that supports it does). */
   duplicateDeliveries: number;
-  /** Duplicated deliveries sent again after their agent was SIGKILLed between the receiver taking the message and the
-   *  agent recording it (same code, same key); the rest, if any, have no such explanation. */
-  duplicatesAfterKill: number;
-  /** Each duplicated delivery in words (request, slot, epoch, channel, arrival times, kills around them). */
+  /** The agents' raw re-sends of a message with a key the receiver had taken already (suppressed by the receiver):
+   *  each should follow a SIGKILL of its agent between the receiver taking the message and the agent recording it. */
+  resendsAfterKill: number;
+  /** Re-sends that no kill of their agent explains (a bug if not 0). */
+  unexplainedResends: number;
+  /** Each duplicated delivery and each re-send in words (request, slot, epoch, channel, times, kills around them). */
   duplicateDetails: string[];
   /** Each reverted agent transaction in words (agent, function, requests, the contract's error). */
   revertedDetails: string[];
@@ -564,19 +568,38 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // and before the next, with one code under one key: the agent died between the receiver taking the message and
     // recording it as sent, and sent it again after its restart (at-least-once; the key lets a receiver drop it).
     const nameOf = (address: string) => sys.guardians.find((g) => g.address.toLowerCase() === address.toLowerCase())?.name;
-    let duplicatesAfterKill = 0;
     const duplicateDetails = [...deliveriesByTriple.entries()]
       .filter(([, e]) => e.count > 1)
       .map(([triple, e]) => {
         const [requestId, slot, epoch] = triple.split(":");
         const server = nameOf(String(postingsByTriple.get(triple)?.[0]?.args.guardian ?? ""));
         const times = e.arrivals.map((a) => a.at).sort((a, b) => a - b);
-        let explained = 0;
-        for (let k = 1; k < times.length; k++) if (e.codes.size === 1 && killLog.some((x) => x.name === server && x.at >= times[k - 1] && x.at <= times[k])) explained++;
-        duplicatesAfterKill += explained;
         const kills = killLog.filter((k) => k.name === server && k.at >= times[0] - 1_000 && k.at <= times.at(-1)!).map((k) => `${k.name} killed at ${secondsOf(k.at)}`);
         return `request ${requestId} slot ${slot} epoch ${epoch} (${server ?? "?"}): ${e.arrivals.map((a) => `${a.channel} at ${secondsOf(a.at)}`).join(", ")}${kills.length ? `; ${kills.join(", ")}` : "; no kill of its agent in between"}`;
       });
+    // The receivers' suppressed repeats: each is explained when the agent that posted for the slot was SIGKILLed after
+    // it sent the message and before the repeat, with the same code (it died between the receiver taking the message
+    // and recording it as sent, and sent it again after its restart). An arrival is timed when this process has read
+    // the whole message, which under load lags its sending by up to hundreds of milliseconds: a kill up to 1 s before
+    // the recorded first arrival counts (a killed agent sends nothing, so the message left before the kill).
+    let unexplainedResends = 0;
+    for (const m of inbox.repeats) {
+      const text = /cg2\.[0-9]+\.[0-9]+\.[0-9A-Za-z-]+/.exec(m.text)?.[0];
+      if (!text) continue;
+      const code = parseCodeMessage(text);
+      if (!requestIds.has(code.requestId.toString())) continue;
+      const triple = codeMatches.get(text) ?? `${code.requestId}:${code.slot}:?`;
+      const entry = deliveriesByTriple.get(triple);
+      const server = nameOf(String(postingsByTriple.get(triple)?.[0]?.args.guardian ?? ""));
+      const first = entry?.firstAt;
+      const explained = first !== undefined && entry!.codes.has(text) && killLog.some((x) => x.name === server && x.at >= first - t0 - 1_000 && x.at <= m.at - t0);
+      if (!explained) unexplainedResends++;
+      const [requestId, slot, epoch] = triple.split(":");
+      duplicateDetails.push(
+        `re-sent, suppressed by the receiver: request ${requestId} slot ${slot} epoch ${epoch} (${server ?? "?"}): ${m.channel} first at ${first === undefined ? "?" : secondsOf(first - t0)}, again at ${secondsOf(m.at - t0)}; ${explained ? `${server} killed in between` : "no kill of its agent in between"}`,
+      );
+    }
+    const resendsAfterKill = inbox.repeats.length;
     const conflictingCodes = [...deliveriesByTriple.values()].filter((e) => e.codes.size > 1).length;
     const undeliveredPostings = [...postingsByTriple.keys()].filter((k) => !deliveriesByTriple.has(k)).length;
     const requestedAt = new Map(runs.filter((r) => r.requestId !== undefined && r.requestedAt !== undefined).map((r) => [r.requestId!.toString(), r.requestedAt!]));
@@ -664,7 +687,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       deliveries,
       duplicateDeliveries,
       duplicateDetails,
-      duplicatesAfterKill,
+      resendsAfterKill,
+      unexplainedResends,
       revertedDetails,
       conflictingCodes,
       orphanCodes,
@@ -717,7 +741,8 @@ export function formatReport(r: SoakReport): string {
     ["completed (approved on-chain from delivered codes)", String(r.completed)],
     ["lost (not completed by the deadline)", String(r.lost)],
     ["code deliveries received", String(r.deliveries)],
-    ["duplicated deliveries (same request/slot/epoch)", `${r.duplicateDeliveries}${r.duplicateDeliveries ? ` (${r.duplicatesAfterKill} resent after a SIGKILL between the receiver taking it and the agent recording it)` : ""}`],
+    ["duplicated deliveries the owner sees (same request/slot/epoch)", String(r.duplicateDeliveries)],
+    ["re-sends after a SIGKILL (same key, suppressed by the receiver)", `${r.resendsAfterKill}${r.unexplainedResends ? ` (${r.unexplainedResends} with no kill of their agent to explain them)` : ""}`],
     ["codes matching no posting / two codes for one slot", `${r.orphanCodes} / ${r.conflictingCodes}`],
     ["standing postings whose code never arrived", String(r.undeliveredPostings)],
     ["standing postings", String(r.postings)],
@@ -760,7 +785,7 @@ export function reliabilityFigures(r: SoakReport): Record<string, number> {
     "reliability.lost": r.lost,
     "reliability.duplicateDeliveries": r.duplicateDeliveries,
     "reliability.duplicatePostings": r.duplicatePostings,
-    "reliability.duplicateDeliveriesAfterKill": r.duplicatesAfterKill,
+    "reliability.resendsAfterKill": r.resendsAfterKill,
     "reliability.requestToCodeP50Ms": Math.round(r.requestToCodeMs.p50),
     "reliability.requestToCodeP95Ms": Math.round(r.requestToCodeMs.p95),
     "reliability.requestToCodeP99Ms": Math.round(r.requestToCodeMs.p99),
