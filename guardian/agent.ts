@@ -70,6 +70,8 @@ export class GuardianAgent {
   readonly #sleepers = new Set<() => void>();
   /** Sleepers that new outbox work wakes (the outbox loops; the chain loop keeps its pace). */
   readonly #workSleepers = new Set<() => void>();
+  /** Counts the wakes for new outbox work: a loop that was busy when one came runs again instead of sleeping. */
+  #workWakes = 0;
   #loops: Promise<void>[] = [];
   #head = 0n;
   /** The newest block a poll read: its number, time and base fee (what the outbox needs of the chain's head). */
@@ -316,6 +318,7 @@ export class GuardianAgent {
 
   async #outboxLoop(name: string, step: () => Promise<void>): Promise<void> {
     while (this.#running) {
+      const wakes = this.#workWakes;
       try {
         await step();
         if (Date.now() - this.#metricsAt >= 1_000) this.#updateOutboxMetrics();
@@ -323,6 +326,8 @@ export class GuardianAgent {
         if (name === "transactions") this.#d.metrics.chainErrors.inc();
         this.#d.log.warn({ loop: name, err: errorText(e) }, "outbox step failed; retrying");
       }
+      // Work that arrived during the step woke no sleeper: it is taken at once, not after a whole interval.
+      if (this.#workWakes !== wakes) continue;
       await this.#sleep(Math.min(500, this.#d.config.pollIntervalMs), true);
     }
   }
@@ -437,6 +442,7 @@ export class GuardianAgent {
   }
 
   #wakeWork(): void {
+    this.#workWakes++;
     for (const wake of [...this.#workSleepers]) wake();
   }
 }

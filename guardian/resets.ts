@@ -280,7 +280,9 @@ export class ResetWork {
     });
     this.#d.metrics.requestsServed.inc();
     log.info({ ...context, drill: row.drill }, "posting made: queued for the chain");
-    this.#d.wake();
+    // The outbox is woken once the job is written: in a poll's batch, by the poll's flush (woken now, it would find
+    // nothing and then sleep through that flush's wake).
+    if (this.#pollBatch === undefined) this.#d.wake();
   }
 
   // ───────────────────────────── outbox: postings ─────────────────────────────
