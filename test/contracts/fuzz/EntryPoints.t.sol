@@ -6,6 +6,7 @@ import {ICommitteeRegistry} from "../../../contracts/interfaces/ICommitteeRegist
 import {IGuardianRegistry} from "../../../contracts/interfaces/IGuardianRegistry.sol";
 import {IResetCoordinator} from "../../../contracts/interfaces/IResetCoordinator.sol";
 import {BLS12381} from "../../../contracts/libraries/BLS12381.sol";
+import {Attestations} from "./lib/Attestations.sol";
 import {Fixtures} from "./lib/Fixtures.sol";
 import {System} from "./lib/System.sol";
 import {TestBls} from "./lib/TestBls.sol";
@@ -321,27 +322,15 @@ contract EntryPoints is System {
     function testFuzz_attestationWithAStrangersSignatureIsRefused(uint256 key) public {
         key = key % (0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141 - 1) + 1;
         vm.assume(key != ATTESTER_KEY);
-        IGuardianRegistry.GuardianAttestation memory a = IGuardianRegistry.GuardianAttestation({
-            operator: guardians[0],
-            encryptionKey: keccak256(abi.encode("hpke", guardians[0])),
-            measurement: bytes32("guardian-agent v0.1.0"),
-            expiresAt: uint64(block.timestamp + 1 days),
-            nonce: registry.guardian(guardians[0]).attestationNonce
-        });
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, registry.attestationDigest(a));
+        IGuardianRegistry.GuardianAttestation memory a = Attestations.forGuardian(registry, guardians[0], uint64(block.timestamp + 1 days));
+        bytes memory signature = Attestations.sign(registry, a, key);
         vm.expectRevert(abi.encodeWithSelector(IGuardianRegistry.GuardianAttestationUnauthorized.selector, vm.addr(key)));
-        registry.attest(a, abi.encodePacked(r, s, v));
+        registry.attest(a, signature);
     }
 
     function testFuzz_attestationWithAMalformedSignatureIsRefused(bytes calldata signature) public {
         vm.assume(signature.length != 65);
-        IGuardianRegistry.GuardianAttestation memory a = IGuardianRegistry.GuardianAttestation({
-            operator: guardians[0],
-            encryptionKey: keccak256(abi.encode("hpke", guardians[0])),
-            measurement: bytes32("guardian-agent v0.1.0"),
-            expiresAt: uint64(block.timestamp + 1 days),
-            nonce: registry.guardian(guardians[0]).attestationNonce
-        });
+        IGuardianRegistry.GuardianAttestation memory a = Attestations.forGuardian(registry, guardians[0], uint64(block.timestamp + 1 days));
         vm.expectRevert(abi.encodeWithSelector(IGuardianRegistry.GuardianAttestationUnauthorized.selector, address(0)));
         registry.attest(a, signature);
     }

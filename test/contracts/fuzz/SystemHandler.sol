@@ -9,6 +9,7 @@ import {ICommitteeRegistry} from "../../../contracts/interfaces/ICommitteeRegist
 import {IGuardianRegistry} from "../../../contracts/interfaces/IGuardianRegistry.sol";
 import {IResetCoordinator} from "../../../contracts/interfaces/IResetCoordinator.sol";
 import {ProtocolMessages} from "../../../contracts/libraries/ProtocolMessages.sol";
+import {Attestations} from "./lib/Attestations.sol";
 import {Fixtures} from "./lib/Fixtures.sol";
 import {TestBls} from "./lib/TestBls.sol";
 import {Vm, vm} from "./lib/Vm.sol";
@@ -261,15 +262,8 @@ contract SystemHandler {
     }
 
     function _attest(address g) internal {
-        IGuardianRegistry.GuardianAttestation memory a = IGuardianRegistry.GuardianAttestation({
-            operator: g,
-            encryptionKey: keccak256(abi.encode("hpke", g)),
-            measurement: bytes32("guardian-agent v0.1.0"),
-            expiresAt: uint64(block.timestamp + 365 days),
-            nonce: registry.guardian(g).attestationNonce
-        });
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(attesterKey, registry.attestationDigest(a));
-        registry.attest(a, abi.encodePacked(r, s, v));
+        IGuardianRegistry.GuardianAttestation memory a = Attestations.forGuardian(registry, g, uint64(block.timestamp + 365 days));
+        registry.attest(a, Attestations.sign(registry, a, attesterKey));
     }
 
     function revokeAttestation(uint256 who) external step("revokeAttestation") {

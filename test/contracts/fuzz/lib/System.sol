@@ -7,6 +7,7 @@ import {ResetCoordinator} from "../../../../contracts/ResetCoordinator.sol";
 import {IAuditLog} from "../../../../contracts/interfaces/IAuditLog.sol";
 import {ICommitteeRegistry} from "../../../../contracts/interfaces/ICommitteeRegistry.sol";
 import {IGuardianRegistry} from "../../../../contracts/interfaces/IGuardianRegistry.sol";
+import {Attestations} from "./Attestations.sol";
 import {Fixtures} from "./Fixtures.sol";
 import {TestBls} from "./TestBls.sol";
 import {vm} from "./Vm.sol";
@@ -89,15 +90,8 @@ contract System {
     }
 
     function attest(address g) internal {
-        IGuardianRegistry.GuardianAttestation memory a = IGuardianRegistry.GuardianAttestation({
-            operator: g,
-            encryptionKey: keccak256(abi.encode("hpke", g)),
-            measurement: bytes32("guardian-agent v0.1.0"),
-            expiresAt: uint64(block.timestamp + 365 days),
-            nonce: registry.guardian(g).attestationNonce
-        });
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ATTESTER_KEY, registry.attestationDigest(a));
-        registry.attest(a, abi.encodePacked(r, s, v));
+        IGuardianRegistry.GuardianAttestation memory a = Attestations.forGuardian(registry, g, uint64(block.timestamp + 365 days));
+        registry.attest(a, Attestations.sign(registry, a, ATTESTER_KEY));
     }
 
     /// @notice Committee 1: g1, g2, g3 deal the fixtures' epoch-1 dealings, the complaint window passes, it is
