@@ -3,10 +3,9 @@
  * Gas is for EDR's simulated network at its default hardfork (osaka). Add a section by writing a function
  * that returns `Figure[]` in bench/sections/ and listing it below.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-
 import { network } from "hardhat";
 
+import { mergeResults } from "./results.ts";
 import { clientSection } from "./sections/client.ts";
 import { committeesSection } from "./sections/committees.ts";
 import { contractsSection } from "./sections/contracts.ts";
@@ -54,12 +53,11 @@ console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
 
-// Figures other scripts merge in (e.g. `npm run scale`'s scale.*) are kept; gas.* and offchain.* are this script's.
-const file = new URL("./results.json", import.meta.url);
-const previous = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
-const kept = Object.entries(previous.figures ?? {}).filter(([key]) => !key.startsWith("gas.") && !key.startsWith("offchain."));
-const results = {
-  generated: new Date().toISOString(),
+// gas.* and offchain.* are this script's; what other scripts merged in (scale.*, reliability.*, …) is kept.
+mergeResults({
+  figures: Object.fromEntries(figures.map((f) => [f.key, f.value])),
+  owns: (key) => key.startsWith("gas.") || key.startsWith("offchain."),
+  top: { generated: new Date().toISOString() },
   environment: {
     evm: "EDR simulated network, hardfork osaka (Hardhat default)",
     node: process.version,
@@ -69,8 +67,5 @@ const results = {
       transactions: "every other gas.* figure: receipt gasUsed, including the 21,000 base and calldata",
     },
   },
-  figures: { ...Object.fromEntries(figures.map((f) => [f.key, f.value])), ...Object.fromEntries(kept) },
-};
-if (previous.environment?.scale) (results.environment as Record<string, unknown>).scale = previous.environment.scale;
-writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+});
 console.log("\nwrote bench/results.json");

@@ -10,12 +10,12 @@
  * hand-over per account through the peer API), serving (one agent's serving work per request, single-threaded),
  * database (guardian database bytes per account and per request). scripts/scale/*.ts say how each is measured.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 
 import { Command, InvalidArgumentError } from "commander";
 import { network } from "hardhat";
 
+import { mergeResults } from "../bench/results.ts";
 import { type ChainResult, type PostingResult, measureChain, measurePostings } from "./scale/chain.ts";
 import { type DatabaseResult, measureDatabase } from "./scale/database.ts";
 import { type PeerResult, measurePeerHandover } from "./scale/peer.ts";
@@ -208,11 +208,7 @@ table("measured", measured);
 table(`extrapolated (${TARGET_ACCOUNTS.toLocaleString("en-US")} accounts per committee, ${TARGET_RESETS_PER_DAY.toLocaleString("en-US")} resets a day, ${MEMBERS} members)`, model);
 
 if (opts.write) {
-  const file = new URL("../bench/results.json", import.meta.url);
-  const results = JSON.parse(readFileSync(file, "utf8"));
-  results.figures = { ...results.figures, ...figures };
   const command = ["npm run scale", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
-  results.environment = { ...results.environment, scale: `${command} (${new Date().toISOString()}, ${process.version}, load average ${fmt(load1)})` };
-  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  mergeResults({ figures, environment: { scale: `${command} (${new Date().toISOString()}, ${process.version}, load average ${fmt(load1)})` } });
   console.log(`merged ${Object.keys(figures).length} scale.* figures into bench/results.json`);
 }

@@ -7,12 +7,13 @@
  * its kill to explain it.
  * `npm run soak -- --help` lists the parameters.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { Command, InvalidArgumentError } from "commander";
 
+import { mergeResults } from "../bench/results.ts";
 import { SOAK_DEFAULTS, formatReport, reliabilityFigures, runSoak } from "../test/helpers/soak.ts";
 
 const d = SOAK_DEFAULTS;
@@ -93,17 +94,18 @@ try {
   console.log(`\n${formatReport(report)}\n`);
   console.log(`agents' logs: ${report.agentLogFile}`);
   if (f.write) {
-    const path = new URL("../bench/results.json", import.meta.url);
-    const results = JSON.parse(readFileSync(path, "utf8"));
-    results.figures = { ...results.figures, ...reliabilityFigures(report) };
-    results.soak = {
-      generated: new Date().toISOString(),
-      command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
-      parameters: report.options,
-      faults: { ...report.faults, proxy: { ...report.faults.proxy } },
-      durationMs: report.durationMs,
-    };
-    writeFileSync(path, JSON.stringify(results, null, 2) + "\n");
+    mergeResults({
+      figures: reliabilityFigures(report),
+      top: {
+        soak: {
+          generated: new Date().toISOString(),
+          command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+          parameters: report.options,
+          faults: { ...report.faults, proxy: { ...report.faults.proxy } },
+          durationMs: report.durationMs,
+        },
+      },
+    });
     console.log("merged the reliability figures into bench/results.json");
   }
   rmSync(workDir, { recursive: true, force: true });
